@@ -1,0 +1,213 @@
+#include "autodiff/gradcheck.hpp"
+
+#include <cmath>
+#include <random>
+#include <sstream>
+
+#include "autodiff/backward.hpp"
+
+namespace dagrad {
+namespace {
+
+double dot(const Tensor& a, const Tensor& r) {
+  double s = 0;
+  const float* x = a.f32();
+  const float* y = r.f32();
+  for (int64_t i = 0; i < a.size(); ++i) s += static_cast<double>(x[i]) * y[i];
+  return s;
+}
+
+bool all_finite(const Tensor& t) {
+  if (t.dtype() != DType::f32) return true;
+  for (float v : t.values())
+    if (!std::isfinite(v)) return false;
+  return true;
+}
+
+// Compares one analytic and one numeric derivative, recording the first failure.
+void compare(CheckResult& r, double a, double n, double rtol, double atol, const std::string& where) {
+  ++r.checked;
+  double tol = atol + rtol * std::max(std::fabs(a), std::fabs(n));
+  double rel = std::fabs(a - n) / tol;
+  if (!std::isfinite(a) || !std::isfinite(n)) rel = INFINITY;
+  r.max_rel_err = std::max(r.max_rel_err, rel);
+  if (rel > 1.0 && r.ok) {
+    r.ok = false;
+    std::ostringstream os;
+    os << where << ": analytic " << a << ", numeric " << n;
+    r.failure = os.str();
+  }
+}
+
+bool near_kink(double x, const std::vector<double>& kinks, double step) {
+  for (double k : kinks)
+    if (std::fabs(x - k) < 1.5 * step) return true;
+  return false;
+}
+
+}  // namespace
+
+CheckResult check_op_sample(const std::string& op_name, const Sample& s, uint64_t seed) {
+  CheckResult r;
+  r.label = op_name + " sample '" + s.label + "'";
+  std::mt19937_64 rng(seed);
+  auto fail = [&](const std::string& why) {
+    r.ok = false;
+    if (r.failure.empty()) r.failure = why;
+    return r;
+  };
+
+  std::unique_ptr<Op> op;
+  std::vector<TensorType> types;
+  std::vector<Tensor> x;
+  try {
+    op = OpRegistry::instance().make(op_name, s.attrs);
+    for (const auto& spec : s.inputs) {
+      Tensor t(spec.shape, spec.dtype);
+      if (spec.dtype == DType::f32) {
+        std::uniform_real_distribution<double> u(spec.lo, spec.hi);
+        for (float& v : t.values()) v = static_cast<float>(u(rng));
+      } else {
+        std::uniform_int_distribution<int64_t> u(static_cast<int64_t>(spec.lo), static_cast<int64_t>(spec.hi));
+        for (int64_t i = 0; i < t.size(); ++i) t.i32()[i] = static_cast<int32_t>(u(rng));
+      }
+      types.push_back({spec.shape, spec.dtype});
+      x.push_back(std::move(t));
+    }
+    auto [lo, hi] = op->arity();
+    int n = static_cast<int>(x.size());
+    if (n < lo || (hi >= 0 && n > hi)) return fail("sample has " + std::to_string(n) + " inputs, op takes " + std::to_string(lo) + ".." + std::to_string(hi));
+    TensorType ot = op->infer(types);
+    if (ot.dtype != DType::f32) return fail("output is not f32: nothing to differentiate");
+    Tensor out(ot.shape);
+    Inputs in;
+    for (auto& t : x) in.push_back(&t);
+
+    op->forward(in, out);
+    if (!all_finite(out)) return fail("forward produced a non-finite value");
+    Tensor proj(ot.shape);
+    std::uniform_real_distribution<double> u(-1.0, 1.0);
+    for (float& v : proj.values()) v = static_cast<float>(u(rng));
+
+    // Analytic gradients, and the accumulation contract: two backward calls give twice the gradient.
+    std::vector<Tensor> g1(x.size()), g2(x.size());
+    std::vector<std::vector<int32_t>> rows(x.size());
+    std::vector<Tensor*> d1(x.size(), nullptr), d2(x.size(), nullptr);
+    std::vector<std::vector<int32_t>*> rp(x.size(), nullptr), none(x.size(), nullptr);
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (x[i].dtype() != DType::f32 || !s.inputs[i].check_grad) continue;
+      g1[i] = Tensor::zeros(x[i].shape());
+      g2[i] = Tensor::zeros(x[i].shape());
+      d1[i] = &g1[i];
+      d2[i] = &g2[i];
+      if (op->sparse_rows(static_cast<int>(i))) rp[i] = &rows[i];
+    }
+    op->backward(in, out, proj, Grads(d1, rp));
+    op->forward(in, out);
+    op->backward(in, out, proj, Grads(d2, none));
+    op->forward(in, out);
+    op->backward(in, out, proj, Grads(d2, none));
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (!d1[i]) continue;
+      if (!all_finite(g1[i])) return fail("input " + std::to_string(i) + ": non-finite gradient");
+      for (int64_t j = 0; j < g1[i].size(); ++j) {
+        double a = 2.0 * g1[i].f32()[j], b = g2[i].f32()[j];
+        if (std::fabs(a - b) > 1e-5 + 1e-4 * std::fabs(a))
+          return fail("input " + std::to_string(i) + " element " + std::to_string(j) +
+                      ": backward does not accumulate (one call " + std::to_string(a / 2) +
+                      ", two calls " + std::to_string(b) + ")");
+      }
+      if (rp[i]) {  // every row with a nonzero gradient must have been recorded
+        std::vector<char> seen(x[i].dim(0), 0);
+        for (int32_t row : rows[i]) seen.at(row) = 1;
+        int64_t w = x[i].size() / x[i].dim(0);
+        for (int64_t row = 0; row < x[i].dim(0); ++row)
+          for (int64_t c = 0; c < w; ++c)
+            if (!seen[row] && g1[i].f32()[row * w + c] != 0.0f)
+              return fail("input " + std::to_string(i) + ": row " + std::to_string(row) +
+                          " has a gradient but was not recorded as touched");
+      }
+    }
+
+    // Numeric gradients by central differences.
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (!d1[i]) continue;
+      for (int64_t j = 0; j < x[i].size(); ++j) {
+        float& v = x[i].f32()[j];
+        const float orig = v;
+        if (near_kink(orig, s.inputs[i].kinks, s.step)) { ++r.skipped; continue; }
+        v = static_cast<float>(orig + s.step);
+        op->forward(in, out);
+        double lp = dot(out, proj);
+        v = static_cast<float>(orig - s.step);
+        op->forward(in, out);
+        double lm = dot(out, proj);
+        v = orig;
+        double num = (lp - lm) / (2 * s.step);
+        compare(r, g1[i].f32()[j], num, s.rtol, s.atol,
+                "input " + std::to_string(i) + " element " + std::to_string(j));
+        if (!r.ok) return r;
+      }
+    }
+  } catch (const std::exception& e) {
+    return fail(std::string("threw: ") + e.what());
+  }
+  return r;
+}
+
+std::vector<CheckResult> check_op(const std::string& op, uint64_t seed) {
+  const OpInfo& info = OpRegistry::instance().find(op);
+  std::vector<Sample> samples = info.samples();
+  std::vector<CheckResult> out;
+  if (samples.empty()) {
+    CheckResult r;
+    r.label = op;
+    r.ok = false;
+    r.failure = "declares no gradient-check samples";
+    out.push_back(r);
+  }
+  for (const auto& s : samples) out.push_back(check_op_sample(op, s, seed));
+  return out;
+}
+
+CheckResult check_graph(Graph& g, int loss, const std::vector<int>& wrt, const GraphCheckOptions& opt) {
+  CheckResult r;
+  r.label = "graph loss '" + g.node(loss).name + "'";
+  int target = loss;
+  std::span<const int> targets(&target, 1);
+  g.forward(targets);
+  backward(g, loss);
+  // Copy the analytic gradients: the numeric passes below overwrite nothing but values.
+  for (int id : wrt) {
+    Tensor grad = g.grad(id).clone();
+    if (g.grad_sparse(id)) {  // only recorded rows are valid; the rest are zero
+      Tensor dense = Tensor::zeros(grad.shape());
+      int64_t w = grad.dim(1);
+      for (int32_t row : g.grad_rows(id))
+        for (int64_t c = 0; c < w; ++c) dense.f32()[row * w + c] = grad.f32()[row * w + c];
+      grad = dense;
+    }
+    Tensor& val = const_cast<Tensor&>(g.value(id));
+    int64_t n = val.size();
+    int64_t stride = std::max<int64_t>(1, n / opt.max_elements_per_node);
+    for (int64_t j = 0; j < n; j += stride) {
+      float& v = val.f32()[j];
+      const float orig = v;
+      v = static_cast<float>(orig + opt.step);
+      g.forward(targets);
+      double lp = g.value(loss).f32()[0];
+      v = static_cast<float>(orig - opt.step);
+      g.forward(targets);
+      double lm = g.value(loss).f32()[0];
+      v = orig;
+      compare(r, grad.f32()[j], (lp - lm) / (2 * opt.step), opt.rtol, opt.atol,
+              "node '" + g.node(id).name + "' element " + std::to_string(j));
+      if (!r.ok) break;
+    }
+    if (!r.ok) break;
+  }
+  g.forward(targets);
+  return r;
+}
+
+}  // namespace dagrad

@@ -1,0 +1,10 @@
+// The dagrad command line: one function per subcommand, dispatched by cli/dagrad.cpp.
+// Each returns the process exit status; UserError escaping one exits 2, any other error 1.
+#pragma once
+
+namespace dagrad::cli {
+
+int cmd_ops(int argc, char** argv);
+int cmd_gradcheck(int argc, char** argv);
+
+}  // namespace dagrad::cli

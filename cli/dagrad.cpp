@@ -1,0 +1,51 @@
+// dagrad: the command-line entry point. Subcommands are listed in kCommands.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "cli/commands.hpp"
+#include "graph/dnnl_context.hpp"
+#include "graph/error.hpp"
+
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(int, char**);
+  const char* help;
+};
+
+const Command kCommands[] = {
+    {"ops", dagrad::cli::cmd_ops, "list the registered ops"},
+    {"gradcheck", dagrad::cli::cmd_gradcheck, "check every op's (or the named ops') gradients"},
+};
+
+void usage(FILE* f) {
+  std::fprintf(f, "usage: dagrad COMMAND [ARGS...]\n\ncommands:\n");
+  for (const auto& c : kCommands) std::fprintf(f, "  %-12s %s\n", c.name, c.help);
+  std::fprintf(f, "\nEach command takes --help. Threads: DAGRAD_THREADS (default: all cores).\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  try {
+    dagrad::init_threads_from_env();
+    for (const auto& c : kCommands)
+      if (argv[1] == std::string(c.name)) return c.run(argc - 1, argv + 1);
+    std::fprintf(stderr, "dagrad: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+  } catch (const dagrad::UserError& e) {
+    std::fprintf(stderr, "dagrad: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dagrad: failure: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,268 @@
+#include "graph/graph.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <sstream>
+
+namespace dagrad {
+
+Shape concrete(const Shape& s, int64_t batch) {
+  Shape c = s;
+  for (auto& d : c)
+    if (d == kBatch) d = batch;
+  return c;
+}
+
+int Graph::append(Node n) {
+  if (n.name.empty()) throw UserError("a graph node needs a name");
+  if (by_name_.count(n.name))
+    throw UserError("node name '" + n.name + "' is used twice (first by node " +
+                    std::to_string(by_name_.at(n.name)) + ")");
+  n.id = size();
+  by_name_[n.name] = n.id;
+  nodes_.push_back(std::move(n));
+  values_.emplace_back();
+  grads_.emplace_back();
+  computed_.push_back(0);
+  sparse_.push_back(0);
+  rows_.emplace_back();
+  sparse_dirty_ = true;
+  return nodes_.back().id;
+}
+
+int Graph::input(const std::string& name, TensorType type) {
+  for (size_t i = 0; i < type.shape.size(); ++i)
+    if (type.shape[i] == 0 || type.shape[i] < -1 || (type.shape[i] == kBatch && i != 0))
+      throw UserError("input '" + name + "': bad shape " + shape_str(type.shape) +
+                      " (dimensions must be positive; only the first may be the batch)");
+  Node n;
+  n.kind = NodeKind::Input;
+  n.name = name;
+  n.type = std::move(type);
+  return append(std::move(n));
+}
+
+int Graph::param(const std::string& name, Tensor value, bool trainable) {
+  Node n;
+  n.kind = NodeKind::Param;
+  n.name = name;
+  n.type = {value.shape(), value.dtype()};
+  n.needs_grad = trainable && value.dtype() == DType::f32;
+  int id = append(std::move(n));
+  values_[id] = std::move(value);
+  computed_[id] = 1;
+  return id;
+}
+
+int Graph::add(const std::string& op_name, std::vector<int> inputs, const Attrs& attrs, std::string name) {
+  if (name.empty()) {
+    name = op_name;
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    name += "_" + std::to_string(size());
+  }
+  auto fail = [&](const std::string& why) -> UserError {
+    std::string shapes;
+    for (int i : inputs)
+      shapes += (shapes.empty() ? "" : ", ") +
+                (i >= 0 && i < size() ? nodes_[i].name + " " + shape_str(nodes_[i].type.shape) + " " +
+                                            dtype_name(nodes_[i].type.dtype)
+                                      : std::string("?"));
+    return UserError("node '" + name + "' (" + op_name + "): " + why + "; inputs: " +
+                     (shapes.empty() ? "none" : shapes));
+  };
+  for (int i : inputs)
+    if (i < 0 || i >= size()) throw fail("input id " + std::to_string(i) + " does not exist");
+  std::unique_ptr<Op> op;
+  try {
+    op = OpRegistry::instance().make(op_name, attrs);
+  } catch (const UserError& e) {
+    throw UserError("node '" + name + "': " + e.what());
+  }
+  auto [lo, hi] = op->arity();
+  int n_in = static_cast<int>(inputs.size());
+  if (n_in < lo || (hi >= 0 && n_in > hi))
+    throw fail("expects " + (lo == hi ? std::to_string(lo) : std::to_string(lo) + " to " + (hi < 0 ? "any" : std::to_string(hi))) +
+               " inputs, got " + std::to_string(n_in));
+  std::vector<TensorType> types;
+  for (int i : inputs) types.push_back(nodes_[i].type);
+  Node n;
+  try {
+    n.type = op->infer(types);
+  } catch (const UserError& e) {
+    throw fail(e.what());
+  }
+  n.kind = NodeKind::Op;
+  n.name = std::move(name);
+  n.op_name = op_name;
+  n.attrs = attrs;
+  n.op = std::move(op);
+  n.inputs = std::move(inputs);
+  for (int i : n.inputs) n.needs_grad = n.needs_grad || nodes_[i].needs_grad;
+  return append(std::move(n));
+}
+
+int Graph::find(const std::string& name) const {
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? -1 : it->second;
+}
+
+int Graph::id(const std::string& name) const {
+  int i = find(name);
+  if (i < 0) throw UserError("no node named '" + name + "' in the graph");
+  return i;
+}
+
+std::vector<int> Graph::params() const {
+  std::vector<int> p;
+  for (const auto& n : nodes_)
+    if (n.kind == NodeKind::Param) p.push_back(n.id);
+  return p;
+}
+
+std::vector<int> Graph::inputs() const {
+  std::vector<int> p;
+  for (const auto& n : nodes_)
+    if (n.kind == NodeKind::Input) p.push_back(n.id);
+  return p;
+}
+
+int64_t Graph::param_count() const {
+  int64_t c = 0;
+  for (const auto& n : nodes_)
+    if (n.kind == NodeKind::Param) c += numel(n.type.shape);
+  return c;
+}
+
+void Graph::set_input(int id, const Tensor& value) {
+  const Node& n = nodes_.at(id);
+  if (n.kind != NodeKind::Input) throw UserError("node '" + n.name + "' is not an input");
+  bool ok = value.dtype() == n.type.dtype && value.rank() == static_cast<int>(n.type.shape.size());
+  for (int i = 0; ok && i < value.rank(); ++i)
+    ok = n.type.shape[i] == kBatch || n.type.shape[i] == value.dim(i);
+  if (!ok)
+    throw UserError("input '" + n.name + "': expected " + dtype_name(n.type.dtype) + " " +
+                    shape_str(n.type.shape) + ", got " + dtype_name(value.dtype()) + " " +
+                    shape_str(value.shape()));
+  values_[id] = value;
+  std::fill(computed_.begin(), computed_.end(), 0);
+  for (const auto& m : nodes_)
+    if (m.kind != NodeKind::Op) computed_[m.id] = values_[m.id].defined();
+}
+
+void Graph::set_input_needs_grad(int id, bool on) {
+  Node& n = nodes_.at(id);
+  DAGRAD_ASSERT(n.kind == NodeKind::Input, "set_input_needs_grad on a non-input");
+  n.needs_grad = on && n.type.dtype == DType::f32;
+  for (auto& m : nodes_) {
+    if (m.kind != NodeKind::Op) continue;
+    m.needs_grad = false;
+    for (int i : m.inputs) m.needs_grad = m.needs_grad || nodes_[i].needs_grad;
+  }
+  sparse_dirty_ = true;
+}
+
+void Graph::ensure_value(int id, const Shape& shape, DType dtype) {
+  Tensor& v = values_[id];
+  if (v.defined() && v.dtype() == dtype) {
+    if (v.shape() == shape) return;
+    if (Tensor r = v.resized(shape); r.defined()) { v = r; return; }
+  }
+  v = Tensor(shape, dtype);
+}
+
+std::vector<char> Graph::ancestors(std::span<const int> targets) const {
+  std::vector<char> need(nodes_.size(), 0);
+  for (int t : targets) need.at(t) = 1;
+  for (int i = size() - 1; i >= 0; --i)
+    if (need[i])
+      for (int j : nodes_[i].inputs) need[j] = 1;
+  return need;
+}
+
+void Graph::forward() {
+  std::vector<int> all(nodes_.size());
+  for (int i = 0; i < size(); ++i) all[i] = i;
+  forward(all);
+}
+
+void Graph::forward(std::span<const int> targets) {
+  std::vector<char> need = ancestors(targets);
+  std::vector<TensorType> types;
+  Inputs in;
+  for (auto& n : nodes_) {
+    if (!need[n.id]) continue;
+    if (n.kind == NodeKind::Input) {
+      if (!values_[n.id].defined()) throw UserError("input '" + n.name + "' was not set before forward");
+      continue;
+    }
+    if (n.kind == NodeKind::Param) continue;
+    types.clear();
+    in.clear();
+    for (int i : n.inputs) {
+      types.push_back({values_[i].shape(), values_[i].dtype()});
+      in.push_back(&values_[i]);
+    }
+    TensorType t;
+    try {
+      t = n.op->infer(types);
+    } catch (const UserError& e) {
+      std::string shapes;
+      for (const auto& ty : types) shapes += (shapes.empty() ? "" : ", ") + shape_str(ty.shape);
+      throw UserError("node '" + n.name + "' (" + n.op_name + ") at run time: " + e.what() +
+                      "; input shapes: " + shapes);
+    }
+    ensure_value(n.id, t.shape, t.dtype);
+    n.op->forward(in, values_[n.id]);
+    computed_[n.id] = 1;
+  }
+}
+
+const Tensor& Graph::value(int id) const {
+  if (!computed_.at(id))
+    throw InternalError("value of node '" + nodes_.at(id).name + "' read before it was computed");
+  return values_[id];
+}
+
+Tensor& Graph::param_value(int id) {
+  DAGRAD_ASSERT(nodes_.at(id).kind == NodeKind::Param, "param_value of non-parameter " + nodes_[id].name);
+  return values_[id];
+}
+
+void Graph::update_sparse_flags() {
+  if (!sparse_dirty_) return;
+  std::vector<int> dense_uses(nodes_.size(), 0), sparse_uses(nodes_.size(), 0);
+  for (const auto& n : nodes_)
+    for (size_t k = 0; k < n.inputs.size(); ++k)
+      (n.op->sparse_rows(static_cast<int>(k)) ? sparse_uses : dense_uses)[n.inputs[k]]++;
+  for (const auto& n : nodes_)
+    sparse_[n.id] = n.kind == NodeKind::Param && n.type.shape.size() == 2 && sparse_uses[n.id] > 0 &&
+                    dense_uses[n.id] == 0;
+  sparse_dirty_ = false;
+}
+
+std::string Graph::summary(int64_t batch) const {
+  std::ostringstream os;
+  char line[512];
+  std::snprintf(line, sizeof line, "%4s  %-28s %-20s %-16s %12s %12s  %s\n", "id", "node", "op", "shape",
+                "params", "bytes", "inputs");
+  os << line;
+  int64_t total_bytes = 0;
+  for (const auto& n : nodes_) {
+    std::string ins;
+    for (int i : n.inputs) ins += (ins.empty() ? "" : ", ") + nodes_[i].name;
+    const char* op = n.kind == NodeKind::Input ? "(input)" : n.kind == NodeKind::Param ? "(param)" : n.op_name.c_str();
+    int64_t params = n.kind == NodeKind::Param ? numel(n.type.shape) : 0;
+    int64_t bytes = numel(concrete(n.type.shape, batch)) * 4;
+    total_bytes += bytes;
+    std::snprintf(line, sizeof line, "%4d  %-28s %-20s %-16s %12lld %12lld  %s\n", n.id, n.name.c_str(), op,
+                  shape_str(n.type.shape).c_str(), static_cast<long long>(params),
+                  static_cast<long long>(bytes), ins.c_str());
+    os << line;
+  }
+  os << "parameters: " << param_count() << " (" << param_count() * 4 << " bytes); values at batch " << batch
+     << ": " << total_bytes << " bytes\n";
+  return os.str();
+}
+
+}  // namespace dagrad

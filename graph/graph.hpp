@@ -1,0 +1,88 @@
+// Graph: an append-only list of nodes in topological order, referred to by integer id.
+// A node is a named input (fed per batch), a parameter (owns its value), or an op applied to
+// earlier nodes. Shapes are inferred as nodes are added (dimension 0 may be the batch, kBatch);
+// at run time buffers are planned per shape and reused, so a training step does not allocate.
+#pragma once
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ops/op.hpp"
+
+namespace dagrad {
+
+enum class NodeKind { Input, Param, Op };
+
+struct Node {
+  int id = -1;
+  NodeKind kind = NodeKind::Op;
+  std::string name;
+  std::string op_name;  // for op nodes
+  Attrs attrs;          // for op nodes, as given
+  std::unique_ptr<Op> op;
+  std::vector<int> inputs;
+  TensorType type;         // dimension 0 may be kBatch
+  bool needs_grad = false; // a parameter, an input asked for, or an op over one of those
+};
+
+class Graph {
+ public:
+  Graph() = default;
+  Graph(const Graph&) = delete;
+  Graph& operator=(const Graph&) = delete;
+
+  // Building. Names must be unique; an empty op-node name becomes "<op>_<id>".
+  int input(const std::string& name, TensorType type);
+  int param(const std::string& name, Tensor value, bool trainable = true);
+  // Throws UserError naming the node, the op and the input shapes when they do not fit.
+  int add(const std::string& op, std::vector<int> inputs, const Attrs& attrs = {}, std::string name = "");
+
+  int size() const { return static_cast<int>(nodes_.size()); }
+  const Node& node(int id) const { return nodes_.at(id); }
+  int find(const std::string& name) const;  // -1 when absent
+  int id(const std::string& name) const;    // throws UserError when absent
+  std::vector<int> params() const;
+  std::vector<int> inputs() const;
+  int64_t param_count() const;
+
+  // Running. set_input checks dtype, rank and every dimension but the batch one.
+  void set_input(int id, const Tensor& value);
+  void set_input(const std::string& name, const Tensor& value) { set_input(id(name), value); }
+  // Lets the gradient with respect to an input be computed (gradient checks, saliency).
+  void set_input_needs_grad(int id, bool on);
+  void forward();                          // every node
+  void forward(std::span<const int> targets);  // only what the targets need
+  const Tensor& value(int id) const;
+  Tensor& param_value(int id);             // parameters only: optimizers write here
+
+  // Gradients, valid after backward(). A parameter read only by ops that touch rows (an
+  // embedding table) has a sparse gradient: only grad_rows() (sorted, unique) are valid.
+  const Tensor& grad(int id) const { return grads_.at(id); }
+  bool grad_sparse(int id) const { return sparse_.at(id); }
+  const std::vector<int32_t>& grad_rows(int id) const { return rows_.at(id); }
+
+  // One line per node: id, name, op, inputs, shape, parameters and memory at `batch`.
+  std::string summary(int64_t batch = 1) const;
+
+ private:
+  friend void backward(Graph& g, int loss, const Tensor* seed);
+  int append(Node n);
+  void ensure_value(int id, const Shape& shape, DType dtype);
+  std::vector<char> ancestors(std::span<const int> targets) const;
+  void update_sparse_flags();
+
+  std::vector<Node> nodes_;
+  std::map<std::string, int> by_name_;
+  std::vector<Tensor> values_, grads_;
+  std::vector<char> computed_;             // value is current for the last forward
+  std::vector<char> sparse_;
+  std::vector<std::vector<int32_t>> rows_; // touched rows of sparse gradients
+  bool sparse_dirty_ = true;
+};
+
+// Shape with the batch dimension replaced by `batch`.
+Shape concrete(const Shape& s, int64_t batch);
+
+}  // namespace dagrad

@@ -1,0 +1,149 @@
+#include "graph/tensor.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+
+#include "graph/dnnl_context.hpp"
+#include "graph/error.hpp"
+
+namespace dagrad {
+
+const char* dtype_name(DType t) { return t == DType::f32 ? "f32" : "i32"; }
+
+std::string shape_str(const Shape& s) {
+  std::ostringstream os;
+  os << '[';
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i) os << ", ";
+    if (s[i] == kBatch) os << 'B'; else os << s[i];
+  }
+  os << ']';
+  return os.str();
+}
+
+int64_t numel(const Shape& s) {
+  int64_t n = 1;
+  for (auto d : s) n *= (d == kBatch ? 1 : d);
+  return n;
+}
+
+struct Tensor::Storage {
+  void* data = nullptr;
+  int64_t elements = 0;
+  explicit Storage(int64_t n) : elements(n) {
+    size_t bytes = static_cast<size_t>(n > 0 ? n : 1) * 4;
+    bytes = (bytes + 63) / 64 * 64;
+    data = std::aligned_alloc(64, bytes);
+    if (!data) throw RuntimeFailure("out of memory allocating " + std::to_string(bytes) + " bytes");
+  }
+  ~Storage() { std::free(data); }
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+};
+
+Tensor::Tensor(Shape shape, DType dtype) : shape_(std::move(shape)), dtype_(dtype) {
+  for (auto d : shape_)
+    if (d < 0) throw InternalError("Tensor: concrete shape required, got " + shape_str(shape_));
+  storage_ = std::make_shared<Storage>(numel(shape_));
+}
+
+Tensor Tensor::zeros(Shape shape, DType dtype) {
+  Tensor t(std::move(shape), dtype);
+  t.zero();
+  return t;
+}
+
+Tensor Tensor::from(Shape shape, std::span<const float> values) {
+  Tensor t(std::move(shape), DType::f32);
+  if (static_cast<int64_t>(values.size()) != t.size())
+    throw InternalError("Tensor::from: " + std::to_string(values.size()) + " values for shape " +
+                        shape_str(t.shape()));
+  std::memcpy(t.f32(), values.data(), values.size() * 4);
+  return t;
+}
+
+Tensor Tensor::from_ids(Shape shape, std::span<const int32_t> values) {
+  Tensor t(std::move(shape), DType::i32);
+  if (static_cast<int64_t>(values.size()) != t.size())
+    throw InternalError("Tensor::from_ids: " + std::to_string(values.size()) + " ids for shape " +
+                        shape_str(t.shape()));
+  std::memcpy(t.i32(), values.data(), values.size() * 4);
+  return t;
+}
+
+float* Tensor::f32() {
+  DAGRAD_ASSERT(dtype_ == DType::f32, "f32 access to an i32 tensor " + shape_str(shape_));
+  return static_cast<float*>(storage_->data) + offset_;
+}
+const float* Tensor::f32() const { return const_cast<Tensor*>(this)->f32(); }
+int32_t* Tensor::i32() {
+  DAGRAD_ASSERT(dtype_ == DType::i32, "i32 access to an f32 tensor " + shape_str(shape_));
+  return static_cast<int32_t*>(storage_->data) + offset_;
+}
+const int32_t* Tensor::i32() const { return const_cast<Tensor*>(this)->i32(); }
+
+Tensor Tensor::reshape(Shape shape) const {
+  if (numel(shape) != size())
+    throw InternalError("reshape " + shape_str(shape_) + " to " + shape_str(shape));
+  Tensor t = *this;
+  t.shape_ = std::move(shape);
+  return t;
+}
+
+Tensor Tensor::rows(int64_t begin, int64_t end) const {
+  DAGRAD_ASSERT(rank() >= 1 && begin >= 0 && begin <= end && end <= shape_[0],
+                "rows(" + std::to_string(begin) + "," + std::to_string(end) + ") of " + shape_str(shape_));
+  Tensor t = *this;
+  int64_t row = shape_[0] ? size() / shape_[0] : 0;
+  t.offset_ += begin * row;
+  t.shape_[0] = end - begin;
+  return t;
+}
+
+Tensor Tensor::resized(Shape shape) const {
+  for (auto d : shape)
+    if (d < 0) throw InternalError("resized: concrete shape required, got " + shape_str(shape));
+  if (!storage_ || numel(shape) > capacity()) return {};
+  Tensor t = *this;
+  t.shape_ = std::move(shape);
+  return t;
+}
+
+Tensor Tensor::clone() const {
+  Tensor t(shape_, dtype_);
+  if (size()) std::memcpy(static_cast<char*>(t.storage_->data), static_cast<const char*>(storage_->data) + offset_ * 4, size() * 4);
+  return t;
+}
+
+void Tensor::fill(float v) {
+  float* p = f32();
+  for (int64_t i = 0, n = size(); i < n; ++i) p[i] = v;
+}
+
+void Tensor::zero() {
+  if (size()) std::memset(static_cast<char*>(storage_->data) + offset_ * 4, 0, size() * 4);
+}
+
+void Tensor::copy_from(const Tensor& o) {
+  DAGRAD_ASSERT(o.shape_ == shape_ && o.dtype_ == dtype_,
+                "copy_from " + shape_str(o.shape_) + " into " + shape_str(shape_));
+  if (size()) std::memcpy(static_cast<char*>(storage_->data) + offset_ * 4,
+                          static_cast<const char*>(o.storage_->data) + o.offset_ * 4, size() * 4);
+}
+
+int64_t Tensor::capacity() const { return storage_ ? storage_->elements - offset_ : 0; }
+
+dnnl::memory::desc Tensor::md() const {
+  dnnl::memory::dims dims(shape_.begin(), shape_.end());
+  dnnl::memory::dims strides(dims.size());
+  int64_t s = 1;
+  for (int i = static_cast<int>(dims.size()) - 1; i >= 0; --i) { strides[i] = s; s *= dims[i]; }
+  return {dims, dtype_ == DType::f32 ? dnnl::memory::data_type::f32 : dnnl::memory::data_type::s32, strides};
+}
+
+dnnl::memory Tensor::mem() const {
+  return dnnl::memory(md(), dnnl_engine(), static_cast<char*>(storage_->data) + offset_ * 4);
+}
+
+}  // namespace dagrad

@@ -1,0 +1,22 @@
+// Base for unary activations backed by oneDNN eltwise (forward and backward from the output).
+#pragma once
+#include "ops/kernels.hpp"
+#include "ops/op.hpp"
+
+namespace dagrad {
+
+template <dnnl::algorithm Alg>
+class EltwiseOp : public Op {
+ public:
+  std::pair<int, int> arity() const override { return {1, 1}; }
+  TensorType infer(const std::vector<TensorType>& in) const override {
+    expect_dtype(in[0], DType::f32, "input");
+    return in[0];
+  }
+  void forward(const Inputs& in, Tensor& out) override { eltwise_forward(Alg, *in[0], out); }
+  void backward(const Inputs&, const Tensor& out, const Tensor& dout, const Grads& din) override {
+    if (Tensor* dx = din[0]) eltwise_backward_accumulate(Alg, out, dout, *dx);
+  }
+};
+
+}  // namespace dagrad

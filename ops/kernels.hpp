@@ -1,0 +1,19 @@
+// Shared oneDNN-backed kernels for op files: matrix products and elementwise activations.
+// Primitives are created once per shape and cached (creation costs ~0.2 ms, a cache hit ~µs).
+#pragma once
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "graph/tensor.hpp"
+
+namespace dagrad {
+
+// c = op(a) · op(b) (+ c when accumulate), op = transpose when the flag is set; a, b, c are
+// row-major 2-D tensors and transposes are expressed as strides (no copies).
+void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c, bool accumulate);
+
+// Elementwise activation forward, y = f(x), and backward, dx += f'(x) · dy computed from y.
+// alg is a *_use_dst_for_bwd algorithm (relu, logistic, tanh).
+void eltwise_forward(dnnl::algorithm alg, const Tensor& x, Tensor& y);
+void eltwise_backward_accumulate(dnnl::algorithm alg, const Tensor& y, const Tensor& dy, Tensor& dx);
+
+}  // namespace dagrad

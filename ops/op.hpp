@@ -1,0 +1,131 @@
+// The op interface: shape inference, forward, backward that ACCUMULATES, and gradient-check samples.
+//
+// Adding an op (see docs/adding_an_op.md for a worked example):
+//   1. Write ops/<snake_case_name>.cpp with a class deriving from dagrad::Op that has
+//        explicit MyOp(const Attrs& a)            read attributes here (unknown keys are rejected)
+//        static std::vector<Sample> samples();     inputs for the gradient check
+//      and implements arity(), infer(), forward(), backward(); end the file with
+//        DAGRAD_REGISTER_OP(MyOp, "MyOp", "one-line description");
+//   2. Add the file to the op_sources list in ops/meson.build.
+//   3. Build; `dagrad gradcheck MyOp` checks it, and the test suite checks it from then on.
+//
+// Contracts:
+//   - infer() sees input types whose dimension 0 may be kBatch; it throws UserError with a short
+//     reason, and the graph adds the node name, op name and input shapes to the message.
+//   - forward() writes every element of `out`, whose shape is infer()'s answer at run time.
+//   - backward() ADDS into din[i] (never overwrites): gradients from several consumers accumulate.
+//     din[i] is null when input i needs no gradient (ids, constants, frozen values): skip it.
+//   - An op instance belongs to one node, so it may keep scratch buffers and cached oneDNN
+//     primitives between calls.
+#pragma once
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "graph/attrs.hpp"
+#include "graph/error.hpp"
+#include "graph/tensor.hpp"
+
+namespace dagrad {
+
+struct TensorType {
+  Shape shape;
+  DType dtype = DType::f32;
+};
+
+// Where backward accumulates the gradients of an op's inputs.
+class Grads {
+ public:
+  Grads(std::vector<Tensor*> dense, std::vector<std::vector<int32_t>*> rows)
+      : dense_(std::move(dense)), rows_(std::move(rows)) {}
+  // Null when input i needs no gradient.
+  Tensor* operator[](size_t i) const { return dense_.at(i); }
+  // For an input the op declares sparse_rows(): the rows it wrote into may be recorded here, so
+  // that an optimizer updates and the graph clears only those rows. No-op in dense mode.
+  void add_rows(size_t i, std::span<const int32_t> rows) const {
+    if (auto* r = rows_.at(i)) r->insert(r->end(), rows.begin(), rows.end());
+  }
+
+ private:
+  std::vector<Tensor*> dense_;
+  std::vector<std::vector<int32_t>*> rows_;
+};
+
+using Inputs = std::vector<const Tensor*>;
+
+// One input of a gradient-check sample. f32 values are uniform in [lo, hi]; i32 ids are
+// uniform integers in [lo, hi]. Elements within the check's step of a kink are skipped.
+struct InputSpec {
+  Shape shape;
+  DType dtype = DType::f32;
+  double lo = -1.0, hi = 1.0;
+  std::vector<double> kinks = {};
+  bool check_grad = true;  // f32 inputs whose gradient the check compares
+};
+
+struct Sample {
+  std::string label;
+  Attrs attrs;
+  std::vector<InputSpec> inputs;
+  double step = 1e-2;  // central-difference step
+  double rtol = 2e-2;  // |analytic - numeric| <= atol + rtol * max(|analytic|, |numeric|)
+  double atol = 2e-3;
+};
+
+class Op {
+ public:
+  virtual ~Op() = default;
+  // Minimum and maximum number of inputs; the graph checks the count before infer().
+  virtual std::pair<int, int> arity() const = 0;
+  virtual TensorType infer(const std::vector<TensorType>& in) const = 0;
+  virtual void forward(const Inputs& in, Tensor& out) = 0;
+  virtual void backward(const Inputs& in, const Tensor& out, const Tensor& dout, const Grads& din) = 0;
+  // True for an input whose gradient touches only some rows (an embedding table): the graph then
+  // keeps that gradient sparse by rows when the input is a parameter.
+  virtual bool sparse_rows(int input) const { (void)input; return false; }
+};
+
+struct OpInfo {
+  std::string name;
+  std::string description;
+  std::function<std::unique_ptr<Op>(const Attrs&)> make;
+  std::function<std::vector<Sample>()> samples;
+};
+
+class OpRegistry {
+ public:
+  static OpRegistry& instance();
+  bool add(OpInfo info);
+  // Throws UserError "unknown op 'X' (registered: A, B, ...)".
+  const OpInfo& find(const std::string& name) const;
+  bool contains(const std::string& name) const;
+  std::vector<std::string> names() const;  // sorted
+  // Builds an op and rejects attributes it does not read.
+  std::unique_ptr<Op> make(const std::string& name, const Attrs& attrs) const;
+
+ private:
+  std::vector<OpInfo> ops_;
+};
+
+template <class T>
+bool register_op(const char* name, const char* description) {
+  return OpRegistry::instance().add(
+      {name, description, [](const Attrs& a) { return std::unique_ptr<Op>(new T(a)); },
+       [] { return T::samples(); }});
+}
+
+#define DAGRAD_REGISTER_OP(Class, Name, Description) \
+  [[maybe_unused]] static const bool dagrad_registered_##Class = ::dagrad::register_op<Class>(Name, Description)
+
+// Shape-inference helpers: each throws UserError with a short reason.
+void expect_rank(const TensorType& t, int rank, const char* what);
+void expect_dtype(const TensorType& t, DType d, const char* what);
+// Dimensions equal, where kBatch matches kBatch only.
+void expect_same_shape(const TensorType& a, const TensorType& b, const char* what);
+
+// out += in, elementwise (same size); parallel.
+void accumulate(Tensor& out, const Tensor& in);
+
+}  // namespace dagrad

@@ -1,0 +1,106 @@
+// graph/graph.cpp and autodiff/: building, shape errors, forward, backward, sparse rows.
+#include <doctest/doctest.h>
+
+#include "autodiff/backward.hpp"
+#include "autodiff/gradcheck.hpp"
+#include "graph/graph.hpp"
+#include "op_test_util.hpp"
+
+using namespace dagrad;
+
+TEST_CASE("shapes are inferred with a symbolic batch dimension") {
+  Graph g;
+  int x = g.input("x", {{kBatch, 3}});
+  int w = g.param("w", Tensor::zeros({3, 4}));
+  int y = g.add("MatMul", {x, w}, {}, "y");
+  CHECK(g.node(y).type.shape == Shape{kBatch, 4});
+  int logits = g.add("MatMul", {y, y}, {{"transpose_b", true}}, "logits");
+  CHECK(g.node(logits).type.shape == Shape{kBatch, kBatch});
+  CHECK(g.param_count() == 12);
+  std::string s = g.summary(2048);
+  CHECK(s.find("logits") != std::string::npos);
+  CHECK(s.find("[B, 4]") != std::string::npos);
+}
+
+TEST_CASE("a shape mismatch names the node, the op and the input shapes") {
+  Graph g;
+  int x = g.input("x", {{kBatch, 3}});
+  int w = g.param("w", Tensor::zeros({5, 4}));
+  try {
+    g.add("MatMul", {x, w}, {}, "dense");
+    FAIL("no error");
+  } catch (const UserError& e) {
+    std::string m = e.what();
+    CHECK(m.find("node 'dense' (MatMul)") != std::string::npos);
+    CHECK(m.find("x [B, 3]") != std::string::npos);
+    CHECK(m.find("w [5, 4]") != std::string::npos);
+  }
+}
+
+TEST_CASE("wrong arity and duplicate names are user errors") {
+  Graph g;
+  int x = g.input("x", {{kBatch, 3}});
+  CHECK_THROWS_AS(g.add("Relu", {x, x}), UserError);
+  CHECK_THROWS_AS(g.input("x", {{2}}), UserError);
+  CHECK_THROWS_AS(g.add("NoSuchOp", {x}), UserError);
+}
+
+TEST_CASE("set_input checks dtype and fixed dimensions") {
+  Graph g;
+  int x = g.input("x", {{kBatch, 3}});
+  CHECK_NOTHROW(g.set_input(x, Tensor::zeros({7, 3})));
+  CHECK_THROWS_AS(g.set_input(x, Tensor::zeros({7, 2})), UserError);
+  CHECK_THROWS_AS(g.set_input(x, Tensor::zeros({7, 3}, DType::i32)), UserError);
+}
+
+TEST_CASE("forward and backward of a two-layer network, by hand") {
+  // y = relu(x·W1)·W2, loss = y (1x1). x = [1, 2], W1 = [[1, -1], [1, 1]], W2 = [[2], [3]].
+  // x·W1 = [3, 1]; relu = [3, 1]; y = 6 + 3 = 9.
+  // dW2 = reluᵀ = [[3], [1]]; dh = [2, 3]; dW1 = xᵀ·dh = [[2, 3], [4, 6]]; dx not needed.
+  Graph g;
+  int x = g.input("x", {{kBatch, 2}});
+  int w1 = g.param("w1", Tensor::from({2, 2}, std::vector<float>{1, -1, 1, 1}));
+  int w2 = g.param("w2", Tensor::from({2, 1}, std::vector<float>{2, 3}));
+  int h = g.add("Relu", {g.add("MatMul", {x, w1})});
+  int y = g.add("MatMul", {h, w2}, {}, "y");
+  g.set_input(x, Tensor::from({1, 2}, std::vector<float>{1, 2}));
+  g.forward();
+  test::check_values(g.value(y), {9});
+  backward(g, y);
+  test::check_values(g.grad(w2), {3, 1});
+  test::check_values(g.grad(w1), {2, 3, 4, 6});
+  // A second backward gives the same gradients: they are cleared, not accumulated across calls.
+  backward(g, y);
+  test::check_values(g.grad(w1), {2, 3, 4, 6});
+}
+
+TEST_CASE("the batch size may change between runs, and buffers are reused") {
+  Graph g;
+  int x = g.input("x", {{kBatch, 2}});
+  int w = g.param("w", Tensor::from({2, 1}, std::vector<float>{1, 1}));
+  int y = g.add("MatMul", {x, w});
+  g.set_input(x, Tensor::from({3, 2}, std::vector<float>{1, 2, 3, 4, 5, 6}));
+  g.forward();
+  test::check_values(g.value(y), {3, 7, 11});
+  g.set_input(x, Tensor::from({1, 2}, std::vector<float>{1, 1}));
+  g.forward();
+  test::check_values(g.value(y), {2});
+}
+
+TEST_CASE("whole-graph gradient check") {
+  Graph g;
+  int x = g.input("x", {{kBatch, 3}});
+  int w1 = g.param("w1", Tensor::from({3, 4}, std::vector<float>{.1f, -.2f, .3f, .4f, .5f, -.6f, .7f, .8f, -.9f, .1f, .2f, .3f}));
+  int w2 = g.param("w2", Tensor::from({4, 2}, std::vector<float>{.3f, -.1f, .2f, .5f, -.4f, .6f, .1f, .2f}));
+  int h = g.add("Tanh", {g.add("MatMul", {x, w1})});
+  int y = g.add("Sigmoid", {g.add("MatMul", {h, w2})});
+  int loss = g.add("MatMul", {g.add("MatMul", {y, y}, {{"transpose_a", true}}), g.param("ones", Tensor::from({2, 1}, std::vector<float>{1, 1}), false)}, {{"transpose_a", true}});
+  // loss is [1, ...]: reduce to a scalar with a ones vector.
+  int scalar = g.add("MatMul", {g.param("one", Tensor::from({2, 1}, std::vector<float>{1, 0}), false), loss}, {{"transpose_a", true}});
+  g.set_input(x, Tensor::from({2, 3}, std::vector<float>{.5f, -1, .25f, 1, .3f, -.7f}));
+  g.set_input_needs_grad(x, true);
+  auto r = check_graph(g, scalar, {w1, w2, x});
+  INFO(r.failure);
+  CHECK(r.ok);
+  CHECK(r.checked == 12 + 8 + 6);
+}
