@@ -6,5 +6,8 @@ namespace dagrad::cli {
 
 int cmd_ops(int argc, char** argv);
 int cmd_gradcheck(int argc, char** argv);
+int cmd_fit(int argc, char** argv);
+int cmd_evaluate(int argc, char** argv);
+int cmd_describe(int argc, char** argv);
 
 }  // namespace dagrad::cli

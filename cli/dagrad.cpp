@@ -19,6 +19,9 @@ struct Command {
 const Command kCommands[] = {
     {"ops", dagrad::cli::cmd_ops, "list the registered ops"},
     {"gradcheck", dagrad::cli::cmd_gradcheck, "check every op's (or the named ops') gradients"},
+    {"fit", dagrad::cli::cmd_fit, "train a YAML-described model"},
+    {"evaluate", dagrad::cli::cmd_evaluate, "evaluate a trained model"},
+    {"describe", dagrad::cli::cmd_describe, "print a model's graph with shapes and parameter counts"},
 };
 
 void usage(FILE* f) {

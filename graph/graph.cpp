@@ -33,9 +33,9 @@ int Graph::append(Node n) {
 
 int Graph::input(const std::string& name, TensorType type) {
   for (size_t i = 0; i < type.shape.size(); ++i)
-    if (type.shape[i] == 0 || type.shape[i] < -1 || (type.shape[i] == kBatch && i != 0))
+    if (type.shape[i] == 0 || type.shape[i] < -1)
       throw UserError("input '" + name + "': bad shape " + shape_str(type.shape) +
-                      " (dimensions must be positive; only the first may be the batch)");
+                      " (dimensions must be positive, or -1 for one known only at run time)");
   Node n;
   n.kind = NodeKind::Input;
   n.name = name;
@@ -213,7 +213,11 @@ void Graph::forward(std::span<const int> targets) {
                       "; input shapes: " + shapes);
     }
     ensure_value(n.id, t.shape, t.dtype);
-    n.op->forward(in, values_[n.id]);
+    try {
+      n.op->forward(in, values_[n.id]);
+    } catch (const UserError& e) {
+      throw UserError("node '" + n.name + "' (" + n.op_name + "): " + e.what());
+    }
     computed_[n.id] = 1;
   }
 }

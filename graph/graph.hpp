@@ -1,6 +1,7 @@
 // Graph: an append-only list of nodes in topological order, referred to by integer id.
 // A node is a named input (fed per batch), a parameter (owns its value), or an op applied to
-// earlier nodes. Shapes are inferred as nodes are added (dimension 0 may be the batch, kBatch);
+// earlier nodes. Shapes are inferred as nodes are added; a dimension known only at run time (the
+// batch, a padded token axis) is kBatch;
 // at run time buffers are planned per shape and reused, so a training step does not allocate.
 #pragma once
 #include <map>

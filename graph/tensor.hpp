@@ -14,7 +14,8 @@ namespace dagrad {
 enum class DType { f32, i32 };
 const char* dtype_name(DType t);
 
-// Row-major dimensions. At graph-building time dimension 0 may be kBatch (unknown until run time).
+// Row-major dimensions. At graph-building time a dimension may be kBatch: known only at run time
+// (the batch, a padded token axis).
 using Shape = std::vector<int64_t>;
 inline constexpr int64_t kBatch = -1;
 std::string shape_str(const Shape& s);   // "[B, 32]" style

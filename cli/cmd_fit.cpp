@@ -1,0 +1,114 @@
+// `dagrad fit`, `dagrad evaluate`, `dagrad describe`: models described in YAML, from the shell.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "graph/dnnl_context.hpp"
+#include "models/run.hpp"
+
+namespace dagrad::cli {
+namespace {
+
+const char* kFitHelp =
+    "usage: dagrad fit MODEL.yaml [--train FIT.yaml] [--data DIR] [--out DIR] [--set key=value ...]\n"
+    "                  [--resume] [--threads N]\n\n"
+    "Trains the model described in MODEL.yaml with the training file FIT.yaml (optimizer, batch size,\n"
+    "epochs, data, split...). --set overrides any key: fit.epochs=5, data.split.seed=3, and\n"
+    "model.layers.query.units=[64,32] for the model file. Writes into DIR (default out/<model name>):\n"
+    "config.yaml, history.json, history.csv, checkpoint.dagrad, model.dagrad and summary.json, whose\n"
+    "JSON is also the last line printed. --resume continues DIR/checkpoint.dagrad. Ctrl-C writes a\n"
+    "checkpoint before exiting. Exit status: 0 done, 2 bad input, 1 failure, 130 interrupted.\n";
+
+const char* kEvaluateHelp =
+    "usage: dagrad evaluate MODEL.dagrad --train FIT.yaml [--data DIR] [--on test|validation|train]\n"
+    "                       [--out DIR] [--set key=value ...] [--threads N]\n\n"
+    "Evaluates a trained model on the data and split the training file describes; writes\n"
+    "summary.json into DIR (default: the model file's folder) and prints it as the last line.\n";
+
+const char* kDescribeHelp =
+    "usage: dagrad describe MODEL.yaml --train FIT.yaml [--data DIR] [--set key=value ...]\n"
+    "       dagrad describe MODEL.dagrad\n\n"
+    "Prints the model's inputs, preprocessing, task and graph: every node with its shape, parameter\n"
+    "count and memory at the training batch size. Preprocessing layers adapt on the data first.\n";
+
+void apply_threads(const Args& a) {
+  if (a.has("threads")) {
+    std::string v = a.get("threads");
+    int n = 0;
+    try { n = std::stoi(v); } catch (...) {}
+    if (n < 1) throw UserError("--threads: expected a positive integer, got '" + v + "'");
+    set_num_threads(n);
+  }
+}
+
+RunSpec spec_from(const Args& a) {
+  RunSpec s;
+  s.model_path = a.positional().at(0);
+  s.train_path = a.get("train");
+  s.data_dir = a.get("data");
+  s.out_dir = a.get("out");
+  s.overrides = a.all("set");
+  s.resume = a.has("resume");
+  return s;
+}
+
+}  // namespace
+
+int cmd_fit(int argc, char** argv) {
+  Args a(argc, argv, {"train", "data", "out", "set", "threads"}, {"resume"});
+  if (a.help()) { std::fputs(kFitHelp, stdout); return 0; }
+  if (a.positional().size() != 1) { std::fputs(kFitHelp, stderr); return 2; }
+  apply_threads(a);
+  RunOutput out = run_fit(spec_from(a), std::cerr);
+  std::cout << out.summary_json << std::endl;
+  return out.result.interrupted ? 130 : 0;
+}
+
+int cmd_evaluate(int argc, char** argv) {
+  Args a(argc, argv, {"train", "data", "out", "set", "on", "threads"}, {});
+  if (a.help()) { std::fputs(kEvaluateHelp, stdout); return 0; }
+  if (a.positional().size() != 1 || !a.has("train")) { std::fputs(kEvaluateHelp, stderr); return 2; }
+  apply_threads(a);
+  RunSpec spec = spec_from(a);
+  std::string model_file = spec.model_path;
+  auto model = Model::load(model_file);
+  // The training file gives the data and split; the model file's path stands in for the model.
+  std::vector<std::string> over;
+  for (const auto& o : spec.overrides)
+    if (o.rfind("model.", 0) != 0) over.push_back(o);
+  ConfigNode train = load_config(spec.train_path, over);
+  DataTables data;
+  load_data(train.at("data"), spec.data_dir, data);
+  FitOptions opts = FitOptions::from_config(train.at("fit"));
+  std::string on = a.get("on", opts.evaluate_on);
+  if (on != "test" && on != "validation" && on != "train") throw UserError("--on: expected test, validation or train, got '" + on + "'");
+  std::string dir = spec.out_dir.empty() ? std::filesystem::path(model_file).parent_path().string() : spec.out_dir;
+  if (dir.empty()) dir = ".";
+  ensure_writable_dir(dir);
+  auto t0 = std::chrono::steady_clock::now();
+  FitResult r;
+  for (const auto& [k, v] : evaluate(*model, data.by_name(on), data, opts.batch_size)) r.final_metrics.push_back({on + "_" + k, v});
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::cout << write_summary(dir, model->name(), r) << std::endl;
+  return 0;
+}
+
+int cmd_describe(int argc, char** argv) {
+  Args a(argc, argv, {"train", "data", "set", "threads"}, {});
+  if (a.help()) { std::fputs(kDescribeHelp, stdout); return 0; }
+  if (a.positional().size() != 1) { std::fputs(kDescribeHelp, stderr); return 2; }
+  RunSpec spec = spec_from(a);
+  if (spec.model_path.size() > 7 && spec.model_path.ends_with(".dagrad")) {
+    std::cout << Model::load(spec.model_path)->summary(1);
+    return 0;
+  }
+  RunSetup s = prepare_run(spec);
+  auto m = Model::build(s.model_cfg, &s.data, nullptr, s.options.seed);
+  std::cout << m->summary(s.options.batch_size);
+  return 0;
+}
+
+}  // namespace dagrad::cli

@@ -1,0 +1,124 @@
+// movielens_two_tower: the flagship experiment. Trains the TFRS two-tower configurations on
+// MovieLens-100k over several seeds, writes each run's history and summary, and draws the
+// figures and the table into docs/results/. Also serves a trained model (recommend, export).
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+#include "cli/args.hpp"
+#include "experiments/movielens/report.hpp"
+#include "experiments/movielens/serve.hpp"
+#include "graph/dnnl_context.hpp"
+#include "models/run.hpp"
+
+using namespace dagrad;
+
+namespace {
+
+const char* kHelp =
+    "usage: movielens_two_tower [train] [--configs 32,64_32,128_64_32] [--seeds N] [--data DIR]\n"
+    "                           [--out DIR] [--results DIR] [--set key=value ...] [--resume] [--threads N]\n"
+    "       movielens_two_tower report [--configs ...] [--seeds N] [--out DIR] [--results DIR]\n"
+    "       movielens_two_tower recommend --model FILE --user ID [--k 10] [--timestamp T] [--exclude-rated] [--data DIR]\n"
+    "       movielens_two_tower export --model FILE --to FILE [--format tsv|bin] [--data DIR]\n\n"
+    "train (the default): for each configuration (experiments/movielens/towers_<name>.yaml, or\n"
+    "experiments/movielens/<name>.yaml) and each seed 1..N (split and initialisation seed 41+i),\n"
+    "trains with experiments/movielens/train.yaml into OUT/<config>/seed_<s>/ (default out/movielens),\n"
+    "then writes the report. report: only the figures top_<k>.png and results.md into RESULTS\n"
+    "(default docs/results) from the histories already in OUT.\n"
+    "Data: --data, else $DAGRAD_DATA, else ./data/ml-100k (get it with scripts/get_movielens.sh).\n";
+
+std::string experiments_dir() {
+  if (const char* e = std::getenv("DAGRAD_EXPERIMENTS"); e && *e) return e;
+  return std::string(DAGRAD_SOURCE_DIR) + "/experiments/movielens";
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+std::string model_file(const std::string& config) {
+  std::string dir = experiments_dir();
+  for (const auto& candidate : {dir + "/towers_" + config + ".yaml", dir + "/" + config + ".yaml"})
+    if (std::filesystem::exists(candidate)) return candidate;
+  throw UserError("no configuration '" + config + "' (looked for " + dir + "/towers_" + config + ".yaml and " + dir + "/" +
+                  config + ".yaml)");
+}
+
+std::string label_of(const std::string& config) {
+  if (config.find_first_not_of("0123456789_") != std::string::npos) return config;
+  std::string l = "[";
+  for (char c : config) l += c == '_' ? std::string(", ") : std::string(1, c);
+  return l + "]";
+}
+
+int train_or_report(const cli::Args& a, bool train) {
+  auto configs = split_list(a.get("configs", "32,64_32,128_64_32"));
+  int seeds = std::stoi(a.get("seeds", "3"));
+  if (seeds < 1) throw UserError("--seeds: expected a positive number");
+  std::string out = a.get("out", "out/movielens");
+  std::string results = a.get("results", "docs/results");
+  std::vector<movielens::ConfigRuns> runs;
+  for (const auto& c : configs) {
+    movielens::ConfigRuns r{c, label_of(c), {}};
+    std::string model = model_file(c);
+    for (int s = 1; s <= seeds; ++s) {
+      std::string dir = out + "/" + c + "/seed_" + std::to_string(s);
+      r.run_dirs.push_back(dir);
+      if (!train) continue;
+      RunSpec spec;
+      spec.model_path = model;
+      spec.train_path = experiments_dir() + "/train.yaml";
+      spec.data_dir = a.get("data");
+      spec.out_dir = dir;
+      spec.overrides = {"fit.seed=" + std::to_string(41 + s), "data.split.seed=" + std::to_string(41 + s)};
+      for (const auto& o : a.all("set")) spec.overrides.push_back(o);
+      spec.resume = a.has("resume");
+      std::cerr << "== " << r.label << ", seed " << s << "/" << seeds << " -> " << dir << "\n";
+      RunOutput o = run_fit(spec, std::cerr);
+      std::cout << o.summary_json << std::endl;
+      if (o.result.interrupted) return 130;
+    }
+    runs.push_back(r);
+  }
+  std::string command = "build/experiments/movielens_two_tower report --configs " + a.get("configs", "32,64_32,128_64_32") +
+                        " --seeds " + std::to_string(seeds) + " --out " + out + " --results " + results;
+  movielens::write_report(runs, {1, 5, 10, 50, 100}, results, command);
+  std::cerr << "report: " << results << "/results.md and top_<k>.png\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    init_threads_from_env();
+    std::string cmd = argc > 1 && argv[1][0] != '-' ? argv[1] : "train";
+    int shift = argc > 1 && argv[1][0] != '-' ? 1 : 0;
+    cli::Args a(argc - shift, argv + shift,
+                {"configs", "seeds", "data", "out", "results", "set", "threads", "model", "user", "k", "timestamp", "to", "format"},
+                {"resume", "exclude-rated"});
+    if (a.help()) {
+      std::fputs(kHelp, stdout);
+      return 0;
+    }
+    if (a.has("threads")) set_num_threads(std::stoi(a.get("threads")));
+    if (cmd == "train") return train_or_report(a, true);
+    if (cmd == "report") return train_or_report(a, false);
+    if (cmd == "recommend") return movielens::recommend(a);
+    if (cmd == "export") return movielens::export_embeddings(a);
+    std::fprintf(stderr, "movielens_two_tower: unknown command '%s'\n\n%s", cmd.c_str(), kHelp);
+    return 2;
+  } catch (const UserError& e) {
+    std::fprintf(stderr, "movielens_two_tower: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "movielens_two_tower: failure: %s\n", e.what());
+    return 1;
+  }
+}

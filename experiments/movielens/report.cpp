@@ -1,0 +1,140 @@
+#include "experiments/movielens/report.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include "experiments/common/plot.hpp"
+#include "graph/error.hpp"
+#include "models/archive.hpp"
+
+namespace dagrad::movielens {
+namespace {
+
+// history.json as written by models/history.cpp: {"rows": [{"k": v, ...}, ...]} with numbers or null.
+std::vector<std::map<std::string, double>> read_history(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) return {};
+  std::stringstream ss;
+  ss << f.rdbuf();
+  std::string text = ss.str();
+  std::vector<std::map<std::string, double>> rows;
+  std::regex row_re(R"(\{([^{}]*)\})"), kv_re(R"xx("([^"]+)":\s*(null|[-+0-9.eE]+|nan|inf))xx");
+  for (std::sregex_iterator it(text.begin(), text.end(), row_re), end; it != end; ++it) {
+    std::string body = (*it)[1];
+    std::map<std::string, double> row;
+    for (std::sregex_iterator kv(body.begin(), body.end(), kv_re); kv != end; ++kv)
+      row[(*kv)[1]] = (*kv)[2] == "null" ? NAN : std::stod((*kv)[2]);
+    if (!row.empty()) rows.push_back(row);
+  }
+  return rows;
+}
+
+struct Stats {
+  double mean = NAN, sd = NAN, lo = NAN, hi = NAN;
+  int n = 0;
+};
+
+Stats stats(const std::vector<double>& v) {
+  Stats s;
+  for (double x : v)
+    if (std::isfinite(x)) {
+      s.n++;
+      s.mean = s.n == 1 ? x : s.mean + x;
+      s.lo = s.n == 1 ? x : std::min(s.lo, x);
+      s.hi = s.n == 1 ? x : std::max(s.hi, x);
+    }
+  if (!s.n) return s;
+  s.mean /= s.n;
+  double ss = 0;
+  for (double x : v)
+    if (std::isfinite(x)) ss += (x - s.mean) * (x - s.mean);
+  s.sd = s.n > 1 ? std::sqrt(ss / (s.n - 1)) : 0;
+  return s;
+}
+
+std::string fmt(double v, int digits = 3) {
+  if (!std::isfinite(v)) return "–";
+  char b[32];
+  std::snprintf(b, sizeof b, "%.*f", digits, v);
+  return b;
+}
+
+}  // namespace
+
+void write_report(const std::vector<ConfigRuns>& configs, const std::vector<int>& ks, const std::string& results_dir,
+                  const std::string& command) {
+  std::filesystem::create_directories(results_dir);
+  auto key = [](int k) { return "test_factorized_top_k/top_" + std::to_string(k) + "_categorical_accuracy"; };
+  std::vector<std::vector<std::vector<std::map<std::string, double>>>> hist(configs.size());
+  for (size_t c = 0; c < configs.size(); ++c)
+    for (const auto& d : configs[c].run_dirs) hist[c].push_back(read_history(d + "/history.json"));
+
+  for (int k : ks) {
+    plot::Chart chart;
+    chart.title = "MovieLens-100k two-tower retrieval: Top-" + std::to_string(k) + " accuracy (test)";
+    chart.x_label = "epoch";
+    chart.y_label = "top-" + std::to_string(k) + " accuracy";
+    chart.y_min = 0.0;
+    for (size_t c = 0; c < configs.size(); ++c) {
+      plot::Series s;
+      s.label = configs[c].label;
+      std::map<double, std::vector<double>> by_epoch;
+      for (const auto& rows : hist[c])
+        for (const auto& r : rows)
+          if (r.count("epoch") && r.count(key(k))) by_epoch[r.at("epoch")].push_back(r.at(key(k)));
+      for (const auto& [e, v] : by_epoch) {
+        Stats st = stats(v);
+        s.x.push_back(e);
+        s.y.push_back(st.mean);
+        s.y_low.push_back(st.lo);
+        s.y_high.push_back(st.hi);
+      }
+      if (!s.x.empty()) {
+        s.label += " (" + std::to_string(hist[c].size()) + " seeds)";
+        chart.series.push_back(std::move(s));
+      }
+    }
+    plot::write_png(chart, results_dir + "/top_" + std::to_string(k) + ".png");
+  }
+
+  std::vector<std::string> header = {"configuration", "seeds"};
+  for (int k : ks) header.push_back("Top-" + std::to_string(k));
+  header.push_back("epochs");
+  header.push_back("train s / run");
+  std::vector<std::vector<std::string>> rows;
+  for (size_t c = 0; c < configs.size(); ++c) {
+    std::vector<std::string> row = {configs[c].label, std::to_string(hist[c].size())};
+    std::vector<double> epochs, seconds;
+    for (const auto& h : hist[c])
+      if (!h.empty()) {
+        epochs.push_back(h.back().count("epoch") ? h.back().at("epoch") : NAN);
+        seconds.push_back(h.back().count("seconds") ? h.back().at("seconds") : NAN);
+      }
+    for (int k : ks) {
+      std::vector<double> finals;
+      for (const auto& h : hist[c])
+        if (!h.empty() && h.back().count(key(k))) finals.push_back(h.back().at(key(k)));
+      Stats st = stats(finals);
+      row.push_back(st.n ? fmt(st.mean) + " ± " + fmt(st.sd) : "missing");
+    }
+    row.push_back(fmt(stats(epochs).mean, 0));
+    row.push_back(fmt(stats(seconds).mean, 1));
+    rows.push_back(row);
+  }
+  std::string md = "# MovieLens-100k two-tower retrieval: results\n\n"
+                   "Final test Top-k accuracy (FactorizedTopK against all 1,682 candidates, score-based), mean ± "
+                   "standard deviation over seeds (each seed changes the split and the initialisation).\n\n" +
+                   plot::markdown_table(header, rows) +
+                   "\nReference (TFRS deep_recommenders): Top-100 0.27 / 0.28 / 0.22 for [32] / [64, 32] / [128, 64, 32].\n\n"
+                   "Figures: " ;
+  for (int k : ks) md += "[Top-" + std::to_string(k) + "](top_" + std::to_string(k) + ".png) ";
+  md += "\n\nRegenerate: `" + command + "`\n";
+  write_file_atomic(results_dir + "/results.md", md);
+}
+
+}  // namespace dagrad::movielens

@@ -1,0 +1,259 @@
+#include "models/archive.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <boost/crc.hpp>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "graph/error.hpp"
+
+namespace dagrad {
+namespace {
+
+constexpr char kMagic[8] = {'D', 'A', 'G', 'R', 'A', 'D', 'A', 'R'};
+enum Kind : uint8_t { kF32 = 1, kI32 = 2, kStrings = 3, kText = 4, kInt = 5, kDouble = 6 };
+
+const char* kind_name(uint8_t k) {
+  switch (k) {
+    case kF32: return "f32 tensor";
+    case kI32: return "i32 tensor";
+    case kStrings: return "string list";
+    case kText: return "text";
+    case kInt: return "integer";
+    case kDouble: return "number";
+    default: return "unknown";
+  }
+}
+
+template <class T>
+void put(std::string& b, T v) {
+  b.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+uint32_t crc32(const char* p, size_t n) {
+  boost::crc_32_type c;
+  c.process_bytes(p, n);
+  return c.checksum();
+}
+
+}  // namespace
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) throw RuntimeFailure("cannot write " + path + ": " + std::strerror(errno));
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t w = ::write(fd, content.data() + done, content.size() - done);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      throw RuntimeFailure("cannot write " + path + ": " + std::strerror(e) + " (the previous file is untouched)");
+    }
+    done += static_cast<size_t>(w);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    throw RuntimeFailure("cannot write " + path + ": " + std::strerror(e) + " (the previous file is untouched)");
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    throw RuntimeFailure("cannot rename into " + path + ": " + std::strerror(e));
+  }
+}
+
+void ArchiveWriter::begin(const std::string& name, uint8_t kind) {
+  DAGRAD_ASSERT(!names_.count(name), "archive entry '" + name + "' written twice");
+  names_[name] = 1;
+  put<uint32_t>(buf_, static_cast<uint32_t>(name.size()));
+  buf_ += name;
+  put<uint8_t>(buf_, kind);
+}
+
+void ArchiveWriter::put_tensor(const std::string& name, const Tensor& t) {
+  begin(name, t.dtype() == DType::f32 ? kF32 : kI32);
+  put<uint32_t>(buf_, static_cast<uint32_t>(t.rank()));
+  for (int i = 0; i < t.rank(); ++i) put<int64_t>(buf_, t.dim(i));
+  put<uint64_t>(buf_, static_cast<uint64_t>(t.size()) * 4);
+  const char* p = t.dtype() == DType::f32 ? reinterpret_cast<const char*>(t.f32())
+                                          : reinterpret_cast<const char*>(t.i32());
+  buf_.append(p, static_cast<size_t>(t.size()) * 4);
+}
+
+void ArchiveWriter::put_strings(const std::string& name, const std::vector<std::string>& v) {
+  begin(name, kStrings);
+  std::string payload;
+  put<uint64_t>(payload, v.size());
+  for (const auto& s : v) {
+    put<uint64_t>(payload, s.size());
+    payload += s;
+  }
+  put<uint64_t>(buf_, payload.size());
+  buf_ += payload;
+}
+
+void ArchiveWriter::put_text(const std::string& name, const std::string& text) {
+  begin(name, kText);
+  put<uint64_t>(buf_, text.size());
+  buf_ += text;
+}
+
+void ArchiveWriter::put_int(const std::string& name, int64_t v) {
+  begin(name, kInt);
+  put<uint64_t>(buf_, 8);
+  put<int64_t>(buf_, v);
+}
+
+void ArchiveWriter::put_double(const std::string& name, double v) {
+  begin(name, kDouble);
+  put<uint64_t>(buf_, 8);
+  put<double>(buf_, v);
+}
+
+void ArchiveWriter::save(const std::string& path) const {
+  std::string out(kMagic, 8);
+  put<uint32_t>(out, kArchiveVersion);
+  put<uint32_t>(out, static_cast<uint32_t>(names_.size()));
+  out += buf_;
+  put<uint32_t>(out, crc32(out.data(), out.size()));
+  write_file_atomic(path, out);
+}
+
+ArchiveReader::ArchiveReader(const std::string& path) : path_(path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw UserError(path + ": cannot open (" + std::strerror(errno) + ")");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  data_ = ss.str();
+  auto bad = [&](const std::string& why) { return UserError(path + ": " + why); };
+  if (data_.size() < 20 || std::memcmp(data_.data(), kMagic, 8) != 0)
+    throw bad(data_.size() < 8 ? "truncated: not a complete dagrad file"
+                               : "not a dagrad model or checkpoint file (bad magic)");
+  uint32_t version;
+  std::memcpy(&version, data_.data() + 8, 4);
+  if (version > kArchiveVersion)
+    throw bad("written by a newer dagrad (format version " + std::to_string(version) + "; this build reads up to " +
+              std::to_string(kArchiveVersion) + ")");
+  uint32_t stored;
+  std::memcpy(&stored, data_.data() + data_.size() - 4, 4);
+  if (crc32(data_.data(), data_.size() - 4) != stored)
+    throw bad("corrupted or truncated (checksum mismatch); the file cannot be trusted");
+  uint32_t count;
+  std::memcpy(&count, data_.data() + 12, 4);
+  size_t pos = 16, end = data_.size() - 4;
+  auto need = [&](uint64_t n) {
+    if (pos > end || n > end - pos) throw bad("truncated or damaged entry table");
+  };
+  for (uint32_t i = 0; i < count; ++i) {
+    uint32_t len;
+    need(4);
+    std::memcpy(&len, data_.data() + pos, 4);
+    pos += 4;
+    need(static_cast<uint64_t>(len) + 1);
+    std::string name = data_.substr(pos, len);
+    pos += len;
+    uint8_t kind = static_cast<uint8_t>(data_[pos++]);
+    size_t start = pos;
+    if (kind == kF32 || kind == kI32) {
+      uint32_t rank;
+      need(4);
+      std::memcpy(&rank, data_.data() + pos, 4);
+      pos += 4;
+      need(static_cast<uint64_t>(rank) * 8);
+      pos += static_cast<size_t>(rank) * 8;
+    }
+    uint64_t size;
+    need(8);
+    std::memcpy(&size, data_.data() + pos, 8);
+    pos += 8;
+    need(size);
+    pos += size;
+    entries_[name] = {kind, start, pos - start};
+  }
+}
+
+std::vector<std::string> ArchiveReader::names() const {
+  std::vector<std::string> n;
+  for (const auto& [k, v] : entries_) n.push_back(k);
+  return n;
+}
+
+const ArchiveReader::Entry& ArchiveReader::entry(const std::string& name, uint8_t kind) const {
+  auto it = entries_.find(name);
+  if (it == entries_.end()) throw UserError(path_ + ": has no entry '" + name + "'");
+  bool tensor_ok = (kind == kF32 || kind == kI32) && (it->second.kind == kF32 || it->second.kind == kI32);
+  if (it->second.kind != kind && !tensor_ok)
+    throw UserError(path_ + ": entry '" + name + "' is a " + kind_name(it->second.kind) + ", expected a " +
+                    kind_name(kind));
+  return it->second;
+}
+
+Tensor ArchiveReader::tensor(const std::string& name, const Shape& expect) const {
+  const Entry& e = entry(name, kF32);
+  const char* p = data_.data() + e.offset;
+  uint32_t rank;
+  std::memcpy(&rank, p, 4);
+  Shape shape(rank);
+  std::memcpy(shape.data(), p + 4, static_cast<size_t>(rank) * 8);
+  for (auto d : shape)
+    if (d < 0) throw UserError(path_ + ": entry '" + name + "' has a negative dimension");
+  if (!expect.empty() && shape != expect)
+    throw UserError(path_ + ": entry '" + name + "' has shape " + shape_str(shape) + ", the model expects " +
+                    shape_str(expect));
+  uint64_t bytes;
+  std::memcpy(&bytes, p + 4 + rank * 8, 8);
+  if (bytes != static_cast<uint64_t>(numel(shape)) * 4)
+    throw UserError(path_ + ": entry '" + name + "' size does not match its shape");
+  Tensor t(shape, e.kind == kF32 ? DType::f32 : DType::i32);
+  if (bytes) std::memcpy(e.kind == kF32 ? static_cast<void*>(t.f32()) : static_cast<void*>(t.i32()), p + 12 + rank * 8, bytes);
+  return t;
+}
+
+std::vector<std::string> ArchiveReader::strings(const std::string& name) const {
+  const Entry& e = entry(name, kStrings);
+  const char* p = data_.data() + e.offset + 8;
+  const char* end = data_.data() + e.offset + e.size;
+  uint64_t n;
+  std::memcpy(&n, p, 8);
+  p += 8;
+  std::vector<std::string> v;
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t len;
+    if (p + 8 > end) throw UserError(path_ + ": entry '" + name + "' is damaged");
+    std::memcpy(&len, p, 8);
+    p += 8;
+    if (len > static_cast<uint64_t>(end - p)) throw UserError(path_ + ": entry '" + name + "' is damaged");
+    v.emplace_back(p, len);
+    p += len;
+  }
+  return v;
+}
+
+std::string ArchiveReader::text(const std::string& name) const {
+  const Entry& e = entry(name, kText);
+  return data_.substr(e.offset + 8, e.size - 8);
+}
+
+int64_t ArchiveReader::integer(const std::string& name) const {
+  const Entry& e = entry(name, kInt);
+  int64_t v;
+  std::memcpy(&v, data_.data() + e.offset + 8, 8);
+  return v;
+}
+
+double ArchiveReader::number(const std::string& name) const {
+  const Entry& e = entry(name, kDouble);
+  double v;
+  std::memcpy(&v, data_.data() + e.offset + 8, 8);
+  return v;
+}
+
+}  // namespace dagrad

@@ -1,0 +1,64 @@
+// Archive: dagrad's one versioned binary file for models and checkpoints — named entries (f32 or
+// i32 tensors, string lists, text, integers) with a CRC-32 over the whole file. Written to a
+// temporary file, flushed and renamed, so a crash or a full disk never leaves a damaged file
+// where a good one was.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "graph/tensor.hpp"
+
+namespace dagrad {
+
+inline constexpr uint32_t kArchiveVersion = 1;
+
+class ArchiveWriter {
+ public:
+  void put_tensor(const std::string& name, const Tensor& t);
+  void put_strings(const std::string& name, const std::vector<std::string>& v);
+  void put_text(const std::string& name, const std::string& text);
+  void put_int(const std::string& name, int64_t v);
+  void put_double(const std::string& name, double v);
+  // Writes `path` atomically (temporary file in the same folder, fsync, rename).
+  // Throws RuntimeFailure naming the path when the disk refuses.
+  void save(const std::string& path) const;
+
+ private:
+  void begin(const std::string& name, uint8_t kind);
+  std::string buf_;
+  std::map<std::string, int> names_;
+};
+
+class ArchiveReader {
+ public:
+  // Reads and verifies the whole file: a missing, truncated or corrupted file (CRC mismatch), one
+  // that is not a dagrad archive, or one from a newer format version is a UserError naming it.
+  explicit ArchiveReader(const std::string& path);
+
+  bool has(const std::string& name) const { return entries_.count(name) != 0; }
+  std::vector<std::string> names() const;
+  // Each accessor throws UserError naming the file and the entry when it is absent or of
+  // another kind; tensor() also checks the shape when `expect` is non-empty.
+  Tensor tensor(const std::string& name, const Shape& expect = {}) const;
+  std::vector<std::string> strings(const std::string& name) const;
+  std::string text(const std::string& name) const;
+  int64_t integer(const std::string& name) const;
+  double number(const std::string& name) const;
+  const std::string& path() const { return path_; }
+
+ private:
+  struct Entry {
+    uint8_t kind;
+    size_t offset, size;  // payload in data_
+  };
+  const Entry& entry(const std::string& name, uint8_t kind) const;
+  std::string path_, data_;
+  std::map<std::string, Entry> entries_;
+};
+
+// Writes `content` to `path` atomically (temporary file, fsync, rename).
+void write_file_atomic(const std::string& path, const std::string& content);
+
+}  // namespace dagrad

@@ -1,0 +1,60 @@
+// Model: a named graph built from a YAML model file, with its preprocessing state (vocabularies,
+// boundaries, means) and its task. Saved and loaded as one versioned archive that also holds the
+// model file's text, so a saved model rebuilds itself without the YAML at hand.
+#pragma once
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "models/features.hpp"
+#include "models/task.hpp"
+
+namespace dagrad {
+
+class Model {
+ public:
+  // Builds from the model file's top-level map (name, inputs, layers, task). Preprocessing layers
+  // take their state from `saved` when given, else adapt on `data`. `seed` drives initialisers.
+  static std::unique_ptr<Model> build(const ConfigNode& cfg, const DataTables* data, const ArchiveReader* saved,
+                                      uint64_t seed);
+  // Rebuilds a saved model (from its own stored model file) and loads its parameters.
+  static std::unique_ptr<Model> load(const std::string& path);
+
+  const std::string& name() const { return name_; }
+  Graph& graph() { return graph_; }
+  Task& task() { return *task_; }
+  // The value node named in the model file (a layer name), or a UserError listing them.
+  int value(const std::string& name) const;
+
+  // Encodes the columns of `t` that feed the graph inputs `targets` need (all when empty).
+  EncodedTable encode(const Table& t, const std::vector<int>& targets = {}) const;
+  // Feeds a batch of encoded rows and computes `targets`.
+  void run(const EncodedTable& t, std::span<const int64_t> rows, std::span<const int> targets);
+  // Rows of `targets`' single output for every row of t, computed in batches: [rows, width].
+  Tensor predict(const Table& t, int target, int64_t batch_size);
+  Feeder& feeder() { return feeder_; }
+
+  void save(const std::string& path, const ArchiveWriter* extra = nullptr) const;
+  void write(ArchiveWriter& w) const;        // parameters, preprocessing, task state, model text
+  void load_parameters(const ArchiveReader& r);  // names and shapes checked; says what differs
+  std::string summary(int64_t batch) const;
+  const std::string& config_text() const { return config_text_; }
+
+ private:
+  struct FedInput {
+    std::string layer;   // value name
+    std::string column;  // table column
+    int node = -1;
+    std::unique_ptr<Preprocessor> pre;  // null: numeric column as [B, 1]
+  };
+  std::string name_;
+  std::string config_text_;
+  Graph graph_;
+  std::vector<FedInput> fed_;
+  std::vector<std::pair<std::string, int>> values_;  // layer name -> node, in file order
+  std::unique_ptr<Task> task_;
+  Feeder feeder_;
+};
+
+}  // namespace dagrad

@@ -1,0 +1,45 @@
+#include "models/run.hpp"
+
+#include <filesystem>
+#include <ostream>
+
+namespace dagrad {
+
+RunSetup prepare_run(const RunSpec& spec) {
+  std::vector<std::string> model_over, train_over;
+  for (const auto& o : spec.overrides) {
+    if (o.rfind("model.", 0) == 0) model_over.push_back(o.substr(6));
+    else train_over.push_back(o);
+  }
+  if (!std::filesystem::exists(spec.model_path)) throw UserError(spec.model_path + ": no such model file");
+  RunSetup s{load_config(spec.model_path, model_over), ConfigNode(nullptr, nullptr, ""), {}, {}, {}};
+  if (spec.train_path.empty()) {
+    if (!s.model_cfg.has("fit"))
+      throw UserError(spec.model_path + ": no training file given (--train FIT.yaml) and no 'fit' section in the model file");
+    s.train_cfg = load_config(spec.model_path, train_over);
+  } else {
+    if (!std::filesystem::exists(spec.train_path)) throw UserError(spec.train_path + ": no such training file");
+    s.train_cfg = load_config(spec.train_path, train_over);
+  }
+  s.train_cfg.check_keys({"data", "fit", "name", "inputs", "layers", "task"});
+  s.options = FitOptions::from_config(s.train_cfg.at("fit"));
+  load_data(s.train_cfg.at("data"), spec.data_dir, s.data);
+  s.out_dir = spec.out_dir.empty() ? "out/" + s.model_cfg.get_string("name", "model") : spec.out_dir;
+  return s;
+}
+
+RunOutput run_fit(const RunSpec& spec, std::ostream& log) {
+  RunSetup s = prepare_run(spec);
+  ensure_writable_dir(s.out_dir);
+  const std::string ck = s.out_dir + "/checkpoint.dagrad";
+  std::unique_ptr<ArchiveReader> resume;
+  if (spec.resume && std::filesystem::exists(ck)) resume = std::make_unique<ArchiveReader>(ck);
+  RunOutput out;
+  out.model = Model::build(s.model_cfg, &s.data, resume.get(), s.options.seed);
+  write_file_atomic(s.out_dir + "/config.yaml", "# model\n" + to_yaml(s.model_cfg) + "\n# training\n" + to_yaml(s.train_cfg));
+  out.result = fit(*out.model, s.data, s.options, s.out_dir, resume.get(), log);
+  out.summary_json = write_summary(s.out_dir, out.model->name(), out.result);
+  return out;
+}
+
+}  // namespace dagrad

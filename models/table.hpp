@@ -1,0 +1,53 @@
+// Table: named, typed columns with one row per example — what data sources produce and models
+// consume (strings, integers, floats). Plus a CSV/TSV reader with errors naming file and line.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace dagrad {
+
+using StringColumn = std::vector<std::string>;
+using IntColumn = std::vector<int64_t>;
+using FloatColumn = std::vector<float>;
+using Column = std::variant<StringColumn, IntColumn, FloatColumn>;
+
+enum class ColumnType { String, Int, Float };
+const char* column_type_name(ColumnType t);
+ColumnType column_type(const Column& c);
+
+class Table {
+ public:
+  explicit Table(std::string name = "table") : name_(std::move(name)) {}
+  const std::string& name() const { return name_; }
+  size_t rows() const { return rows_; }
+  bool empty() const { return columns_.empty(); }
+  // The first column fixes the row count; later ones must match it (InternalError otherwise).
+  void add(const std::string& column, Column values);
+  bool has(const std::string& column) const { return columns_.count(column) != 0; }
+  std::vector<std::string> column_names() const;
+  // Throw UserError naming the table, the column and the columns it has / its actual type.
+  const Column& column(const std::string& name) const;
+  const StringColumn& strings(const std::string& name) const;
+  const IntColumn& ints(const std::string& name) const;
+  const FloatColumn& floats(const std::string& name) const;
+  // The rows at `index`, in that order.
+  Table take(std::span<const int64_t> index, std::string name = "") const;
+  // Rows [begin, end).
+  Table slice(size_t begin, size_t end, std::string name = "") const;
+
+ private:
+  std::string name_;
+  size_t rows_ = 0;
+  std::map<std::string, Column> columns_;
+};
+
+// Reads a CSV (or, for a .tsv file, tab-separated) file with a header row. `types` names the
+// columns to keep and their types; a missing column, a wrong field count, or a field that does
+// not parse as its type is a UserError naming the file, line and column.
+Table read_csv(const std::string& path, const std::map<std::string, ColumnType>& types);
+
+}  // namespace dagrad

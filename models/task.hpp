@@ -1,0 +1,54 @@
+// Task: the layer that turns a model's outputs into a loss, feeds the inputs only it knows about
+// (labels, corrections), and evaluates its metrics. Registered by name (Retrieval, Ranking).
+#pragma once
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "layers/layer.hpp"
+#include "models/archive.hpp"
+#include "models/dataset.hpp"
+
+namespace dagrad {
+
+class Model;
+using Metrics = std::vector<std::pair<std::string, double>>;
+
+class Task {
+ public:
+  virtual ~Task() = default;
+  // The scalar loss node.
+  virtual int loss() const = 0;
+  // Called after a batch's features are fed: sets labels, weights, corrections. `training` is
+  // false for evaluation batches (no streaming state may change then).
+  virtual void prepare_batch(Graph& g, const Table& table, std::span<const int64_t> rows, bool training) = 0;
+  // Metrics of the model on `eval` (e.g. the test table); `batch_size` for the loss batches.
+  virtual Metrics evaluate(Model& m, const Table& eval, const DataTables& data, int64_t batch_size) = 0;
+  // Columns the task reads from tables (labels, ids, weights), checked before training starts.
+  virtual std::vector<std::string> columns() const = 0;
+  // Streaming state (frequency estimates) for checkpoints.
+  virtual void save(ArchiveWriter&) const {}
+  virtual void load(const ArchiveReader&) {}
+  virtual std::string describe() const = 0;
+};
+
+// Builds the task from the model file's `task` map, adding its nodes to ctx.graph.
+using TaskBuilder = std::unique_ptr<Task> (*)(LayerContext& ctx);
+
+class TaskRegistry {
+ public:
+  static TaskRegistry& instance();
+  bool add(const std::string& name, const std::string& description, TaskBuilder build);
+  TaskBuilder find(const ConfigNode& at, const std::string& name) const;  // error lists known
+  std::vector<std::string> names() const;
+
+ private:
+  std::vector<std::pair<std::string, std::pair<std::string, TaskBuilder>>> tasks_;
+};
+
+#define DAGRAD_REGISTER_TASK(Function, Name, Description) \
+  [[maybe_unused]] static const bool dagrad_task_##Function = ::dagrad::TaskRegistry::instance().add(Name, Description, Function)
+
+}  // namespace dagrad

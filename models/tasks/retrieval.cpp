@@ -1,0 +1,274 @@
+// Retrieval: in-batch softmax over query·candidateᵀ (TFRS tfrs.tasks.Retrieval): labels are the
+// identity, the loss is the SUM over the batch of softmax cross-entropy. Options: temperature,
+// L2-normalised towers, logQ correction (a sampling probability per candidate, given as a column
+// or estimated by streaming frequency estimation, Yi et al. 2019), removal of accidental hits,
+// per-example weights. Metrics: FactorizedTopK against a candidate table, and the loss.
+#include <cmath>
+#include <unordered_map>
+
+#include "models/frequency_estimator.hpp"
+#include "models/metrics/factorized_top_k.hpp"
+#include "models/metrics/mean_loss.hpp"
+#include "models/model.hpp"
+#include "models/tasks/retrieval.hpp"
+
+namespace dagrad {
+namespace {
+
+class Retrieval : public RetrievalTask {
+ public:
+  explicit Retrieval(LayerContext& ctx) {
+    const ConfigNode& cfg = ctx.cfg;
+    cfg.check_keys({"type", "query", "candidate", "candidate_id", "temperature", "normalize", "remove_accidental_hits",
+                    "sampling_correction", "weights", "metrics"});
+    query_out_ = ctx.input("query");
+    candidate_out_ = ctx.input("candidate");
+    candidate_id_ = cfg.get_string("candidate_id", "");
+    temperature_ = cfg.get_double("temperature", 1.0, Range::greater_than(0));
+    normalize_ = cfg.get_bool("normalize", false);
+    remove_hits_ = cfg.get_bool("remove_accidental_hits", false);
+    weight_col_ = cfg.get_string("weights", "");
+    if (remove_hits_ && candidate_id_.empty()) cfg.at("remove_accidental_hits").fail("needs candidate_id (the column identifying a candidate)");
+    if (cfg.has("sampling_correction")) {
+      ConfigNode sc = cfg.at("sampling_correction");
+      std::string type = sc.require_enum("type", {"streaming", "column"});
+      if (type == "streaming") {
+        sc.check_keys({"type", "alpha", "hashes", "buckets"});
+        if (candidate_id_.empty()) sc.fail("streaming frequency estimation needs candidate_id");
+        estimator_ = std::make_unique<FrequencyEstimator>(sc.get_int("buckets", 1 << 20, Range::greater_than(0)),
+                                                          static_cast<int>(sc.get_int("hashes", 1, Range::at_least(1) & Range::at_most(16))),
+                                                          sc.get_double("alpha", 0.01, Range::greater_than(0) & Range::at_most(1)));
+      } else {
+        sc.check_keys({"type", "column"});
+        probability_col_ = sc.require_string("column");
+      }
+    }
+    ks_ = {1, 5, 10, 50, 100};
+    if (cfg.has("metrics")) {
+      ConfigNode mc = cfg.at("metrics");
+      mc.check_keys({"top_k", "id_based", "batch_size"});
+      ks_ = mc.get_ints("top_k", ks_, Range::at_least(1));
+      id_based_ = mc.get_bool("id_based", false);
+      if (id_based_ && candidate_id_.empty()) mc.at("id_based").fail("needs candidate_id");
+    }
+
+    const Shape& qs = ctx.graph.node(query_out_).type.shape;
+    const Shape& cs = ctx.graph.node(candidate_out_).type.shape;
+    if (qs.size() != 2 || cs.size() != 2 || qs[1] != cs[1] || qs[1] == kBatch)
+      cfg.fail("query " + shape_str(qs) + " and candidate " + shape_str(cs) +
+               " must both be [batch, d] with the same d");
+    int q = query_out_, c = candidate_out_;
+    if (normalize_) {
+      q = ctx.add("L2Normalize", {q}, {}, "query_normalized");
+      c = ctx.add("L2Normalize", {c}, {}, "candidate_normalized");
+    }
+    query_ = q;
+    candidate_ = c;
+    int logits = ctx.add("MatMul", {q, c}, {{"transpose_b", true}}, "logits");
+    if (temperature_ != 1.0) logits = ctx.add("Scale", {logits}, {{"scale", 1.0 / temperature_}}, "scaled_logits");
+    labels_ = ctx.graph.input("task/labels", {{kBatch}, DType::i32});
+    std::vector<int> in = {logits, labels_};
+    Attrs attrs;
+    if (!weight_col_.empty()) {
+      weights_ = ctx.graph.input("task/weights", {{kBatch}, DType::f32});
+      in.push_back(weights_);
+      attrs.set("weights", true);
+    }
+    if (estimator_ || !probability_col_.empty()) {
+      correction_ = ctx.graph.input("task/correction", {{kBatch}, DType::f32});
+      in.push_back(correction_);
+      attrs.set("correction", true);
+    }
+    if (remove_hits_) {
+      candidate_ids_ = ctx.graph.input("task/candidate_ids", {{kBatch}, DType::i32});
+      in.push_back(candidate_ids_);
+      attrs.set("remove_accidental_hits", true);
+    }
+    int per_row = ctx.add("SoftmaxCrossEntropy", in, attrs, "cross_entropy");
+    loss_ = ctx.add("ReduceSum", {per_row}, {}, "loss");
+  }
+
+  int loss() const override { return loss_; }
+
+  std::vector<std::string> columns() const override {
+    std::vector<std::string> c;
+    for (const auto* s : {&candidate_id_, &weight_col_, &probability_col_})
+      if (!s->empty()) c.push_back(*s);
+    return c;
+  }
+
+  void prepare_batch(Graph& g, const Table& t, std::span<const int64_t> rows, bool training) override {
+    const int64_t b = static_cast<int64_t>(rows.size());
+    Tensor labels = reuse(labels_buf_, {b}, DType::i32);
+    for (int64_t i = 0; i < b; ++i) labels.i32()[i] = static_cast<int32_t>(i);
+    g.set_input(labels_, labels);
+    if (weights_ >= 0) {
+      Tensor w = reuse(weights_buf_, {b}, DType::f32);
+      gather_float(t, weight_col_, rows, w.f32());
+      g.set_input(weights_, w);
+    }
+    if (correction_ >= 0) {
+      Tensor corr = reuse(correction_buf_, {b}, DType::f32);
+      float* p = corr.f32();
+      if (estimator_) {
+        const IntColumn& ids = t.ints(candidate_id_);
+        ids_tmp_.resize(b);
+        for (int64_t i = 0; i < b; ++i) ids_tmp_[i] = ids[rows[i]];
+        if (training) {
+          estimator_->update(ids_tmp_, std::span<float>(p, b));
+        } else {
+          for (int64_t i = 0; i < b; ++i) p[i] = estimator_->probability(ids_tmp_[i]);
+        }
+      } else {
+        gather_float(t, probability_col_, rows, p);
+        for (int64_t i = 0; i < b; ++i) p[i] = std::clamp(p[i], 1e-6f, 1.0f);  // as TFRS clips
+      }
+      for (int64_t i = 0; i < b; ++i) p[i] = -std::log(p[i]);  // logits - log p
+      g.set_input(correction_, corr);
+    }
+    if (candidate_ids_ >= 0) {
+      Tensor ids = reuse(ids_buf_, {b}, DType::i32);
+      const IntColumn& col = t.ints(candidate_id_);
+      for (int64_t i = 0; i < b; ++i) ids.i32()[i] = static_cast<int32_t>(col[rows[i]]);
+      g.set_input(candidate_ids_, ids);
+    }
+  }
+
+  Metrics evaluate(Model& m, const Table& eval, const DataTables& data, int64_t batch_size) override {
+    Metrics out;
+    if (eval.rows() == 0) return out;
+    // Loss over batches of the training size, weighted by batch size (as Keras evaluate).
+    metrics::MeanLoss mean;
+    const EncodedTable& enc = cached(m, eval, {loss_});
+    std::vector<int64_t> rows;
+    for (int64_t s = 0; s < static_cast<int64_t>(eval.rows()); s += batch_size) {
+      int64_t n = std::min<int64_t>(batch_size, static_cast<int64_t>(eval.rows()) - s);
+      rows.resize(n);
+      for (int64_t i = 0; i < n; ++i) rows[i] = s + i;
+      m.feeder().feed(m.graph(), enc, rows);
+      prepare_batch(m.graph(), eval, rows, false);
+      m.graph().forward(std::span<const int>(&loss_, 1));
+      mean.update(m.graph().value(loss_).f32()[0], n);
+    }
+    out.push_back({"loss", mean.result()});
+
+    if (data.candidates.rows() == 0) return out;
+    if (candidate_id_.empty())
+      throw UserError("Retrieval metrics need candidate_id: the column that finds each example's candidate in the candidate table");
+    Tensor cand = embed(m, data.candidates, candidate_, 4096);
+    Tensor queries = embed(m, eval, query_, 4096);
+    const IntColumn& cids = data.candidates.ints(candidate_id_);
+    if (index_of_.empty())
+      for (size_t i = 0; i < cids.size(); ++i) index_of_.emplace(cids[i], static_cast<int32_t>(i));
+    Tensor truth({static_cast<int64_t>(eval.rows())}, DType::i32);
+    const IntColumn& eids = eval.ints(candidate_id_);
+    for (size_t r = 0; r < eval.rows(); ++r) {
+      auto it = index_of_.find(eids[r]);
+      if (it == index_of_.end())
+        throw UserError("table '" + eval.name() + "' row " + std::to_string(r) + ": candidate " + candidate_id_ + "=" +
+                        std::to_string(eids[r]) + " is not in the candidate table");
+      truth.i32()[r] = it->second;
+    }
+    std::vector<double> acc;
+    if (id_based_) {
+      Tensor ids({static_cast<int64_t>(cids.size())}, DType::i32);
+      for (size_t i = 0; i < cids.size(); ++i) ids.i32()[i] = static_cast<int32_t>(cids[i]);
+      acc = metrics::factorized_top_k(queries, cand, ids, truth, ks_);
+    } else {
+      acc = metrics::factorized_top_k(queries, cand, truth, ks_);
+    }
+    for (size_t i = 0; i < ks_.size(); ++i)
+      out.push_back({"factorized_top_k/top_" + std::to_string(ks_[i]) + "_categorical_accuracy", acc[i]});
+    return out;
+  }
+
+  void save(ArchiveWriter& w) const override {
+    if (!estimator_) return;
+    w.put_tensor("task/frequency/last_seen", estimator_->last_seen());
+    w.put_tensor("task/frequency/gap", estimator_->gap());
+    w.put_int("task/frequency/step", estimator_->step());
+  }
+
+  void load(const ArchiveReader& r) override {
+    if (!estimator_) return;
+    estimator_->last_seen().copy_from(r.tensor("task/frequency/last_seen", estimator_->last_seen().shape()));
+    estimator_->gap().copy_from(r.tensor("task/frequency/gap", estimator_->gap().shape()));
+    estimator_->step_ref() = r.integer("task/frequency/step");
+  }
+
+  std::string describe() const override {
+    std::string s = "Retrieval (in-batch softmax, sum loss";
+    if (temperature_ != 1.0) s += ", temperature " + std::to_string(temperature_);
+    if (normalize_) s += ", L2-normalised";
+    if (estimator_) s += ", logQ correction by streaming frequency estimation (alpha " + std::to_string(estimator_->alpha()) + ")";
+    if (!probability_col_.empty()) s += ", logQ correction from column " + probability_col_;
+    if (remove_hits_) s += ", accidental hits removed";
+    return s + ")";
+  }
+
+  int query_node() const override { return query_; }
+  int candidate_node() const override { return candidate_; }
+  const std::string& candidate_id_column() const override { return candidate_id_; }
+
+ private:
+  static Tensor reuse(Tensor& buf, Shape shape, DType dtype) {
+    Tensor v = buf.defined() ? buf.resized(shape) : Tensor();
+    if (!v.defined()) {
+      buf = Tensor(shape, dtype);
+      v = buf;
+    }
+    return v;
+  }
+
+  static void gather_float(const Table& t, const std::string& col, std::span<const int64_t> rows, float* out) {
+    const Column& c = t.column(col);
+    if (auto* f = std::get_if<FloatColumn>(&c))
+      for (size_t i = 0; i < rows.size(); ++i) out[i] = (*f)[rows[i]];
+    else
+      for (size_t i = 0; i < rows.size(); ++i) out[i] = static_cast<float>(t.ints(col)[rows[i]]);
+  }
+
+  const EncodedTable& cached(Model& m, const Table& t, std::vector<int> targets) {
+    auto key = std::make_pair(&t, targets.front());
+    auto it = encoded_.find(key);
+    if (it == encoded_.end() || it->second.rows != t.rows()) it = encoded_.insert_or_assign(key, m.encode(t, targets)).first;
+    return it->second;
+  }
+
+  Tensor embed(Model& m, const Table& t, int target, int64_t batch) {
+    const EncodedTable& enc = cached(m, t, {target});
+    const int64_t n = static_cast<int64_t>(t.rows()), d = m.graph().node(target).type.shape[1];
+    Tensor out({n, d});
+    std::vector<int64_t> rows;
+    for (int64_t s = 0; s < n; s += batch) {
+      int64_t k = std::min(batch, n - s);
+      rows.resize(k);
+      for (int64_t i = 0; i < k; ++i) rows[i] = s + i;
+      m.run(enc, rows, std::span<const int>(&target, 1));
+      std::copy_n(m.graph().value(target).f32(), k * d, out.f32() + s * d);
+    }
+    return out;
+  }
+
+  int query_out_ = -1, candidate_out_ = -1, query_ = -1, candidate_ = -1;
+  int loss_ = -1, labels_ = -1, weights_ = -1, correction_ = -1, candidate_ids_ = -1;
+  std::string candidate_id_, weight_col_, probability_col_;
+  double temperature_ = 1.0;
+  bool normalize_ = false, remove_hits_ = false, id_based_ = false;
+  std::vector<int64_t> ks_;
+  std::unique_ptr<FrequencyEstimator> estimator_;
+  Tensor labels_buf_, weights_buf_, correction_buf_, ids_buf_;
+  std::vector<int64_t> ids_tmp_;
+  std::map<std::pair<const Table*, int>, EncodedTable> encoded_;
+  std::unordered_map<int64_t, int32_t> index_of_;
+};
+
+std::unique_ptr<Task> build_retrieval(LayerContext& ctx) { return std::make_unique<Retrieval>(ctx); }
+
+}  // namespace
+
+DAGRAD_REGISTER_TASK(build_retrieval, "Retrieval",
+                     "in-batch softmax retrieval (query, candidate, candidate_id, temperature, normalize, "
+                     "sampling_correction, remove_accidental_hits, weights, metrics)");
+
+}  // namespace dagrad
