@@ -60,9 +60,14 @@ void load_csv_source(const ConfigNode& cfg, const std::string& dir, DataTables& 
     if (types.empty()) cols.fail("expected at least one column");
     return types;
   };
+  // Relative paths: against the data directory when one is given, else against the folder of the
+  // file that names them.
   auto path = [&](const std::string& key) {
     std::filesystem::path p = cfg.require_string(key);
-    return (p.is_absolute() ? p : std::filesystem::path(dir) / p).string();
+    if (p.is_absolute()) return p.string();
+    std::filesystem::path base = dir.empty() ? std::filesystem::path(cfg.at(key).origin().file).parent_path()
+                                             : std::filesystem::path(dir);
+    return (base / p).string();
   };
   out.interactions = read_csv(path("interactions"), types_of("columns"));
   if (cfg.has("candidates"))

@@ -30,12 +30,12 @@ RunSetup prepare_run(const RunSpec& spec) {
 
 RunOutput run_fit(const RunSpec& spec, std::ostream& log) {
   RunSetup s = prepare_run(spec);
-  ensure_writable_dir(s.out_dir);
   const std::string ck = s.out_dir + "/checkpoint.dagrad";
   std::unique_ptr<ArchiveReader> resume;
   if (spec.resume && std::filesystem::exists(ck)) resume = std::make_unique<ArchiveReader>(ck);
   RunOutput out;
-  out.model = Model::build(s.model_cfg, &s.data, resume.get(), s.options.seed);
+  out.model = Model::build(s.model_cfg, &s.data, resume.get(), s.options.seed);  // all checks before any write
+  ensure_writable_dir(s.out_dir);
   write_file_atomic(s.out_dir + "/config.yaml", "# model\n" + to_yaml(s.model_cfg) + "\n# training\n" + to_yaml(s.train_cfg));
   out.result = fit(*out.model, s.data, s.options, s.out_dir, resume.get(), log);
   out.summary_json = write_summary(s.out_dir, out.model->name(), out.result);
