@@ -11,6 +11,13 @@
 namespace dagrad {
 namespace {
 
+using preprocessing::Discretization;
+using preprocessing::EncodedTexts;
+using preprocessing::IntegerLookup;
+using preprocessing::Normalization;
+using preprocessing::StringLookup;
+using preprocessing::TextVectorization;
+
 const std::vector<std::string> kCommonKeys = {"type", "input", "adapt"};
 
 std::vector<std::string> keys_with(std::vector<std::string> extra) {
