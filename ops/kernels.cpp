@@ -273,14 +273,31 @@ void broadcast_middle_axis_accumulate(const Tensor& y, int64_t outer, int64_t co
                 "broadcast_middle_axis_accumulate: " + shape_str(y.shape()) + " into " + shape_str(x.shape()));
   const float* yp = y.f32();
   float* xp = x.f32();
-  const int64_t rows = outer * count;
-#pragma omp parallel for schedule(static) if (x.size() > kParallelMin)
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* src = yp + (r / count) * inner;
-    float* dst = xp + r * inner;
+  const bool parallel = x.size() > kParallelMin;
+  if (inner == 1) {  // rows of x each get one value: vectorise along count
+    if (outer == 1) {
+      const float v = scale * yp[0];
+#pragma omp parallel for simd schedule(static) if (parallel)
+      for (int64_t k = 0; k < count; ++k) xp[k] += v;
+      return;
+    }
+#pragma omp parallel for schedule(static) if (parallel)
+    for (int64_t o = 0; o < outer; ++o) {
+      const float v = scale * yp[o];
+      float* dst = xp + o * count;
 #pragma omp simd
-    for (int64_t i = 0; i < inner; ++i) dst[i] += scale * src[i];
+      for (int64_t k = 0; k < count; ++k) dst[k] += v;
+    }
+    return;
   }
+#pragma omp parallel for collapse(2) schedule(static) if (parallel)
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t k = 0; k < count; ++k) {
+      const float* src = yp + o * inner;
+      float* dst = xp + (o * count + k) * inner;
+#pragma omp simd
+      for (int64_t i = 0; i < inner; ++i) dst[i] += scale * src[i];
+    }
 }
 
 }  // namespace dagrad

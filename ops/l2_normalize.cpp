@@ -25,12 +25,53 @@ class L2Normalize : public Op {
   // One pass per row (a [2048, 32] batch of embeddings is 64 K elements): no oneDNN primitive
   // normalizes rows, and a reduction plus a binary division would read the input twice.
   void forward(const Inputs& in, Tensor& out) override {
-    const int64_t n = in[0]->dim(-1);
-    const int64_t rows = n ? in[0]->size() / n : 0;
-    const float* x = in[0]->f32();
-    float* y = out.f32();
+    const int64_t width = in[0]->dim(-1);
+    const int64_t rows = width ? in[0]->size() / width : 0;
     const float eps = static_cast<float>(epsilon_);
-#pragma omp parallel for schedule(static) if (in[0]->size() > 32768)
+    switch (width) {
+      case 16: return forward_rows<16>(in[0]->f32(), out.f32(), rows, width, eps);
+      case 32: return forward_rows<32>(in[0]->f32(), out.f32(), rows, width, eps);
+      case 64: return forward_rows<64>(in[0]->f32(), out.f32(), rows, width, eps);
+      case 128: return forward_rows<128>(in[0]->f32(), out.f32(), rows, width, eps);
+      default: return forward_rows<0>(in[0]->f32(), out.f32(), rows, width, eps);
+    }
+  }
+
+  void backward(const Inputs& in, const Tensor& out, const Tensor& dout, const Grads& din) override {
+    Tensor* dx = din[0];
+    if (!dx) return;
+    const int64_t width = in[0]->dim(-1);
+    const int64_t rows = width ? in[0]->size() / width : 0;
+    const float eps = static_cast<float>(epsilon_);
+    const float *x = in[0]->f32(), *y = out.f32(), *dy = dout.f32();
+    switch (width) {
+      case 16: return backward_rows<16>(x, y, dy, dx->f32(), rows, width, eps);
+      case 32: return backward_rows<32>(x, y, dy, dx->f32(), rows, width, eps);
+      case 64: return backward_rows<64>(x, y, dy, dx->f32(), rows, width, eps);
+      case 128: return backward_rows<128>(x, y, dy, dx->f32(), rows, width, eps);
+      default: return backward_rows<0>(x, y, dy, dx->f32(), rows, width, eps);
+    }
+  }
+
+  // The function is smooth except where a row's Σ x² crosses epsilon, which is not a per-element
+  // kink: each sample keeps every row on one side (default epsilon: rows of norm ~1; epsilon 1:
+  // rows of 4 values in [-0.4, 0.4] have Σ x² ≤ 0.64 + the step's effect).
+  static std::vector<Sample> samples() {
+    return {{"vector", {}, {{{5}}}},
+            {"matrix", {}, {{{4, 6}, DType::f32, 0.2, 1.0}}},
+            {"rank 3, mixed signs", {}, {{{2, 3, 4}, DType::f32, -2, 2}}},
+            {"width 16 (a fixed-width loop)", {}, {{{3, 16}}}},
+            {"clamped rows, epsilon 1", {{"epsilon", 1.0}}, {{{3, 4}, DType::f32, -0.4, 0.4}}}};
+  }
+
+ private:
+  // The row loops. N > 0 is the row width fixed at compile time, for the common embedding widths:
+  // the loops then unroll fully (forward [2048, 32]: 11.5 µs instead of 15, backward 19 instead of
+  // 27; 1 thread). N == 0 takes the width at run time.
+  template <int64_t N>
+  static void forward_rows(const float* x, float* y, int64_t rows, int64_t width, float eps) {
+    const int64_t n = N ? N : width;
+#pragma omp parallel for schedule(static) if (rows * n > 32768)
     for (int64_t r = 0; r < rows; ++r) {
       const float* xr = x + r * n;
       float* yr = y + r * n;
@@ -46,17 +87,11 @@ class L2Normalize : public Op {
   // With s = Σ x² and norm = sqrt(s): where s > epsilon, dx += (dy - y·Σ(dy·y)) / norm;
   // elsewhere the norm is clamped to the constant sqrt(epsilon) and dx += dy / sqrt(epsilon).
   // s is recomputed from x (cheap next to the memory traffic) rather than kept from forward.
-  void backward(const Inputs& in, const Tensor& out, const Tensor& dout, const Grads& din) override {
-    Tensor* dx = din[0];
-    if (!dx) return;
-    const int64_t n = in[0]->dim(-1);
-    const int64_t rows = n ? in[0]->size() / n : 0;
-    const float* x = in[0]->f32();
-    const float* y = out.f32();
-    const float* dy = dout.f32();
-    float* g = dx->f32();
-    const float eps = static_cast<float>(epsilon_);
-#pragma omp parallel for schedule(static) if (in[0]->size() > 32768)
+  template <int64_t N>
+  static void backward_rows(const float* x, const float* y, const float* dy, float* dx, int64_t rows,
+                            int64_t width, float eps) {
+    const int64_t n = N ? N : width;
+#pragma omp parallel for schedule(static) if (rows * n > 32768)
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t o = r * n;
       float ss = 0.0f, dot = 0.0f;
@@ -68,21 +103,10 @@ class L2Normalize : public Op {
       const float inv = 1.0f / std::sqrt(std::max(ss, eps));
       if (!(ss > eps)) dot = 0.0f;
 #pragma omp simd
-      for (int64_t c = 0; c < n; ++c) g[o + c] += (dy[o + c] - y[o + c] * dot) * inv;
+      for (int64_t c = 0; c < n; ++c) dx[o + c] += (dy[o + c] - y[o + c] * dot) * inv;
     }
   }
 
-  // The function is smooth except where a row's Σ x² crosses epsilon, which is not a per-element
-  // kink: each sample keeps every row on one side (default epsilon: rows of norm ~1; epsilon 1:
-  // rows of 4 values in [-0.4, 0.4] have Σ x² ≤ 0.64 + the step's effect).
-  static std::vector<Sample> samples() {
-    return {{"vector", {}, {{{5}}}},
-            {"matrix", {}, {{{4, 6}, DType::f32, 0.2, 1.0}}},
-            {"rank 3, mixed signs", {}, {{{2, 3, 4}, DType::f32, -2, 2}}},
-            {"clamped rows, epsilon 1", {{"epsilon", 1.0}}, {{{3, 4}, DType::f32, -0.4, 0.4}}}};
-  }
-
- private:
   double epsilon_;
 };
 

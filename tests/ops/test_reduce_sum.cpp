@@ -108,3 +108,12 @@ TEST_CASE("ReduceSum shapes with a batch dimension, and errors") {
   CHECK_THROWS_AS(OpRegistry::instance().make("ReduceSum", {{"axes", int64_t{0}}}), UserError);
   CHECK_THROWS_AS(OpRegistry::instance().make("ReduceSum", {{"axis", 0.5}}), UserError);
 }
+
+TEST_CASE("ReduceSum and BiasAdd on a batch of zero rows") {
+  // Summing no rows gives zeros; a bias gradient over no rows adds nothing.
+  Tensor empty = Tensor::zeros({0, 3});
+  check_values(test::run_forward("ReduceSum", {{"axis", int64_t{0}}}, {empty}), {0, 0, 0});
+  CHECK(test::run_forward("ReduceSum", {{"axis", int64_t{1}}}, {empty}).size() == 0);
+  auto g = test::run_backward("BiasAdd", {}, {empty, Tensor::from({3}, std::vector<float>{1, 2, 3})}, empty);
+  check_values(g[1], {0, 0, 0});
+}
