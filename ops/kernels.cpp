@@ -119,15 +119,10 @@ void eltwise_backward_accumulate(dnnl::algorithm alg, const Tensor& y, const Ten
 namespace dagrad {
 namespace {
 
-using dt = dnnl::memory::data_type;
 using tag = dnnl::memory::format_tag;
 
 // Elements above which dagrad's own loops use both threads (as accumulate() does).
 constexpr int64_t kParallelMin = 32768;
-
-dnnl::memory wrap_md(const dnnl::memory::desc& md, const Tensor& t) {
-  return dnnl::memory(md, dnnl_engine(), const_cast<float*>(t.f32()));
-}
 
 }  // namespace
 
@@ -144,9 +139,9 @@ void binary_op(dnnl::algorithm alg, const Tensor& a, const Tensor& b, Tensor& c,
     dnnl::memory::desc a, b;
     dnnl::binary prim;
   };
-  using Key = std::tuple<int, int64_t, int64_t, bool>;
+  using Key = std::tuple<int, int64_t, int64_t, bool, bool>;
   static std::map<Key, Entry> cache;
-  Key key{static_cast<int>(alg), rows, cols, accumulate};
+  Key key{static_cast<int>(alg), rows, cols, broadcast, accumulate};
   auto it = cache.find(key);
   if (it == cache.end()) {
     Entry e;
@@ -163,9 +158,9 @@ void binary_op(dnnl::algorithm alg, const Tensor& a, const Tensor& b, Tensor& c,
     it = cache.emplace(key, std::move(e)).first;
   }
   Entry& e = it->second;
-  e.prim.execute(dnnl_stream(), {{DNNL_ARG_SRC_0, wrap_md(e.a, a)},
-                                 {DNNL_ARG_SRC_1, wrap_md(e.b, b)},
-                                 {DNNL_ARG_DST, wrap_md(e.a, c)}});
+  e.prim.execute(dnnl_stream(), {{DNNL_ARG_SRC_0, wrap(e.a, a)},
+                                 {DNNL_ARG_SRC_1, wrap(e.b, b)},
+                                 {DNNL_ARG_DST, wrap(e.a, c)}});
   dnnl_stream().wait();
 }
 
@@ -191,7 +186,7 @@ void scale_into(float alpha, const Tensor& x, Tensor& y) {
     it = cache.emplace(key, std::move(e)).first;
   }
   Entry& e = it->second;
-  e.prim.execute(dnnl_stream(), {{DNNL_ARG_SRC, wrap_md(e.md, x)}, {DNNL_ARG_DST, wrap_md(e.md, y)}});
+  e.prim.execute(dnnl_stream(), {{DNNL_ARG_SRC, wrap(e.md, x)}, {DNNL_ARG_DST, wrap(e.md, y)}});
   dnnl_stream().wait();
 }
 
@@ -225,7 +220,7 @@ void reduce_last_axis(dnnl::algorithm alg, const Tensor& x, int64_t rows, int64_
     it = cache.emplace(key, std::move(e)).first;
   }
   Entry& e = it->second;
-  e.prim.execute(dnnl_stream(), {{DNNL_ARG_SRC, wrap_md(e.src, x)}, {DNNL_ARG_DST, wrap_md(e.dst, y)}});
+  e.prim.execute(dnnl_stream(), {{DNNL_ARG_SRC, wrap(e.src, x)}, {DNNL_ARG_DST, wrap(e.dst, y)}});
   dnnl_stream().wait();
 }
 
