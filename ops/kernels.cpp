@@ -1,5 +1,6 @@
 #include "ops/kernels.hpp"
 
+#include <algorithm>
 #include <map>
 #include <tuple>
 
@@ -109,6 +110,189 @@ void eltwise_backward_accumulate(dnnl::algorithm alg, const Tensor& y, const Ten
                                 {DNNL_ARG_DIFF_SRC, wrap(e.md, tmp)}});
   dnnl_stream().wait();
   accumulate(dx, tmp);
+}
+
+}  // namespace dagrad
+
+// ---- Elementwise arithmetic, reductions and broadcasts ----
+
+namespace dagrad {
+namespace {
+
+using tag = dnnl::memory::format_tag;
+
+// Elements above which dagrad's own loops use both threads (as accumulate() does).
+constexpr int64_t kParallelMin = 32768;
+
+}  // namespace
+
+void binary_op(dnnl::algorithm alg, const Tensor& a, const Tensor& b, Tensor& c, bool accumulate) {
+  const int64_t n = a.size();
+  DAGRAD_ASSERT(c.size() == n, "binary_op: output size " + shape_str(c.shape()) + " for " + shape_str(a.shape()));
+  if (n == 0) return;
+  const bool broadcast = b.size() != n;
+  const int64_t cols = broadcast ? b.size() : n;
+  DAGRAD_ASSERT(cols > 0 && n % cols == 0 && (!broadcast || a.dim(-1) == cols),
+                "binary_op: " + shape_str(b.shape()) + " does not fit " + shape_str(a.shape()));
+  const int64_t rows = n / cols;
+  struct Entry {
+    dnnl::memory::desc a, b;
+    dnnl::binary prim;
+  };
+  using Key = std::tuple<int, int64_t, int64_t, bool, bool>;
+  static std::map<Key, Entry> cache;
+  Key key{static_cast<int>(alg), rows, cols, broadcast, accumulate};
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    Entry e;
+    e.a = dnnl::memory::desc({rows, cols}, dt::f32, tag::ab);
+    e.b = dnnl::memory::desc({broadcast ? 1 : rows, cols}, dt::f32, tag::ab);
+    dnnl::primitive_attr attr;
+    if (accumulate) {
+      dnnl::post_ops po;
+      po.append_sum(1.0f);
+      attr.set_post_ops(po);
+    }
+    dnnl::binary::primitive_desc pd(dnnl::binary::desc(alg, e.a, e.b, e.a), attr, dnnl_engine());
+    e.prim = dnnl::binary(pd);
+    it = cache.emplace(key, std::move(e)).first;
+  }
+  Entry& e = it->second;
+  e.prim.execute(dnnl_stream(), {{DNNL_ARG_SRC_0, wrap(e.a, a)},
+                                 {DNNL_ARG_SRC_1, wrap(e.b, b)},
+                                 {DNNL_ARG_DST, wrap(e.a, c)}});
+  dnnl_stream().wait();
+}
+
+void scale_into(float alpha, const Tensor& x, Tensor& y) {
+  const int64_t n = x.size();
+  DAGRAD_ASSERT(y.size() == n, "scale_into: sizes differ");
+  if (n == 0) return;
+  struct Entry {
+    dnnl::memory::desc md;
+    dnnl::eltwise_forward prim;
+  };
+  static std::map<std::pair<int64_t, float>, Entry> cache;
+  auto key = std::make_pair(n, alpha);
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    Entry e;
+    e.md = dnnl::memory::desc({n}, dt::f32, tag::a);
+    dnnl::eltwise_forward::primitive_desc pd(
+        dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::eltwise_linear, e.md,
+                                    alpha, 0.f),
+        dnnl_engine());
+    e.prim = dnnl::eltwise_forward(pd);
+    it = cache.emplace(key, std::move(e)).first;
+  }
+  Entry& e = it->second;
+  e.prim.execute(dnnl_stream(), {{DNNL_ARG_SRC, wrap(e.md, x)}, {DNNL_ARG_DST, wrap(e.md, y)}});
+  dnnl_stream().wait();
+}
+
+void axpy(float alpha, const Tensor& x, Tensor& y) {
+  DAGRAD_ASSERT(x.size() == y.size(), "axpy: sizes differ");
+  const float* xp = x.f32();
+  float* yp = y.f32();
+  const int64_t n = y.size();
+#pragma omp parallel for simd schedule(static) if (n > kParallelMin)
+  for (int64_t i = 0; i < n; ++i) yp[i] += alpha * xp[i];
+}
+
+void reduce_last_axis(dnnl::algorithm alg, const Tensor& x, int64_t rows, int64_t cols, Tensor& y) {
+  DAGRAD_ASSERT(rows > 0 && cols > 0 && x.size() == rows * cols && y.size() == rows,
+                "reduce_last_axis: " + shape_str(x.shape()) + " as " + std::to_string(rows) + "x" +
+                    std::to_string(cols) + " into " + shape_str(y.shape()));
+  struct Entry {
+    dnnl::memory::desc src, dst;
+    dnnl::reduction prim;
+  };
+  using Key = std::tuple<int, int64_t, int64_t>;
+  static std::map<Key, Entry> cache;
+  Key key{static_cast<int>(alg), rows, cols};
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    Entry e;
+    e.src = dnnl::memory::desc({rows, cols}, dt::f32, tag::ab);
+    e.dst = dnnl::memory::desc({rows, 1}, dt::f32, tag::ab);
+    dnnl::reduction::primitive_desc pd(dnnl::reduction::desc(alg, e.src, e.dst, 0.f, 0.f), dnnl_engine());
+    e.prim = dnnl::reduction(pd);
+    it = cache.emplace(key, std::move(e)).first;
+  }
+  Entry& e = it->second;
+  e.prim.execute(dnnl_stream(), {{DNNL_ARG_SRC, wrap(e.src, x)}, {DNNL_ARG_DST, wrap(e.dst, y)}});
+  dnnl_stream().wait();
+}
+
+void sum_middle_axis(const Tensor& x, int64_t outer, int64_t count, int64_t inner, float scale,
+                     bool accumulate, Tensor& y) {
+  DAGRAD_ASSERT(x.size() == outer * count * inner && y.size() == outer * inner,
+                "sum_middle_axis: " + shape_str(x.shape()) + " into " + shape_str(y.shape()));
+  // Rows of x are summed in blocks of kBlock into partial[o, block, :], then the partials of each
+  // o are added in block order: the result depends on neither the thread count nor the schedule.
+  constexpr int64_t kBlock = 256;
+  const int64_t blocks = std::max<int64_t>(1, (count + kBlock - 1) / kBlock);
+  const int64_t tasks = outer * blocks;
+  thread_local Tensor scratch;
+  if (!scratch.defined() || scratch.capacity() < tasks * inner) scratch = Tensor({std::max<int64_t>(1, tasks * inner)});
+  float* partial = scratch.f32();
+  const float* xp = x.f32();
+  float* yp = y.f32();
+#pragma omp parallel for schedule(static) if (x.size() > kParallelMin)
+  for (int64_t t = 0; t < tasks; ++t) {
+    const int64_t o = t / blocks, b = t % blocks;
+    float* p = partial + t * inner;
+    for (int64_t i = 0; i < inner; ++i) p[i] = 0.0f;
+    const int64_t k_end = std::min(count, (b + 1) * kBlock);
+    for (int64_t k = b * kBlock; k < k_end; ++k) {
+      const float* row = xp + (o * count + k) * inner;
+#pragma omp simd
+      for (int64_t i = 0; i < inner; ++i) p[i] += row[i];
+    }
+  }
+#pragma omp parallel for schedule(static) if (outer * inner * blocks > kParallelMin)
+  for (int64_t o = 0; o < outer; ++o) {
+    float* out = yp + o * inner;
+    const float* p = partial + o * blocks * inner;
+    for (int64_t i = 0; i < inner; ++i) {
+      float s = 0.0f;
+      for (int64_t b = 0; b < blocks; ++b) s += p[b * inner + i];
+      out[i] = accumulate ? out[i] + scale * s : scale * s;
+    }
+  }
+}
+
+void broadcast_middle_axis_accumulate(const Tensor& y, int64_t outer, int64_t count, int64_t inner,
+                                      float scale, Tensor& x) {
+  DAGRAD_ASSERT(x.size() == outer * count * inner && y.size() == outer * inner,
+                "broadcast_middle_axis_accumulate: " + shape_str(y.shape()) + " into " + shape_str(x.shape()));
+  const float* yp = y.f32();
+  float* xp = x.f32();
+  const bool parallel = x.size() > kParallelMin;
+  if (inner == 1) {  // rows of x each get one value: vectorise along count
+    if (outer == 1) {
+      const float v = scale * yp[0];
+#pragma omp parallel for simd schedule(static) if (parallel)
+      for (int64_t k = 0; k < count; ++k) xp[k] += v;
+      return;
+    }
+#pragma omp parallel for schedule(static) if (parallel)
+    for (int64_t o = 0; o < outer; ++o) {
+      const float v = scale * yp[o];
+      float* dst = xp + o * count;
+#pragma omp simd
+      for (int64_t k = 0; k < count; ++k) dst[k] += v;
+    }
+    return;
+  }
+#pragma omp parallel for collapse(2) schedule(static) if (parallel)
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t k = 0; k < count; ++k) {
+      const float* src = yp + o * inner;
+      float* dst = xp + (o * count + k) * inner;
+#pragma omp simd
+      for (int64_t i = 0; i < inner; ++i) dst[i] += scale * src[i];
+    }
 }
 
 }  // namespace dagrad

@@ -1,4 +1,4 @@
-// Shared oneDNN-backed kernels for op files: matrix products and elementwise activations.
+// Shared kernels for op files: matrix products, elementwise activations and arithmetic, reductions.
 // Primitives are created once per shape and cached (creation costs ~0.2 ms, a cache hit ~µs).
 #pragma once
 #include <oneapi/dnnl/dnnl.hpp>
@@ -15,5 +15,37 @@ void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& 
 // alg is a *_use_dst_for_bwd algorithm (relu, logistic, tanh).
 void eltwise_forward(dnnl::algorithm alg, const Tensor& x, Tensor& y);
 void eltwise_backward_accumulate(dnnl::algorithm alg, const Tensor& y, const Tensor& dy, Tensor& dx);
+
+}  // namespace dagrad
+
+// ---- Elementwise arithmetic, reductions and broadcasts (Add, Mul, BiasAdd, Scale, Reduce*) ----
+
+namespace dagrad {
+
+// c = a ⊙ b for a oneDNN binary algorithm (binary_add, binary_mul, ...), or c += a ⊙ b when
+// accumulate (a sum post-op, no scratch). b has a's size (elementwise) or is one row of a's last
+// dimension, broadcast over the rows; c has a's size and must not alias a or b when accumulating.
+void binary_op(dnnl::algorithm alg, const Tensor& a, const Tensor& b, Tensor& c, bool accumulate = false);
+
+// y = alpha · x, elementwise (oneDNN eltwise_linear).
+void scale_into(float alpha, const Tensor& x, Tensor& y);
+
+// y += alpha · x, elementwise (same size); parallel.
+void axpy(float alpha, const Tensor& x, Tensor& y);
+
+// y[r] = Σ_c x[r, c] (reduction_sum) or its mean (reduction_mean) for x viewed as [rows, cols],
+// rows, cols > 0. oneDNN's jit reduction: it is fast only when the reduced axis is innermost.
+void reduce_last_axis(dnnl::algorithm alg, const Tensor& x, int64_t rows, int64_t cols, Tensor& y);
+
+// y[o, i] = scale · Σ_k x[o, k, i] (y += ... when accumulate) for x viewed as [outer, count, inner].
+// A plain parallel loop: oneDNN's reduction over a non-innermost axis is its reference kernel.
+// Deterministic whatever the thread count: k is summed in fixed blocks whose partial sums are
+// combined in block order.
+void sum_middle_axis(const Tensor& x, int64_t outer, int64_t count, int64_t inner, float scale,
+                     bool accumulate, Tensor& y);
+
+// x[o, k, i] += scale · y[o, i] for x viewed as [outer, count, inner]: the adjoint of sum_middle_axis.
+void broadcast_middle_axis_accumulate(const Tensor& y, int64_t outer, int64_t count, int64_t inner,
+                                      float scale, Tensor& x);
 
 }  // namespace dagrad
