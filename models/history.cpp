@@ -6,6 +6,8 @@
 #include <cmath>
 #include <sstream>
 
+#include "graph/error.hpp"
+
 namespace dagrad {
 
 std::string json_number(double v) {

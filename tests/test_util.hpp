@@ -6,6 +6,9 @@
 #include <fstream>
 #include <string>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 namespace dagrad::test {
 
 // A fresh, empty temporary directory, removed when the object goes away.

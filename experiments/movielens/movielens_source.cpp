@@ -3,6 +3,7 @@
 // and candidates {movie_id, movie_title} for all 1,682 movies (duplicate titles included).
 // The data directory is --data, else $DAGRAD_DATA, else ./data/ml-100k (scripts/get_movielens.sh).
 #include "experiments/movielens/movielens_data.hpp"
+#include "graph/error.hpp"
 #include "models/dataset.hpp"
 
 namespace dagrad {

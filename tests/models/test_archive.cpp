@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include "graph/error.hpp"
 #include "models/archive.hpp"
 #include "test_util.hpp"
 
