@@ -1,0 +1,315 @@
+// SoftmaxCrossEntropy: the fused, numerically stable softmax cross-entropy with logits, per row.
+// Inputs: logits [B, C] f32, labels [B] i32, then the optional inputs enabled by bool attributes,
+// in this order: `weights` -> weights [B] f32; `correction` -> correction [C] f32 added to every
+// row's logits (logQ correction: pass -log p); `remove_accidental_hits` -> candidate ids [C] i32
+// (a column c != label whose candidate id equals the label column's is left out of row b's softmax,
+// as TFRS's remove_accidental_hits). out[b] = w_b · (logsumexp_c z_bc - z_b,label), z = logits +
+// correction over the columns kept.
+//
+// Speed: this runs on 2048 x 2048 logits every training step. Forward makes two passes over each
+// row (max, then exp and sum; the row stays in L1 between them) and keeps e = exp(z - max) and
+// 1 / sum for backward, which is then one pass: dlogits += dout·w/sum · e - dout·w at the label.
+// Measured for 2048 x 2048 on 2 threads (OMP_WAIT_POLICY=PASSIVE), fastest of 200 runs on the
+// shared machine (medians under load were 2-4x higher for every variant alike):
+//   this fused kernel                                   forward 0.71 ms   backward 0.34 ms
+//     with correction and remove_accidental_hits        forward 0.83 ms   backward 0.41 ms (+ dcorrection)
+//   oneDNN logsoftmax_forward + loss gather             forward 1.76 ms
+//     backward via logsoftmax_backward (one-hot dst)    backward 3.20 ms (+ building the one-hot)
+//   oneDNN softmax_forward + -log p[label] (unstable)   forward 1.50 ms   backward 0.32 ms (p - onehot)
+// One thread: fused forward 1.19 ms, oneDNN logsoftmax 2.49 ms, softmax 2.75 ms. The fused kernel
+// is kept: oneDNN's forward is 2x slower and gives neither the loss nor backward's input directly.
+#include <omp.h>
+
+#include <bit>
+#include <cmath>
+#include <limits>
+
+#include "ops/op.hpp"
+
+namespace dagrad {
+namespace {
+
+// exp(x) for x <= 0, written so that GCC vectorises it (no libm call): x = n·ln2 + r with
+// |r| <= ln2/2, exp(r) by Cephes' degree-7 polynomial (about 1 ulp), 2^n through the exponent
+// bits. Below -87 the result (< 1.7e-38) is flushed to 0, which keeps 2^n a normal number.
+inline float exp_nonpositive(float x) {
+  constexpr float kMagic = 12582912.0f;  // 1.5·2^23: adding it rounds to an integer in the low bits
+  const float t = x * 1.44269504088896341f + kMagic;
+  const float n = t - kMagic;
+  const float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const int32_t k = std::bit_cast<int32_t>(t) - std::bit_cast<int32_t>(kMagic);
+  const float scale = std::bit_cast<float>((k + 127) << 23);
+  return x < -87.0f ? 0.0f : p * scale;
+}
+
+// A buffer that grows but never shrinks, so a smaller (last) batch reuses it without allocating.
+float* reuse(Tensor& buf, int64_t n) {
+  if (buf.capacity() < n) buf = Tensor({n});
+  return buf.f32();
+}
+
+}  // namespace
+
+class SoftmaxCrossEntropy : public Op {
+ public:
+  explicit SoftmaxCrossEntropy(const Attrs& a)
+      : weights_(a.get_bool("weights", false)),
+        correction_(a.get_bool("correction", false)),
+        remove_hits_(a.get_bool("remove_accidental_hits", false)) {
+    int next = 2;
+    w_in_ = weights_ ? next++ : -1;
+    corr_in_ = correction_ ? next++ : -1;
+    cand_in_ = remove_hits_ ? next++ : -1;
+    n_inputs_ = next;
+  }
+
+  std::pair<int, int> arity() const override { return {2, 5}; }
+
+  TensorType infer(const std::vector<TensorType>& in) const override {
+    if (static_cast<int>(in.size()) != n_inputs_)
+      throw UserError("expects " + std::to_string(n_inputs_) + " inputs (" + input_list() + "), got " +
+                      std::to_string(in.size()));
+    expect_rank(in[0], 2, "logits");
+    expect_dtype(in[0], DType::f32, "logits");
+    expect_rank(in[1], 1, "labels");
+    expect_dtype(in[1], DType::i32, "labels");
+    const int64_t b = in[0].shape[0], c = in[0].shape[1];
+    if (in[1].shape[0] != b)
+      throw UserError("labels " + shape_str(in[1].shape) + " must have one label per row of logits " +
+                      shape_str(in[0].shape));
+    if (w_in_ >= 0) {
+      expect_rank(in[w_in_], 1, "weights");
+      expect_dtype(in[w_in_], DType::f32, "weights");
+      if (in[w_in_].shape[0] != b)
+        throw UserError("weights " + shape_str(in[w_in_].shape) + " must have one weight per row of logits " +
+                        shape_str(in[0].shape));
+    }
+    if (corr_in_ >= 0) {
+      expect_rank(in[corr_in_], 1, "correction");
+      expect_dtype(in[corr_in_], DType::f32, "correction");
+      if (in[corr_in_].shape[0] != c)
+        throw UserError("correction " + shape_str(in[corr_in_].shape) + " must have one value per column of logits " +
+                        shape_str(in[0].shape));
+    }
+    if (cand_in_ >= 0) {
+      expect_rank(in[cand_in_], 1, "candidate ids");
+      expect_dtype(in[cand_in_], DType::i32, "candidate ids");
+      if (in[cand_in_].shape[0] != c)
+        throw UserError("candidate ids " + shape_str(in[cand_in_].shape) + " must have one id per column of logits " +
+                        shape_str(in[0].shape));
+    }
+    return {{b}, DType::f32};
+  }
+
+  void forward(const Inputs& in, Tensor& out) override {
+    const int64_t b = in[0]->dim(0), c = in[0]->dim(1);
+    if (c == 0) throw UserError("SoftmaxCrossEntropy: logits have no columns");
+    check_labels(*in[1], c);
+    Rows rows{in[0]->f32(),
+              in[1]->i32(),
+              corr_in_ >= 0 ? in[corr_in_]->f32() : nullptr,
+              cand_in_ >= 0 ? in[cand_in_]->i32() : nullptr,
+              reuse(e_, b * c),
+              reuse(inv_sum_, b),
+              reuse(loss_, b),
+              c};
+    if (correction_) {
+      if (remove_hits_) forward_rows<true, true>(rows, b);
+      else forward_rows<true, false>(rows, b);
+    } else {
+      if (remove_hits_) forward_rows<false, true>(rows, b);
+      else forward_rows<false, false>(rows, b);
+    }
+    const float* w = w_in_ >= 0 ? in[w_in_]->f32() : nullptr;
+    float* o = out.f32();
+    for (int64_t r = 0; r < b; ++r) o[r] = w ? w[r] * rows.loss[r] : rows.loss[r];
+    seen_logits_ = in[0]->f32();
+    seen_shape_ = in[0]->shape();
+  }
+
+  void backward(const Inputs& in, const Tensor&, const Tensor& dout, const Grads& din) override {
+    DAGRAD_ASSERT(seen_logits_ == in[0]->f32() && seen_shape_ == in[0]->shape(),
+                  "SoftmaxCrossEntropy backward without a forward on the same logits");
+    const int64_t b = in[0]->dim(0), c = in[0]->dim(1);
+    const float* g = dout.f32();
+    const float* w = w_in_ >= 0 ? in[w_in_]->f32() : nullptr;
+    if (w_in_ >= 0)
+      if (Tensor* dw = din[w_in_]) {
+        float* dwp = dw->f32();
+        for (int64_t r = 0; r < b; ++r) dwp[r] += g[r] * loss_.f32()[r];
+      }
+    Tensor* dlogits = din[0];
+    Tensor* dcorr = corr_in_ >= 0 ? din[corr_in_] : nullptr;
+    if (!dlogits && !dcorr) return;
+    const int nt = omp_get_max_threads();
+    // Per-thread column sums of the logits gradient (for dcorrection), reduced in thread order.
+    float* part = dcorr ? reuse(col_part_, int64_t{nt} * c) : nullptr;
+    Grad grad{e_.f32(), inv_sum_.f32(), in[1]->i32(), g, w, dlogits ? dlogits->f32() : nullptr, part, c};
+    int used = 1;  // threads that wrote a column-sum slice
+    if (dlogits) {
+      if (dcorr) used = backward_rows<true, true>(grad, b, nt);
+      else backward_rows<true, false>(grad, b, nt);
+    } else {
+      used = backward_rows<false, true>(grad, b, nt);
+    }
+    if (dcorr) {
+      float* dc = dcorr->f32();
+#pragma omp parallel for schedule(static) if (c * used > 16384)
+      for (int64_t j = 0; j < c; ++j) {
+        float s = 0.0f;
+        for (int t = 0; t < used; ++t) s += part[int64_t{t} * c + j];
+        dc[j] += s;
+      }
+    }
+  }
+
+  static std::vector<Sample> samples() {
+    std::vector<Sample> s;
+    for (int mask = 0; mask < 8; ++mask) {
+      const bool w = mask & 1, corr = mask & 2, hits = mask & 4;
+      const int64_t b = 4, c = 6;
+      Sample smp{std::string("weights=") + (w ? "1" : "0") + " correction=" + (corr ? "1" : "0") +
+                     " remove_accidental_hits=" + (hits ? "1" : "0"),
+                 {{"weights", w}, {"correction", corr}, {"remove_accidental_hits", hits}},
+                 {{{b, c}, DType::f32, -2, 2}, {{b}, DType::i32, 0, c - 1}}};
+      if (w) smp.inputs.push_back({{b}, DType::f32, 0.2, 1.5});
+      if (corr) smp.inputs.push_back({{c}, DType::f32, -1, 1});
+      // Candidate ids 0..2 over 6 columns: most labels collide with another column.
+      if (hits) smp.inputs.push_back({{c}, DType::i32, 0, 2});
+      s.push_back(std::move(smp));
+    }
+    return s;
+  }
+
+ private:
+  struct Rows {
+    const float* logits;
+    const int32_t* labels;
+    const float* corr;
+    const int32_t* cand;
+    float* e;        // exp(z - max) per element, 0 where excluded
+    float* inv_sum;  // 1 / sum of e per row
+    float* loss;     // unweighted loss per row
+    int64_t c;
+  };
+
+  template <bool kCorr, bool kHits>
+  static void forward_rows(const Rows& p, int64_t b) {
+    const int64_t c = p.c;
+    constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+#pragma omp parallel for schedule(static) if (b * c > 16384)
+    for (int64_t r = 0; r < b; ++r) {
+      const float* x = p.logits + r * c;
+      float* e = p.e + r * c;
+      const int32_t lab = p.labels[r];
+      const int32_t hit = kHits ? p.cand[lab] : 0;
+      const float z_lab = x[lab] + (kCorr ? p.corr[lab] : 0.0f);
+      // Pass 1: the row maximum over the kept columns (the label column is always kept).
+      float m = z_lab;
+#pragma omp simd reduction(max : m)
+      for (int64_t j = 0; j < c; ++j) {
+        float z = x[j];
+        if constexpr (kCorr) z += p.corr[j];
+        if constexpr (kHits) z = p.cand[j] == hit ? kNegInf : z;
+        m = z > m ? z : m;
+      }
+      // Pass 2: e = exp(z - m) and its sum; accidental hits (label column included) get 0 here,
+      // and the label column is put back after the loop.
+      float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+      for (int64_t j = 0; j < c; ++j) {
+        float z = x[j];
+        if constexpr (kCorr) z += p.corr[j];
+        float v = exp_nonpositive(z - m);
+        if constexpr (kHits) v = p.cand[j] == hit ? 0.0f : v;
+        e[j] = v;
+        s += v;
+      }
+      if (kHits) {
+        e[lab] = exp_nonpositive(z_lab - m);
+        s += e[lab];
+      }
+      p.inv_sum[r] = 1.0f / s;
+      p.loss[r] = std::log(s) + m - z_lab;
+    }
+  }
+
+  struct Grad {
+    const float* e;
+    const float* inv_sum;
+    const int32_t* labels;
+    const float* dout;
+    const float* w;
+    float* dlogits;
+    float* part;  // [threads, C] column sums, or null
+    int64_t c;
+  };
+
+  // G[r, j] = dout_r · w_r · (e_rj / sum_r - [j == label_r]); dlogits += G and/or part += G.
+  // Returns the number of threads that ran (each wrote its own slice of part).
+  template <bool kLogits, bool kCols>
+  static int backward_rows(const Grad& p, int64_t b, int nt) {
+    const int64_t c = p.c;
+    int used = 1;
+#pragma omp parallel num_threads(nt) if (b * c > 16384)
+    {
+#pragma omp single nowait
+      used = omp_get_num_threads();
+      float* part = kCols ? p.part + int64_t{omp_get_thread_num()} * c : nullptr;
+      if (kCols)
+        for (int64_t j = 0; j < c; ++j) part[j] = 0.0f;
+#pragma omp for schedule(static)
+      for (int64_t r = 0; r < b; ++r) {
+        const float k = p.dout[r] * (p.w ? p.w[r] : 1.0f);
+        const float kp = k * p.inv_sum[r];
+        const float* e = p.e + r * c;
+        float* d = kLogits ? p.dlogits + r * c : nullptr;
+#pragma omp simd
+        for (int64_t j = 0; j < c; ++j) {
+          const float v = kp * e[j];
+          if (kLogits) d[j] += v;
+          if (kCols) part[j] += v;
+        }
+        if (kLogits) d[p.labels[r]] -= k;
+        if (kCols) part[p.labels[r]] -= k;
+      }
+    }
+    return used;
+  }
+
+  // Throws UserError naming the first label outside [0, c) and its row.
+  static void check_labels(const Tensor& labels, int64_t c) {
+    const int32_t* l = labels.i32();
+    for (int64_t r = 0; r < labels.size(); ++r)
+      if (l[r] < 0 || l[r] >= c)
+        throw UserError("SoftmaxCrossEntropy: label " + std::to_string(l[r]) + " at labels[" + std::to_string(r) +
+                        "] is outside [0, " + std::to_string(c) + "): logits have " + std::to_string(c) +
+                        " columns");
+  }
+
+  std::string input_list() const {
+    std::string s = "logits, labels";
+    if (weights_) s += ", weights";
+    if (correction_) s += ", correction";
+    if (remove_hits_) s += ", candidate ids";
+    return s;
+  }
+
+  bool weights_, correction_, remove_hits_;
+  int w_in_, corr_in_, cand_in_, n_inputs_;
+  // Kept from forward for backward; grown to the largest batch seen, never shrunk.
+  Tensor e_, inv_sum_, loss_, col_part_;
+  const float* seen_logits_ = nullptr;
+  Shape seen_shape_;
+};
+
+DAGRAD_REGISTER_OP(SoftmaxCrossEntropy, "SoftmaxCrossEntropy", "fused stable softmax cross-entropy per row from logits [B, C] and i32 labels [B]; optional weights, logQ correction, remove_accidental_hits");
+
+}  // namespace dagrad
