@@ -48,7 +48,7 @@ struct Axis {
 Axis make_axis(Range data, std::optional<double> fixed_lo, std::optional<double> fixed_hi, int max_ticks) {
   double lo = fixed_lo.value_or(data.empty() ? 0.0 : data.lo);
   double hi = fixed_hi.value_or(data.empty() ? 1.0 : data.hi);
-  if (hi <= lo) {  // only one limit is fixed and the data lies on its wrong side
+  if (hi <= lo && (fixed_lo || fixed_hi)) {  // one limit is fixed, and the data lies on or past it
     if (fixed_lo) hi = lo + std::max(1.0, std::abs(lo));
     else lo = hi - std::max(1.0, std::abs(hi));
   }

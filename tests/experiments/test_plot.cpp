@@ -149,6 +149,39 @@ TEST_CASE("write_png writes a valid PNG with the series drawn in their colours")
   CHECK(band_pixels > 20000);
 }
 
+TEST_CASE("write_png centres a single point in both axes") {
+  // One point (5, 3): each axis range is widened by 5% of the value either side, to [4.75, 5.25]
+  // and [2.85, 3.15], so the marker sits in the middle of the frame.
+  plot::Chart c;
+  c.series.push_back({"", {5}, {3}, {}, {}});
+  const auto path = temp_path("dagrad_test_plot_point.png");
+  plot::write_png(c, path.string());
+  const test::Png png = test::decode_png(test::read_bytes(path.string()));
+  using Px = std::array<int, 3>;
+  const Px blue{31, 119, 180}, frame{120, 120, 120};
+  double sx = 0, sy = 0;
+  int n = 0;
+  for (int y = 0; y < int(png.height); ++y)
+    for (int x = 0; x < int(png.width); ++x)
+      if (png.at(x, y) == blue) {
+        sx += x;
+        sy += y;
+        ++n;
+      }
+  REQUIRE(n > 20);  // a filled circle of radius 3.5: about 38 pixels
+  const int cx = int(std::lround(sx / n)), cy = int(std::lround(sy / n));
+  // The frame's sides, looked for a few pixels off the centre lines, away from the tick marks.
+  std::vector<int> columns, rows;
+  for (int x = 0; x < int(png.width); ++x)
+    if (png.at(x, cy - 5) == frame) columns.push_back(x);
+  for (int y = 0; y < int(png.height); ++y)
+    if (png.at(cx - 5, y) == frame) rows.push_back(y);
+  REQUIRE(columns.size() == 2);
+  REQUIRE(rows.size() == 2);
+  CHECK(std::abs(sx / n - (columns[0] + columns[1]) / 2.0) <= 0.5);
+  CHECK(std::abs(sy / n - (rows[0] + rows[1]) / 2.0) <= 0.5);
+}
+
 TEST_CASE("write_png reports bad input and unwritable paths") {
   plot::Chart c;
   c.series.push_back({"s", {0, 1}, {1}, {}, {}});
