@@ -51,13 +51,20 @@ std::string markdown_table(const std::vector<std::string>& header,
 
   auto line = [&](const std::vector<std::string>& row) {
     std::string s = "|";
-    for (std::size_t c = 0; c < row.size(); ++c) s += " " + padded(row[c], width[c], c == 0) + " |";
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      s += ' ';
+      s += padded(row[c], width[c], c == 0);
+      s += " |";
+    }
     return s + "\n";
   };
   std::string out = line(cells[0]) + "|";
-  for (std::size_t c = 0; c < width.size(); ++c)
-    out += c == 0 ? ":" + std::string(width[c] + 1, '-') + "|" : std::string(width[c] + 1, '-') + ":|";
-  out += "\n";
+  for (std::size_t c = 0; c < width.size(); ++c) {
+    if (c == 0) out += ':';
+    out.append(width[c] + 1, '-');
+    out += c == 0 ? "|" : ":|";
+  }
+  out += '\n';
   for (std::size_t r = 1; r < cells.size(); ++r) out += line(cells[r]);
   return out;
 }

@@ -98,8 +98,21 @@ bool gets_marker(const Series& s, std::size_t i, std::size_t stride) {
   return isolated || (s.y.size() - 1 - i) % stride == 0;
 }
 
-void draw_legend(Canvas& canvas, const Chart& c, const Frame& f, const std::vector<float>& clutter, int s,
-                 double line_width, double marker_radius) {
+// Sizes derived from the chart size. Text scale 2 at the default size; lines stay at least 2 pixels
+// wide at any size.
+struct Style {
+  explicit Style(const Chart& c)
+      : s(std::max(1, int(std::lround(std::min(c.width, c.height) / 250.0)))),
+        th(text_height(s)), cap(kGlyphCapRows * s), tick_len(3 * s), margin(6 * s),
+        line_width(std::max(2.0, 1.0 * s)), marker_radius(std::max(3.5, 1.75 * s)) {}
+  int s, th, cap, tick_len, margin;
+  double line_width, marker_radius;
+};
+
+// One row per labelled series (line sample, marker, label), boxed in the plot corner that hides
+// the least data.
+void draw_legend(Canvas& canvas, const Chart& c, const Frame& f, const std::vector<float>& clutter, const Style& st) {
+  const int s = st.s;
   std::vector<std::size_t> entries;
   int label_w = 0;
   for (std::size_t i = 0; i < c.series.size(); ++i)
@@ -138,20 +151,20 @@ void draw_legend(Canvas& canvas, const Chart& c, const Frame& f, const std::vect
     const int top = box.y0 + pad + int(k) * row;
     const double mid = top + kGlyphCapRows * s / 2.0;
     Mask m({box.x0, top - s, box.x0 + pad + sample + s, top + row});
-    m.add_segment(box.x0 + pad, mid, box.x0 + pad + sample, mid, line_width);
-    m.add_marker(box.x0 + pad + sample / 2.0, mid, marker_radius, kMarkers[i % kMarkers.size()]);
+    m.add_segment(box.x0 + pad, mid, box.x0 + pad + sample, mid, st.line_width);
+    m.add_marker(box.x0 + pad + sample / 2.0, mid, st.marker_radius, kMarkers[i % kMarkers.size()]);
     m.composite(canvas, kPalette[i % kPalette.size()], 1.0);
     draw_text(canvas, box.x0 + pad + sample + 4 * s, top, c.series[i].label, s, kText);
   }
 }
 
-std::vector<std::uint8_t> render(const Chart& c) {
-  // Text scale: 2 at the default size. Lines stay at least 2 pixels wide at any size.
-  const int s = std::max(1, int(std::lround(std::min(c.width, c.height) / 250.0)));
-  const double line_width = std::max(2.0, 1.0 * s), marker_radius = std::max(3.5, 1.75 * s);
-  const int th = text_height(s), cap = kGlyphCapRows * s, tick_len = 3 * s, margin = 6 * s;
-  Canvas canvas(c.width, c.height, kBackground);
+struct Layout {
+  Frame f;
+  std::vector<std::string> xlabels, ylabels;
+};
 
+// Axis ranges and the plot area, whose margins make room for the titles and tick labels.
+Layout lay_out(const Chart& c, const Style& st) {
   Range xr, yr;
   for (const Series& se : c.series)
     for (std::size_t i = 0; i < se.y.size(); ++i) {
@@ -164,35 +177,38 @@ std::vector<std::uint8_t> render(const Chart& c) {
         yr.add(se.y_high[i]);
       }
     }
-  Frame f{};
-  f.y = make_axis(yr, c.y_min, c.y_max, 8);
-  std::vector<std::string> ylabels;
+  const int s = st.s;
+  Layout l{};
+  l.f.y = make_axis(yr, c.y_min, c.y_max, 8);
   int ylabel_w = 0;
-  for (double t : f.y.ticks) {
-    ylabels.push_back(tick_label(t, f.y.step));
-    ylabel_w = std::max(ylabel_w, text_width(ylabels.back(), s));
+  for (double t : l.f.y.ticks) {
+    l.ylabels.push_back(tick_label(t, l.f.y.step));
+    ylabel_w = std::max(ylabel_w, text_width(l.ylabels.back(), s));
   }
-  const int left = margin + (c.y_label.empty() ? 0 : th + 4 * s) + ylabel_w + 2 * s + tick_len;
-  const int top = margin + (c.title.empty() ? 0 : th + 4 * s);
-  const int bottom = margin + (c.x_label.empty() ? 0 : th + 3 * s) + th + 2 * s + tick_len;
+  const int left = st.margin + (c.y_label.empty() ? 0 : st.th + 4 * s) + ylabel_w + 2 * s + st.tick_len;
+  const int top = st.margin + (c.title.empty() ? 0 : st.th + 4 * s);
+  const int bottom = st.margin + (c.x_label.empty() ? 0 : st.th + 3 * s) + st.th + 2 * s + st.tick_len;
   // Fewer x ticks when their labels would crowd each other; the last label may overhang the frame.
-  std::vector<std::string> xlabels;
   int right = 0;
   for (int max_ticks = 8; max_ticks >= 2; --max_ticks) {
-    f.x = make_axis(xr, std::nullopt, std::nullopt, max_ticks);
-    xlabels.clear();
+    l.f.x = make_axis(xr, std::nullopt, std::nullopt, max_ticks);
+    l.xlabels.clear();
     int total = 0;
-    for (double t : f.x.ticks) {
-      xlabels.push_back(tick_label(t, f.x.step));
-      total += text_width(xlabels.back(), s) + 6 * s;
+    for (double t : l.f.x.ticks) {
+      l.xlabels.push_back(tick_label(t, l.f.x.step));
+      total += text_width(l.xlabels.back(), s) + 6 * s;
     }
-    right = std::max(3 * margin, text_width(xlabels.back(), s) / 2 + margin);
+    right = std::max(3 * st.margin, text_width(l.xlabels.back(), s) / 2 + st.margin);
     if (total <= c.width - left - right) break;
   }
-  f.area = {left, top, c.width - right, c.height - bottom};
-  f.inset = 4 * s;
+  l.f.area = {left, top, c.width - right, c.height - bottom};
+  l.f.inset = 4 * s;
+  return l;
+}
 
-  // Grid, then bands, then lines and markers, so that no band hides a line.
+// Grid, then bands, then lines and markers, so that no band hides a line. Adds what it draws to
+// `clutter` (one value per plot-area pixel), which the legend placement reads.
+void draw_data(Canvas& canvas, const Chart& c, const Frame& f, const Style& st, std::vector<float>& clutter) {
   for (double t : f.y.ticks) {
     const int y = int(std::floor(f.py(t)));
     canvas.fill({f.area.x0, y, f.area.x1, y + 1}, kGrid);
@@ -201,7 +217,6 @@ std::vector<std::uint8_t> render(const Chart& c) {
     const int x = int(std::floor(f.px(t)));
     canvas.fill({x, f.area.y0, x + 1, f.area.y1}, kGrid);
   }
-  std::vector<float> clutter(std::size_t(f.area.width()) * f.area.height(), 0.0f);
   auto add_clutter = [&](const Mask& m, float weight) {
     for (int y = f.area.y0; y < f.area.y1; ++y)
       for (int x = f.area.x0; x < f.area.x1; ++x)
@@ -229,44 +244,56 @@ std::vector<std::uint8_t> render(const Chart& c) {
     const std::size_t stride = n_finite <= 40 ? 1 : (n_finite + 24) / 25;
     for (std::size_t i = 0; i < se.y.size(); ++i) {
       if (i + 1 < se.y.size() && finite(se.x[i]) && finite(se.y[i]) && finite(se.x[i + 1]) && finite(se.y[i + 1]))
-        line.add_segment(f.px(se.x[i]), f.py(se.y[i]), f.px(se.x[i + 1]), f.py(se.y[i + 1]), line_width);
+        line.add_segment(f.px(se.x[i]), f.py(se.y[i]), f.px(se.x[i + 1]), f.py(se.y[i + 1]), st.line_width);
       if (gets_marker(se, i, stride))
-        line.add_marker(f.px(se.x[i]), f.py(se.y[i]), marker_radius, kMarkers[k % kMarkers.size()]);
+        line.add_marker(f.px(se.x[i]), f.py(se.y[i]), st.marker_radius, kMarkers[k % kMarkers.size()]);
     }
     line.composite(canvas, kPalette[k % kPalette.size()], 1.0);
     add_clutter(line, 1.0f);
   }
+}
 
-  // Frame, ticks and tick labels.
+// Frame, ticks, tick labels and the three titles.
+void draw_axes(Canvas& canvas, const Chart& c, const Layout& l, const Style& st) {
+  const Frame& f = l.f;
+  const int s = st.s;
   canvas.fill({f.area.x0 - 1, f.area.y0 - 1, f.area.x1 + 1, f.area.y0}, kFrame);
   canvas.fill({f.area.x0 - 1, f.area.y1, f.area.x1 + 1, f.area.y1 + 1}, kFrame);
   canvas.fill({f.area.x0 - 1, f.area.y0 - 1, f.area.x0, f.area.y1 + 1}, kFrame);
   canvas.fill({f.area.x1, f.area.y0 - 1, f.area.x1 + 1, f.area.y1 + 1}, kFrame);
   for (std::size_t i = 0; i < f.y.ticks.size(); ++i) {
     const int y = int(std::floor(f.py(f.y.ticks[i])));
-    canvas.fill({f.area.x0 - 1 - tick_len, y, f.area.x0 - 1, y + 1}, kFrame);
-    const int w = text_width(ylabels[i], s);
-    draw_text(canvas, f.area.x0 - 1 - tick_len - 2 * s - w, y - cap / 2, ylabels[i], s, kTickText);
+    canvas.fill({f.area.x0 - 1 - st.tick_len, y, f.area.x0 - 1, y + 1}, kFrame);
+    const int w = text_width(l.ylabels[i], s);
+    draw_text(canvas, f.area.x0 - 1 - st.tick_len - 2 * s - w, y - st.cap / 2, l.ylabels[i], s, kTickText);
   }
   for (std::size_t i = 0; i < f.x.ticks.size(); ++i) {
     const int x = int(std::floor(f.px(f.x.ticks[i])));
-    canvas.fill({x, f.area.y1 + 1, x + 1, f.area.y1 + 1 + tick_len}, kFrame);
-    draw_text(canvas, x - text_width(xlabels[i], s) / 2, f.area.y1 + 1 + tick_len + 2 * s, xlabels[i], s, kTickText);
+    canvas.fill({x, f.area.y1 + 1, x + 1, f.area.y1 + 1 + st.tick_len}, kFrame);
+    draw_text(canvas, x - text_width(l.xlabels[i], s) / 2, f.area.y1 + 1 + st.tick_len + 2 * s, l.xlabels[i], s,
+              kTickText);
   }
-
-  // Titles: the chart's centred over the plot area, the axes' centred along their axis.
+  // The chart's title is centred over the plot area, the axes' titles along their axis.
   const int mid_x = (f.area.x0 + f.area.x1) / 2, mid_y = (f.area.y0 + f.area.y1) / 2;
   if (!c.title.empty()) {
     const int w = text_width(c.title, s);
-    draw_text(canvas, mid_x - w / 2, margin, c.title, s, kText);
-    draw_text(canvas, mid_x - w / 2 + 1, margin, c.title, s, kText);  // doubled one pixel over: bold
+    draw_text(canvas, mid_x - w / 2, st.margin, c.title, s, kText);
+    draw_text(canvas, mid_x - w / 2 + 1, st.margin, c.title, s, kText);  // doubled one pixel over: bold
   }
   if (!c.x_label.empty())
-    draw_text(canvas, mid_x - text_width(c.x_label, s) / 2, c.height - margin - th, c.x_label, s, kText);
+    draw_text(canvas, mid_x - text_width(c.x_label, s) / 2, c.height - st.margin - st.th, c.x_label, s, kText);
   if (!c.y_label.empty())
-    draw_text(canvas, margin, mid_y - text_width(c.y_label, s) / 2, c.y_label, s, kText, true);
+    draw_text(canvas, st.margin, mid_y - text_width(c.y_label, s) / 2, c.y_label, s, kText, true);
+}
 
-  draw_legend(canvas, c, f, clutter, s, line_width, marker_radius);
+std::vector<std::uint8_t> render(const Chart& c) {
+  const Style st(c);
+  const Layout l = lay_out(c, st);
+  Canvas canvas(c.width, c.height, kBackground);
+  std::vector<float> clutter(std::size_t(l.f.area.width()) * l.f.area.height(), 0.0f);
+  draw_data(canvas, c, l.f, st, clutter);
+  draw_axes(canvas, c, l, st);
+  draw_legend(canvas, c, l.f, clutter, st);
   return encode_png(c.width, c.height, canvas.pixels());
 }
 
