@@ -105,6 +105,9 @@ void load_data(const ConfigNode& cfg, const std::string& data_dir, DataTables& o
     }
     test = count_of(split, "test", n, 0);
     validation = count_of(split, "validation", n, 0);
+    if (test + validation > static_cast<int64_t>(n))
+      split.fail("validation " + std::to_string(validation) + " + test " + std::to_string(test) + " rows exceed the " +
+                 std::to_string(n) + " interactions");
     train = count_of(split, "train", n, static_cast<int64_t>(n) - test - validation);
     if (train + validation + test > static_cast<int64_t>(n))
       split.fail("train " + std::to_string(train) + " + validation " + std::to_string(validation) + " + test " +

@@ -12,15 +12,16 @@ RunSetup prepare_run(const RunSpec& spec) {
     else train_over.push_back(o);
   }
   if (!std::filesystem::exists(spec.model_path)) throw UserError(spec.model_path + ": no such model file");
-  RunSetup s{load_config(spec.model_path, model_over), ConfigNode(nullptr, nullptr, ""), {}, {}, {}};
-  if (spec.train_path.empty()) {
-    if (!s.model_cfg.has("fit"))
+  ConfigNode model_cfg = load_config(spec.model_path, model_over);
+  std::string train_path = spec.train_path;
+  if (train_path.empty()) {
+    if (!model_cfg.has("fit"))
       throw UserError(spec.model_path + ": no training file given (--train FIT.yaml) and no 'fit' section in the model file");
-    s.train_cfg = load_config(spec.model_path, train_over);
-  } else {
-    if (!std::filesystem::exists(spec.train_path)) throw UserError(spec.train_path + ": no such training file");
-    s.train_cfg = load_config(spec.train_path, train_over);
+    train_path = spec.model_path;
+  } else if (!std::filesystem::exists(train_path)) {
+    throw UserError(train_path + ": no such training file");
   }
+  RunSetup s{model_cfg, load_config(train_path, train_over), {}, {}, {}};
   s.train_cfg.check_keys({"data", "fit", "name", "inputs", "layers", "task"});
   s.options = FitOptions::from_config(s.train_cfg.at("fit"));
   load_data(s.train_cfg.at("data"), spec.data_dir, s.data);

@@ -76,7 +76,7 @@ TEST_CASE("broken YAML files give clear errors, exit status 2, and write nothing
       {"missing data file", m, replace(t, "interactions.csv", "nothere.csv"), {"nothere.csv", "cannot open"}},
       {"split too large", m, replace(t, "test: 0.25", "test: 500"), {"train.yaml:7:", "exceed"}},
       {"missing training file", m, t, {"nope.yaml", "no such training file"}, "--train-override"},
-      {"--set of a key that does not exist", m, t, {"fit.epochz", "does not exist"}, "--set fit.epochz=3"},
+      {"--set of a key that does not exist", m, t, {"--set fit.epochz=3", "unknown key 'fit.epochz'", "did you mean 'epochs'"}, "--set fit.epochz=3"},
       {"--set with a wrong type", m, t, {"--set fit.epochs=many", "integer"}, "--set fit.epochs=many"},
   };
   for (const auto& c : cases) {
