@@ -11,6 +11,7 @@ Shape concrete(const Shape& s, int64_t batch) {
   Shape c = s;
   for (auto& d : c)
     if (d == kBatch) d = batch;
+    else if (d == kTokens) d = 1;
   return c;
 }
 
@@ -33,9 +34,9 @@ int Graph::append(Node n) {
 
 int Graph::input(const std::string& name, TensorType type) {
   for (size_t i = 0; i < type.shape.size(); ++i)
-    if (type.shape[i] == 0 || type.shape[i] < -1)
+    if (type.shape[i] == 0 || type.shape[i] < kTokens)
       throw UserError("input '" + name + "': bad shape " + shape_str(type.shape) +
-                      " (dimensions must be positive, or -1 for one known only at run time)");
+                      " (dimensions must be positive, kBatch or kTokens)");
   Node n;
   n.kind = NodeKind::Input;
   n.name = name;
@@ -139,7 +140,7 @@ void Graph::set_input(int id, const Tensor& value) {
   if (n.kind != NodeKind::Input) throw UserError("node '" + n.name + "' is not an input");
   bool ok = value.dtype() == n.type.dtype && value.rank() == static_cast<int>(n.type.shape.size());
   for (int i = 0; ok && i < value.rank(); ++i)
-    ok = n.type.shape[i] == kBatch || n.type.shape[i] == value.dim(i);
+    ok = n.type.shape[i] < 0 || n.type.shape[i] == value.dim(i);
   if (!ok)
     throw UserError("input '" + n.name + "': expected " + dtype_name(n.type.dtype) + " " +
                     shape_str(n.type.shape) + ", got " + dtype_name(value.dtype()) + " " +

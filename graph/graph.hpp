@@ -83,7 +83,7 @@ class Graph {
   bool sparse_dirty_ = true;
 };
 
-// Shape with the batch dimension replaced by `batch`.
+// Shape with kBatch replaced by `batch` and kTokens by 1 (memory estimates per token).
 Shape concrete(const Shape& s, int64_t batch);
 
 }  // namespace dagrad

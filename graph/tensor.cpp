@@ -16,7 +16,9 @@ std::string shape_str(const Shape& s) {
   os << '[';
   for (size_t i = 0; i < s.size(); ++i) {
     if (i) os << ", ";
-    if (s[i] == kBatch) os << 'B'; else os << s[i];
+    if (s[i] == kBatch) os << 'B';
+    else if (s[i] == kTokens) os << 'T';
+    else os << s[i];
   }
   os << ']';
   return os.str();
@@ -24,7 +26,7 @@ std::string shape_str(const Shape& s) {
 
 int64_t numel(const Shape& s) {
   int64_t n = 1;
-  for (auto d : s) n *= (d == kBatch ? 1 : d);
+  for (auto d : s) n *= (d < 0 ? 1 : d);
   return n;
 }
 

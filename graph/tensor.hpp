@@ -18,6 +18,9 @@ const char* dtype_name(DType t);
 // (the batch, a padded token axis).
 using Shape = std::vector<int64_t>;
 inline constexpr int64_t kBatch = -1;
+// A dimension that varies from batch to batch independently of the batch size: a padded token
+// axis. Printed as T; counted as 1 in memory estimates (so they read "per token").
+inline constexpr int64_t kTokens = -2;
 std::string shape_str(const Shape& s);   // "[B, 32]" style
 int64_t numel(const Shape& s);           // product of the dimensions (kBatch counts as 1)
 

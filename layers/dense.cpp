@@ -6,7 +6,7 @@ namespace dagrad {
 int build_dense_layer(const LayerContext& ctx, int x, int64_t units, const std::string& activation,
                       bool use_bias, const std::string& prefix) {
   const Shape& in = ctx.graph.node(x).type.shape;
-  if (in.size() != 2 || in[1] == kBatch)
+  if (in.size() != 2 || in[1] < 0)
     ctx.cfg.fail("layer '" + ctx.name + "': Dense needs a [batch, features] input, got " + shape_str(in));
   std::string p = prefix.empty() ? "" : prefix + "/";
   int kernel = ctx.param(p + "kernel", glorot_uniform(in[1], units, ctx.rng));

@@ -233,7 +233,7 @@ class TextVectorizationLayer : public Preprocessor {
       adapted_ = true;
     }
   }
-  TensorType output_type() const override { return {{kBatch, kBatch}, DType::i32}; }
+  TensorType output_type() const override { return {{kBatch, kTokens}, DType::i32}; }
   int64_t id_range() const override { return text_.vocabulary_size(); }
   bool adapted() const override { return adapted_; }
   void adapt(const Column& c) override {

@@ -193,7 +193,7 @@ void Model::run(const EncodedTable& t, std::span<const int64_t> rows, std::span<
 Tensor Model::predict(const Table& t, int target, int64_t batch_size) {
   EncodedTable e = encode(t, {target});
   const Shape& s = graph_.node(target).type.shape;
-  if (s.size() != 2 || s[1] == kBatch) throw UserError("predict: value '" + graph_.node(target).name + "' is not [batch, width]");
+  if (s.size() != 2 || s[1] < 0) throw UserError("predict: value '" + graph_.node(target).name + "' is not [batch, width]");
   Tensor out({static_cast<int64_t>(t.rows()), s[1]});
   std::vector<int64_t> rows;
   for (int64_t b = 0; b < static_cast<int64_t>(t.rows()); b += batch_size) {

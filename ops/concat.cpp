@@ -20,7 +20,7 @@ class Concat : public Op {
       expect_dtype(in[k], DType::f32, what.c_str());
       const Shape& s = in[k].shape;
       if (s.empty()) throw UserError(what + " must have rank 1 or more, got " + shape_str(s));
-      if (s.back() == kBatch)
+      if (s.back() < 0)
         throw UserError(what + " " + shape_str(s) + ": cannot concatenate along the batch axis");
       if (s.size() != first.size() || !std::equal(s.begin(), s.end() - 1, first.begin()))
         throw UserError(what + " has shape " + shape_str(s) + " but input 0 has " + shape_str(first) +

@@ -54,7 +54,7 @@ class Retrieval : public RetrievalTask {
 
     const Shape& qs = ctx.graph.node(query_out_).type.shape;
     const Shape& cs = ctx.graph.node(candidate_out_).type.shape;
-    if (qs.size() != 2 || cs.size() != 2 || qs[1] != cs[1] || qs[1] == kBatch)
+    if (qs.size() != 2 || cs.size() != 2 || qs[1] != cs[1] || qs[1] < 0)
       cfg.fail("query " + shape_str(qs) + " and candidate " + shape_str(cs) +
                " must both be [batch, d] with the same d");
     int q = query_out_, c = candidate_out_;
