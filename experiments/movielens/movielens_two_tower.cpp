@@ -16,8 +16,11 @@ using namespace dagrad;
 
 namespace {
 
+// The reference's three tower configurations, and towers [64, 32] with the sampling-bias correction.
+const char* kDefaultConfigs = "32,64_32,128_64_32,corrected_64_32";
+
 const char* kHelp =
-    "usage: movielens_two_tower [train] [--configs 32,64_32,128_64_32] [--seeds N] [--data DIR]\n"
+    "usage: movielens_two_tower [train] [--configs 32,64_32,128_64_32,corrected_64_32] [--seeds N] [--data DIR]\n"
     "                           [--out DIR] [--results DIR] [--set key=value ...] [--resume] [--threads N]\n"
     "       movielens_two_tower report [--configs ...] [--seeds N] [--out DIR] [--results DIR]\n"
     "       movielens_two_tower recommend --model FILE --user ID [--k 10] [--timestamp T] [--exclude-rated] [--data DIR]\n"
@@ -58,7 +61,7 @@ std::string label_of(const std::string& config) {
 }
 
 int train_or_report(const cli::Args& a, bool train) {
-  auto configs = split_list(a.get("configs", "32,64_32,128_64_32"));
+  auto configs = split_list(a.get("configs", kDefaultConfigs));
   int seeds = std::stoi(a.get("seeds", "3"));
   if (seeds < 1) throw UserError("--seeds: expected a positive number");
   std::string out = a.get("out", "out/movielens");
@@ -86,7 +89,7 @@ int train_or_report(const cli::Args& a, bool train) {
     }
     runs.push_back(r);
   }
-  std::string command = "build/experiments/movielens_two_tower report --configs " + a.get("configs", "32,64_32,128_64_32") +
+  std::string command = "build/experiments/movielens_two_tower report --configs " + a.get("configs", kDefaultConfigs) +
                         " --seeds " + std::to_string(seeds) + " --out " + out + " --results " + results;
   movielens::write_report(runs, {1, 5, 10, 50, 100}, results, command);
   std::cerr << "report: " << results << "/results.md and top_<k>.png\n";
