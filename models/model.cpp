@@ -215,8 +215,7 @@ void Model::write(ArchiveWriter& w) const {
   task_->save(w);
 }
 
-void Model::save(const std::string& path, const ArchiveWriter* extra) const {
-  (void)extra;
+void Model::save(const std::string& path) const {
   ArchiveWriter w;
   write(w);
   w.save(path);

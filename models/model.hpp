@@ -35,7 +35,7 @@ class Model {
   Tensor predict(const Table& t, int target, int64_t batch_size);
   Feeder& feeder() { return feeder_; }
 
-  void save(const std::string& path, const ArchiveWriter* extra = nullptr) const;
+  void save(const std::string& path) const;  // atomically
   void write(ArchiveWriter& w) const;        // parameters, preprocessing, task state, model text
   void load_parameters(const ArchiveReader& r);  // names and shapes checked; says what differs
   std::string summary(int64_t batch) const;

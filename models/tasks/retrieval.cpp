@@ -158,8 +158,12 @@ class Retrieval : public RetrievalTask {
     Tensor cand = embed(m, data.candidates, candidate_, 4096);
     Tensor queries = embed(m, eval, query_, 4096);
     const IntColumn& cids = data.candidates.ints(candidate_id_);
-    if (index_of_.empty())
-      for (size_t i = 0; i < cids.size(); ++i) index_of_.emplace(cids[i], static_cast<int32_t>(i));
+    if (index_table_ != &data.candidates || index_of_.size() > cids.size() || index_rows_ != cids.size()) {
+      index_of_.clear();
+      for (size_t i = 0; i < cids.size(); ++i) index_of_.emplace(cids[i], static_cast<int32_t>(i));  // first row wins
+      index_table_ = &data.candidates;
+      index_rows_ = cids.size();
+    }
     Tensor truth({static_cast<int64_t>(eval.rows())}, DType::i32);
     const IntColumn& eids = eval.ints(candidate_id_);
     for (size_t r = 0; r < eval.rows(); ++r) {
@@ -260,7 +264,9 @@ class Retrieval : public RetrievalTask {
   Tensor labels_buf_, weights_buf_, correction_buf_, ids_buf_;
   std::vector<int64_t> ids_tmp_;
   std::map<std::pair<const Table*, int>, EncodedTable> encoded_;
-  std::unordered_map<int64_t, int32_t> index_of_;
+  std::unordered_map<int64_t, int32_t> index_of_;  // candidate id -> row of the candidate table
+  const Table* index_table_ = nullptr;
+  size_t index_rows_ = 0;
 };
 
 std::unique_ptr<Task> build_retrieval(LayerContext& ctx) { return std::make_unique<Retrieval>(ctx); }
