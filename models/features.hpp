@@ -2,6 +2,7 @@
 // (ids, floats, token sequences) once per table; a Feeder gathers a batch of encoded rows into the
 // graph's input tensors, reusing its buffers, so a training step touches no strings.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -48,6 +49,18 @@ class Preprocessor {
 
 // Encodes a raw numeric column as f32 [B, 1] (no preprocessing).
 EncodedColumn encode_numeric(const Column& values, const std::string& column);
+
+// Calls fn(rows) with the row indices of consecutive batches covering [0, n); the last batch may
+// be partial. The index buffer is reused between batches.
+template <class F>
+void for_each_batch(int64_t n, int64_t batch, F&& fn) {
+  std::vector<int64_t> rows;
+  for (int64_t s = 0; s < n; s += batch) {
+    rows.resize(static_cast<size_t>(std::min(batch, n - s)));
+    for (size_t i = 0; i < rows.size(); ++i) rows[i] = s + static_cast<int64_t>(i);
+    fn(std::span<const int64_t>(rows));
+  }
+}
 
 // A table encoded for one graph: one EncodedColumn per graph input it feeds.
 struct EncodedTable {

@@ -191,18 +191,18 @@ void Model::run(const EncodedTable& t, std::span<const int64_t> rows, std::span<
 }
 
 Tensor Model::predict(const Table& t, int target, int64_t batch_size) {
-  EncodedTable e = encode(t, {target});
+  return predict(encode(t, {target}), target, batch_size);
+}
+
+Tensor Model::predict(const EncodedTable& e, int target, int64_t batch_size) {
   const Shape& s = graph_.node(target).type.shape;
   if (s.size() != 2 || s[1] < 0) throw UserError("predict: value '" + graph_.node(target).name + "' is not [batch, width]");
-  Tensor out({static_cast<int64_t>(t.rows()), s[1]});
-  std::vector<int64_t> rows;
-  for (int64_t b = 0; b < static_cast<int64_t>(t.rows()); b += batch_size) {
-    int64_t n = std::min<int64_t>(batch_size, static_cast<int64_t>(t.rows()) - b);
-    rows.resize(n);
-    for (int64_t i = 0; i < n; ++i) rows[i] = b + i;
+  const int64_t width = s[1];
+  Tensor out({static_cast<int64_t>(e.rows), width});
+  for_each_batch(static_cast<int64_t>(e.rows), batch_size, [&](std::span<const int64_t> rows) {
     run(e, rows, std::span<const int>(&target, 1));
-    std::copy_n(graph_.value(target).f32(), n * s[1], out.f32() + b * s[1]);
-  }
+    std::copy_n(graph_.value(target).f32(), static_cast<int64_t>(rows.size()) * width, out.f32() + rows[0] * width);
+  });
   return out;
 }
 

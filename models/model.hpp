@@ -31,8 +31,9 @@ class Model {
   EncodedTable encode(const Table& t, const std::vector<int>& targets = {}) const;
   // Feeds a batch of encoded rows and computes `targets`.
   void run(const EncodedTable& t, std::span<const int64_t> rows, std::span<const int> targets);
-  // Rows of `targets`' single output for every row of t, computed in batches: [rows, width].
+  // The value of `target` for every row of t, computed in batches: [rows, width].
   Tensor predict(const Table& t, int target, int64_t batch_size);
+  Tensor predict(const EncodedTable& t, int target, int64_t batch_size);
   Feeder& feeder() { return feeder_; }
 
   void save(const std::string& path) const;  // atomically

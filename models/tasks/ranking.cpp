@@ -46,23 +46,16 @@ class Ranking : public Task {
     metrics::MeanLoss mean;
     metrics::Rmse rmse;
     metrics::Auc auc;
-    std::vector<int64_t> rows;
-    for (int64_t s = 0; s < static_cast<int64_t>(eval.rows()); s += batch_size) {
-      int64_t n = std::min<int64_t>(batch_size, static_cast<int64_t>(eval.rows()) - s);
-      rows.resize(n);
-      for (int64_t i = 0; i < n; ++i) rows[i] = s + i;
+    for_each_batch(static_cast<int64_t>(eval.rows()), batch_size, [&](std::span<const int64_t> rows) {
       m.feeder().feed(m.graph(), enc, rows);
       prepare_batch(m.graph(), eval, rows, false);
       m.graph().forward(std::span<const int>(&loss_, 1));
-      mean.update(m.graph().value(loss_).f32()[0], n);
+      mean.update(m.graph().value(loss_).f32()[0], static_cast<int64_t>(rows.size()));
       const Tensor& pred = m.graph().value(prediction_);
       const Tensor& label = m.graph().value(label_);
-      if (kind_ == "mean_squared_error") {
-        rmse.update(pred, label);
-      } else {
-        auc.update(pred, label);  // AUC is rank-based: logits rank as their probabilities do
-      }
-    }
+      if (kind_ == "mean_squared_error") rmse.update(pred, label);
+      else auc.update(pred, label);  // AUC is rank-based: logits rank as their probabilities do
+    });
     out.push_back({"loss", mean.result()});
     if (kind_ == "mean_squared_error") out.push_back({"rmse", rmse.result()});
     else out.push_back({"auc", auc.result()});

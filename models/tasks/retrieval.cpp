@@ -140,23 +140,19 @@ class Retrieval : public RetrievalTask {
     // Loss over batches of the training size, weighted by batch size (as Keras evaluate).
     metrics::MeanLoss mean;
     const EncodedTable& enc = cached(m, eval, {loss_});
-    std::vector<int64_t> rows;
-    for (int64_t s = 0; s < static_cast<int64_t>(eval.rows()); s += batch_size) {
-      int64_t n = std::min<int64_t>(batch_size, static_cast<int64_t>(eval.rows()) - s);
-      rows.resize(n);
-      for (int64_t i = 0; i < n; ++i) rows[i] = s + i;
+    for_each_batch(static_cast<int64_t>(eval.rows()), batch_size, [&](std::span<const int64_t> rows) {
       m.feeder().feed(m.graph(), enc, rows);
       prepare_batch(m.graph(), eval, rows, false);
       m.graph().forward(std::span<const int>(&loss_, 1));
-      mean.update(m.graph().value(loss_).f32()[0], n);
-    }
+      mean.update(m.graph().value(loss_).f32()[0], static_cast<int64_t>(rows.size()));
+    });
     out.push_back({"loss", mean.result()});
 
     if (data.candidates.rows() == 0) return out;
     if (candidate_id_.empty())
       throw UserError("Retrieval metrics need candidate_id: the column that finds each example's candidate in the candidate table");
-    Tensor cand = embed(m, data.candidates, candidate_, 4096);
-    Tensor queries = embed(m, eval, query_, 4096);
+    Tensor cand = m.predict(cached(m, data.candidates, {candidate_}), candidate_, 4096);
+    Tensor queries = m.predict(cached(m, eval, {query_}), query_, 4096);
     const IntColumn& cids = data.candidates.ints(candidate_id_);
     if (index_table_ != &data.candidates || index_of_.size() > cids.size() || index_rows_ != cids.size()) {
       index_of_.clear();
@@ -237,21 +233,6 @@ class Retrieval : public RetrievalTask {
     auto it = encoded_.find(key);
     if (it == encoded_.end() || it->second.rows != t.rows()) it = encoded_.insert_or_assign(key, m.encode(t, targets)).first;
     return it->second;
-  }
-
-  Tensor embed(Model& m, const Table& t, int target, int64_t batch) {
-    const EncodedTable& enc = cached(m, t, {target});
-    const int64_t n = static_cast<int64_t>(t.rows()), d = m.graph().node(target).type.shape[1];
-    Tensor out({n, d});
-    std::vector<int64_t> rows;
-    for (int64_t s = 0; s < n; s += batch) {
-      int64_t k = std::min(batch, n - s);
-      rows.resize(k);
-      for (int64_t i = 0; i < k; ++i) rows[i] = s + i;
-      m.run(enc, rows, std::span<const int>(&target, 1));
-      std::copy_n(m.graph().value(target).f32(), k * d, out.f32() + s * d);
-    }
-    return out;
   }
 
   int query_out_ = -1, candidate_out_ = -1, query_ = -1, candidate_ = -1;
