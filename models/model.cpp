@@ -230,7 +230,10 @@ void Model::load_parameters(const ArchiveReader& r) {
   }
   std::vector<std::string> extra;
   for (const auto& n : r.names())
-    if (n.rfind("param/", 0) == 0 && graph_.find(n.substr(6)) < 0) extra.push_back(n.substr(6));
+    if (n.rfind("param/", 0) == 0) {
+      int id = graph_.find(n.substr(6));
+      if (id < 0 || graph_.node(id).kind != NodeKind::Param) extra.push_back(n.substr(6));
+    }
   if (!missing.empty() || !extra.empty())
     throw UserError(r.path() + ": parameters differ from model '" + name_ + "': missing in the file: " + join(missing) +
                     "; in the file but not in the model: " + join(extra));

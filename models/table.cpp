@@ -1,5 +1,6 @@
 #include "models/table.hpp"
 
+#include <atomic>
 #include <charconv>
 #include <fstream>
 
@@ -17,12 +18,18 @@ const char* column_type_name(ColumnType t) {
 
 ColumnType column_type(const Column& c) { return static_cast<ColumnType>(c.index()); }
 
+uint64_t Table::next_contents_id() {
+  static std::atomic<uint64_t> next{1};
+  return next++;
+}
+
 void Table::add(const std::string& column, Column values) {
   size_t n = std::visit([](const auto& v) { return v.size(); }, values);
   if (columns_.empty()) rows_ = n;
   DAGRAD_ASSERT(n == rows_, "table '" + name_ + "': column '" + column + "' has " + std::to_string(n) +
                                 " rows, the table " + std::to_string(rows_));
   columns_[column] = std::move(values);
+  contents_id_ = next_contents_id();
 }
 
 std::vector<std::string> Table::column_names() const {

@@ -21,9 +21,12 @@ ColumnType column_type(const Column& c);
 
 class Table {
  public:
-  explicit Table(std::string name = "table") : name_(std::move(name)) {}
+  explicit Table(std::string name = "table") : name_(std::move(name)), contents_id_(next_contents_id()) {}
   const std::string& name() const { return name_; }
   size_t rows() const { return rows_; }
+  // Identifies the columns' contents: a copy keeps it, a new table or any add() gets a fresh one, so
+  // caches of encoded tables can key on it (an address and a row count can repeat).
+  uint64_t contents_id() const { return contents_id_; }
   bool empty() const { return columns_.empty(); }
   // The first column fixes the row count; later ones must match it (InternalError otherwise).
   void add(const std::string& column, Column values);
@@ -40,9 +43,12 @@ class Table {
   Table slice(size_t begin, size_t end, std::string name = "") const;
 
  private:
+  static uint64_t next_contents_id();
+
   std::string name_;
   size_t rows_ = 0;
   std::map<std::string, Column> columns_;
+  uint64_t contents_id_;
 };
 
 // Reads a CSV (or, for a .tsv file, tab-separated) file with a header row. `types` names the

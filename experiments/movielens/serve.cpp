@@ -1,6 +1,8 @@
 #include "experiments/movielens/serve.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <numeric>
@@ -13,6 +15,19 @@
 
 namespace dagrad::movielens {
 namespace {
+
+// The binary export writes the machine's bytes; its documented layout is little-endian.
+static_assert(std::endian::native == std::endian::little, "export --format bin assumes a little-endian machine");
+
+// A whole-number flag value, or a UserError naming the flag and what was given.
+int64_t int_flag(const cli::Args& a, const std::string& flag, int64_t min) {
+  const std::string v = a.get(flag);
+  int64_t x = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+  if (v.empty() || ec != std::errc() || end != v.data() + v.size() || x < min)
+    throw UserError("--" + flag + ": expected " + (min > 0 ? "a positive whole number" : "a whole number") + ", got '" + v + "'");
+  return x;
+}
 
 struct Served {
   std::unique_ptr<Model> model;
@@ -45,10 +60,11 @@ Served load_served(const cli::Args& a) {
 
 int recommend(const cli::Args& a) {
   if (!a.has("user")) throw UserError("--user ID is required");
+  int64_t k = a.has("k") ? int_flag(a, "k", 1) : 10;
+  const bool has_ts = a.has("timestamp");
+  const int64_t given_ts = has_ts ? int_flag(a, "timestamp", INT64_MIN) : 0;
   Served s = load_served(a);
   const std::string user = a.get("user");
-  int64_t k = std::stoll(a.get("k", "10"));
-  if (k < 1) throw UserError("--k: expected a positive number");
   int64_t latest = -1;
   std::set<int32_t> rated;
   for (const auto& r : s.data.ratings)
@@ -56,9 +72,9 @@ int recommend(const cli::Args& a) {
       latest = std::max(latest, r.timestamp);
       rated.insert(r.movie_id);
     }
-  if (latest < 0 && !a.has("timestamp"))
+  if (latest < 0 && !has_ts)
     throw UserError("user '" + user + "' has no ratings in the data: give --timestamp to score an unknown user");
-  int64_t ts = a.has("timestamp") ? std::stoll(a.get("timestamp")) : latest;
+  int64_t ts = has_ts ? given_ts : latest;
 
   Table q("query");
   q.add("user_id", StringColumn{user});
@@ -89,8 +105,9 @@ int recommend(const cli::Args& a) {
 
 int export_embeddings(const cli::Args& a) {
   if (!a.has("to")) throw UserError("--to FILE is required");
-  Served s = load_served(a);
   const std::string format = a.get("format", "tsv");
+  if (format != "tsv" && format != "bin") throw UserError("--format: expected tsv or bin, got '" + format + "'");
+  Served s = load_served(a);
   const int64_t n = s.embeddings.dim(0), d = s.embeddings.dim(1);
   std::string out;
   if (format == "tsv") {

@@ -2,7 +2,8 @@
 // identity, the loss is the SUM over the batch of softmax cross-entropy. Options: temperature,
 // L2-normalised towers, logQ correction (a sampling probability per candidate, given as a column
 // or estimated by streaming frequency estimation, Yi et al. 2019), removal of accidental hits,
-// per-example weights. Metrics: FactorizedTopK against a candidate table, and the loss.
+// per-example weights. Metrics: FactorizedTopK against a candidate table (metrics: top_k, id_based,
+// batch_size = rows per forward pass when embedding queries and candidates), and the loss.
 #include <cmath>
 #include <unordered_map>
 
@@ -48,6 +49,7 @@ class Retrieval : public RetrievalTask {
       ConfigNode mc = cfg.at("metrics");
       mc.check_keys({"top_k", "id_based", "batch_size"});
       ks_ = mc.get_ints("top_k", ks_, Range::at_least(1));
+      embed_batch_ = mc.get_int("batch_size", embed_batch_, Range::greater_than(0));
       id_based_ = mc.get_bool("id_based", false);
       if (id_based_ && candidate_id_.empty()) mc.at("id_based").fail("needs candidate_id");
     }
@@ -151,14 +153,13 @@ class Retrieval : public RetrievalTask {
     if (data.candidates.rows() == 0) return out;
     if (candidate_id_.empty())
       throw UserError("Retrieval metrics need candidate_id: the column that finds each example's candidate in the candidate table");
-    Tensor cand = m.predict(cached(m, data.candidates, {candidate_}), candidate_, 4096);
-    Tensor queries = m.predict(cached(m, eval, {query_}), query_, 4096);
+    Tensor cand = m.predict(cached(m, data.candidates, {candidate_}), candidate_, embed_batch_);
+    Tensor queries = m.predict(cached(m, eval, {query_}), query_, embed_batch_);
     const IntColumn& cids = data.candidates.ints(candidate_id_);
-    if (index_table_ != &data.candidates || index_of_.size() > cids.size() || index_rows_ != cids.size()) {
+    if (indexed_candidates_ != data.candidates.contents_id()) {
       index_of_.clear();
-      for (size_t i = 0; i < cids.size(); ++i) index_of_.emplace(cids[i], static_cast<int32_t>(i));  // first row wins
-      index_table_ = &data.candidates;
-      index_rows_ = cids.size();
+      for (size_t i = 0; i < cids.size(); ++i) index_of_.emplace(cids[i], static_cast<int32_t>(i));
+      indexed_candidates_ = data.candidates.contents_id();
     }
     Tensor truth({static_cast<int64_t>(eval.rows())}, DType::i32);
     const IntColumn& eids = eval.ints(candidate_id_);
@@ -228,10 +229,15 @@ class Retrieval : public RetrievalTask {
       for (size_t i = 0; i < rows.size(); ++i) out[i] = static_cast<float>(t.ints(col)[rows[i]]);
   }
 
+  // Encodings of the tables evaluated (the test table, the candidates), kept between evaluations.
+  // Keyed by the table's contents, not its address: a table reassigned in place is encoded afresh.
   const EncodedTable& cached(Model& m, const Table& t, std::vector<int> targets) {
-    auto key = std::make_pair(&t, targets.front());
+    auto key = std::make_pair(t.contents_id(), targets.front());
     auto it = encoded_.find(key);
-    if (it == encoded_.end() || it->second.rows != t.rows()) it = encoded_.insert_or_assign(key, m.encode(t, targets)).first;
+    if (it == encoded_.end()) {
+      if (encoded_.size() >= 8) encoded_.clear();  // tables come and go: keep only the recent ones
+      it = encoded_.emplace(key, m.encode(t, targets)).first;
+    }
     return it->second;
   }
 
@@ -244,10 +250,10 @@ class Retrieval : public RetrievalTask {
   std::unique_ptr<FrequencyEstimator> estimator_;
   Tensor labels_buf_, weights_buf_, correction_buf_, ids_buf_;
   std::vector<int64_t> ids_tmp_;
-  std::map<std::pair<const Table*, int>, EncodedTable> encoded_;
+  int64_t embed_batch_ = 4096;  // rows per forward pass when embedding queries and candidates for metrics
+  std::map<std::pair<uint64_t, int>, EncodedTable> encoded_;
   std::unordered_map<int64_t, int32_t> index_of_;  // candidate id -> row of the candidate table
-  const Table* index_table_ = nullptr;
-  size_t index_rows_ = 0;
+  uint64_t indexed_candidates_ = 0;                // contents_id of the table index_of_ describes
 };
 
 std::unique_ptr<Task> build_retrieval(LayerContext& ctx) { return std::make_unique<Retrieval>(ctx); }

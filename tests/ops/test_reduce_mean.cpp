@@ -64,3 +64,11 @@ TEST_CASE("ReduceMean of large tensors") {
                                   Tensor::from({1}, std::vector<float>{65536}))[0],
                std::vector<float>(2048 * 32, 1.0f));
 }
+
+TEST_CASE("ReduceMean of one element per output is that element (a batch of one row)") {
+  // oneDNN refuses a reduction that reduces nothing; the mean of [2.5] is 2.5.
+  check_values(test::run_forward("ReduceMean", {}, {Tensor::from({1}, std::vector<float>{2.5f})}), {2.5f});
+  // [3, 1] over the last axis: each row's single value.
+  check_values(test::run_forward("ReduceMean", {{"axis", int64_t{-1}}}, {Tensor::from({3, 1}, std::vector<float>{1, -2, 3})}),
+               {1, -2, 3});
+}

@@ -117,3 +117,8 @@ TEST_CASE("ReduceSum and BiasAdd on a batch of zero rows") {
   auto g = test::run_backward("BiasAdd", {}, {empty, Tensor::from({3}, std::vector<float>{1, 2, 3})}, empty);
   check_values(g[1], {0, 0, 0});
 }
+
+TEST_CASE("ReduceSum of one element per output is that element (a batch of one row)") {
+  check_values(test::run_forward("ReduceSum", {}, {Tensor::from({1}, std::vector<float>{-4})}), {-4});
+  check_values(test::run_forward("ReduceSum", {{"axis", int64_t{1}}}, {Tensor::from({2, 1}, std::vector<float>{7, 8})}), {7, 8});
+}

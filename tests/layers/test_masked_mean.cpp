@@ -1,0 +1,71 @@
+// layers/masked_mean.cpp: the mean of token vectors over the tokens of each text, padding (id 0)
+// excluded, after TextVectorization and Embedding, as the MovieLens title tower uses it.
+#include <doctest/doctest.h>
+
+#include "models/model_test_util.hpp"
+
+using namespace dagrad;
+using test::check_values;
+
+namespace {
+
+// vocabulary [red, blue]: padding 0, out-of-vocabulary 1, red 2, blue 3 -> a table of 4 rows.
+const char* kModel = "name: masked_mean_test\n"
+                     "inputs: {title: string}\n"
+                     "layers:\n"
+                     "  tokens: {type: TextVectorization, input: title, vocabulary: [red, blue]}\n"
+                     "  token_vec: {type: Embedding, input: tokens, output_dim: 2, mask_zero: true}\n"
+                     "  text: {type: MaskedMean, input: token_vec, mask: tokens}\n"
+                     "task: {type: Retrieval, query: text, candidate: text}\n";
+
+Table titles(const StringColumn& s) {
+  Table t("interactions");
+  t.add("title", s);
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("MaskedMean averages each text's token vectors, padding excluded, and splits the gradient back") {
+  Table t = titles({"Red blue", "blue", "red, green red", ""});
+  auto m = test::build_model(kModel, test::tables_of(t));
+  Graph& g = m->graph();
+  CHECK(g.node(g.id("token_vec/embeddings")).type.shape == Shape{4, 2});
+  CHECK(g.node(m->value("text")).type.shape == Shape{kBatch, 2});
+  test::set_param(*m, "token_vec/embeddings", {100, 100,  // 0: padding (must not count)
+                                               1, 1,      // 1: out of vocabulary
+                                               2, 0,      // 2: red
+                                               0, 4});    // 3: blue
+  // ids, padded to the longest text (3 tokens): [2, 3, 0], [3, 0, 0], [2, 1, 2], [0, 0, 0]
+  // row 1: ([2, 0] + [0, 4]) / 2 = [1, 2]
+  // row 2: [0, 4]
+  // row 3: ([2, 0] + [1, 1] + [2, 0]) / 3 = [5/3, 1/3]
+  // row 4: no token: zeros (Keras would give NaN)
+  check_values(test::values_of(test::forward(*m, t, "text")), {1, 2, 0, 4, 5.0f / 3, 1.0f / 3, 0, 0});
+
+  // dout = [[1, 1], [1, 1], [3, 3], [9, 9]]: each token of row r gets dout[r] / tokens in r.
+  // red (2):  row 1 gives 1/2, row 3 twice 3/3 -> 0.5 + 2 = 2.5
+  // blue (3): row 1 gives 1/2, row 2 gives 1   -> 1.5
+  // OOV (1):  row 3 gives 3/3                  -> 1
+  // padding (0): nothing
+  Tensor seed = Tensor::from({4, 2}, std::vector<float>{1, 1, 1, 1, 3, 3, 9, 9});
+  backward(g, m->value("text"), &seed);
+  const Tensor& d = g.grad(g.id("token_vec/embeddings"));
+  for (int32_t r : g.grad_rows(g.id("token_vec/embeddings")))
+    if (r == 0) check_values({d.f32()[0], d.f32()[1]}, {0, 0});
+  check_values({d.f32()[2], d.f32()[3], d.f32()[4], d.f32()[5], d.f32()[6], d.f32()[7]}, {1, 1, 2.5f, 2.5f, 1.5f, 1.5f});
+}
+
+TEST_CASE("MaskedMean needs a token sequence and its ids") {
+  Table t = titles({"red"});
+  std::string yaml = test::replace_once(kModel, "mask: tokens", "mask: text");  // not defined yet
+  std::string e = test::user_error([&] { test::build_model(yaml, test::tables_of(t)); });
+  CHECK(test::contains(e, "model.yaml:6:"));
+  CHECK(test::contains(e, "'text' is used before it is defined"));
+  yaml = test::replace_once(kModel, "input: token_vec, mask", "input: tokens, mask");
+  e = test::user_error([&] { test::build_model(yaml, test::tables_of(t)); });
+  INFO(e);
+  CHECK(test::contains(e, "model.yaml:6:"));
+  CHECK(test::contains(e, "layer 'text'"));
+  CHECK(test::contains(e, "MaskedMean"));
+}
