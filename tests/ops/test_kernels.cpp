@@ -51,7 +51,7 @@ TEST_CASE("gemm by hand, every transpose, overwriting and accumulating") {
     for (bool tb : {false, true}) {
       INFO("ta=" << ta << " tb=" << tb);
       Tensor c({2, 2});
-      c.fill(100);  // overwritten
+      c.fill(std::nanf(""));  // overwritten, never read: a NaN must not leak into the result
       gemm(hand_a(ta), ta, hand_b(tb), tb, c, false);
       check_values(c, {4, 5, 10, 11});
       c.fill(1);  // accumulated into: 1 + [[4,5],[10,11]]
