@@ -60,6 +60,8 @@ class ReduceOp : public Op {
 
   static std::vector<Sample> samples() {
     return {{"vector, all", {}, {{{7}}}},
+            {"one element, all (a batch of one)", {}, {{{1}}}},
+            {"matrix, axis -1 of width 1", {{"axis", int64_t{-1}}}, {{{3, 1}}}},
             {"matrix, all, keepdims", {{"keepdims", true}}, {{{3, 4}}}},
             {"matrix, axis 0", {{"axis", int64_t{0}}}, {{{4, 3}}}},
             {"matrix, axis -1, keepdims", {{"axis", int64_t{-1}}, {"keepdims", true}}, {{{4, 3}}}},

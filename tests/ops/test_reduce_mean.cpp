@@ -64,3 +64,12 @@ TEST_CASE("ReduceMean of large tensors") {
                                   Tensor::from({1}, std::vector<float>{65536}))[0],
                std::vector<float>(2048 * 32, 1.0f));
 }
+
+TEST_CASE("ReduceMean of one element per row (a batch of one) is that element") {
+  // The mean of one number is the number: [7] -> [7]; [[2], [-3]] over axis -1 -> [2, -3].
+  check_values(test::run_forward("ReduceMean", {}, {Tensor::from({1}, std::vector<float>{7})}), {7});
+  check_values(test::run_forward("ReduceMean", {{"axis", int64_t{-1}}}, {Tensor::from({2, 1}, std::vector<float>{2, -3})}),
+               {2, -3});
+  check_values(test::run_forward("ReduceSum", {{"axis", int64_t{1}}}, {Tensor::from({2, 1}, std::vector<float>{2, -3})}),
+               {2, -3});
+}
