@@ -35,13 +35,7 @@ const char* kDescribeHelp =
     "count and memory at the training batch size. Preprocessing layers adapt on the data first.\n";
 
 void apply_threads(const Args& a) {
-  if (a.has("threads")) {
-    std::string v = a.get("threads");
-    int n = 0;
-    try { n = std::stoi(v); } catch (...) {}
-    if (n < 1) throw UserError("--threads: expected a positive integer, got '" + v + "'");
-    set_num_threads(n);
-  }
+  if (a.has("threads")) set_num_threads(static_cast<int>(a.get_int("threads", 0, 1)));
 }
 
 RunSpec spec_from(const Args& a) {
@@ -87,11 +81,12 @@ int cmd_evaluate(int argc, char** argv) {
   if (on != "test" && on != "validation" && on != "train") throw UserError("--on: expected test, validation or train, got '" + on + "'");
   std::string dir = spec.out_dir.empty() ? std::filesystem::path(model_file).parent_path().string() : spec.out_dir;
   if (dir.empty()) dir = ".";
-  ensure_writable_dir(dir);
+  check_writable_dir(dir);  // before the work; the folder itself is made only when there is a result
   auto t0 = std::chrono::steady_clock::now();
   FitResult r;
   for (const auto& [k, v] : evaluate(*model, data.by_name(on), data, opts.batch_size)) r.final_metrics.push_back({on + "_" + k, v});
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ensure_writable_dir(dir);
   std::cout << write_summary(dir, model->name(), r) << std::endl;
   return 0;
 }

@@ -39,17 +39,32 @@ Attrs options_to_attrs(const ConfigNode& opt) {
   return a;
 }
 
-// The first node (in graph order) holding a non-finite value, for a NaN report.
-std::string first_non_finite(Graph& g, int upto) {
+bool all_finite(const Tensor& t) {
+  for (float x : t.values())
+    if (!std::isfinite(x)) return false;
+  return true;
+}
+
+// The first node (in graph order) holding a non-finite value: the one that produced it, since
+// its inputs are finite. For a NaN report.
+std::string first_non_finite(Graph& g, int upto, int64_t step) {
   for (int i = 0; i <= upto; ++i) {
     const Node& n = g.node(i);
-    if (n.type.dtype != DType::f32) continue;
-    const Tensor& v = g.value(i);
-    for (float x : v.values())
-      if (!std::isfinite(x))
-        return "node '" + n.name + "' (" + (n.kind == NodeKind::Op ? n.op_name : n.kind == NodeKind::Param ? std::string("parameter") : std::string("input")) + ")";
+    if (n.type.dtype != DType::f32 || all_finite(g.value(i))) continue;
+    if (n.kind == NodeKind::Param)
+      return "parameter '" + n.name + "' (it became non-finite in the update of step " + std::to_string(step - 1) +
+             "; a smaller learning rate may help)";
+    if (n.kind == NodeKind::Op) return "node '" + n.name + "' (" + n.op_name + ")";
+    return "input '" + n.name + "' (the data, after preprocessing: an extreme value in its column?)";
   }
   return "no single node (the loss itself)";
+}
+
+// The first parameter holding a non-finite value, or "" when all are finite.
+std::string non_finite_parameter(Graph& g) {
+  for (int id : g.params())
+    if (!all_finite(g.param_value(id))) return g.node(id).name;
+  return "";
 }
 
 std::vector<int64_t> epoch_order(size_t n, uint64_t seed, int64_t epoch, bool shuffle) {
@@ -143,17 +158,42 @@ void ensure_writable_dir(const std::string& dir) {
   std::filesystem::remove(probe, ec);
 }
 
+void check_writable_dir(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path p = fs::absolute(dir.empty() ? "." : dir, ec);
+  auto fail = [&](const std::string& why) { throw UserError("output directory " + dir + ": " + why); };
+  if (fs::exists(p, ec)) {
+    if (!fs::is_directory(p, ec)) fail("exists and is not a directory");
+    if (::access(p.c_str(), W_OK | X_OK) != 0) fail("not writable");
+    return;
+  }
+  for (fs::path up = p.parent_path(); !up.empty(); up = up.parent_path()) {
+    if (!fs::exists(up, ec)) {
+      if (up == up.parent_path()) break;
+      continue;
+    }
+    if (!fs::is_directory(up, ec)) fail("cannot create it (" + up.string() + " is not a directory)");
+    if (::access(up.c_str(), W_OK | X_OK) != 0) fail("cannot create it (" + up.string() + " is not writable)");
+    return;
+  }
+}
+
+void check_fit_inputs(Model& m, const DataTables& data) {
+  if (data.train.rows() == 0) throw UserError("no training rows");
+  for (const auto& c : m.task().columns()) data.train.column(c);  // the task's columns exist
+}
+
 Row evaluate(Model& m, const Table& t, const DataTables& data, int64_t batch_size) {
   return m.task().evaluate(m, t, data, batch_size);
 }
 
 FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::string& out_dir,
               const ArchiveReader* resume, std::ostream& log) {
+  check_fit_inputs(m, data);
   ensure_writable_dir(out_dir);
   const Table& train = data.train;
   const Table& eval = data.by_name(o.evaluate_on);
-  if (train.rows() == 0) throw UserError("no training rows");
-  for (const auto& c : m.task().columns()) train.column(c);  // the task's columns exist
 
   Graph& g = m.graph();
   const int loss = m.task().loss();
@@ -178,7 +218,16 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
     log << "resumed from " << resume->path() << " at epoch " << start_epoch << ", batch " << start_batch << "\n";
   }
 
+  // A checkpoint never holds non-finite parameters: the previous one stays the last good one.
+  auto check_parameters = [&](int64_t epoch) {
+    if (std::string p = non_finite_parameter(g); !p.empty())
+      throw RuntimeFailure("training stopped: parameter '" + p + "' is not finite after step " +
+                           std::to_string(opt->iterations()) + " (epoch " + std::to_string(epoch + 1) +
+                           "); a smaller learning rate may help. The last good checkpoint (if any) in " + out_dir +
+                           " is kept.");
+  };
   auto checkpoint = [&](int64_t epoch, int64_t batch, double seconds) {
+    check_parameters(epoch);
     ArchiveWriter w;
     m.write(w);
     for (auto& [name, t] : opt_state) w.put_tensor("optimizer/" + name, *t);
@@ -230,7 +279,7 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
         if (!std::isfinite(lv))
           throw RuntimeFailure("training stopped: the loss is " + std::string(std::isnan(lv) ? "NaN" : "infinite") + " at step " +
                                std::to_string(opt->iterations() + 1) + " (epoch " + std::to_string(epoch + 1) + ", batch " +
-                               std::to_string(b + 1) + "); first non-finite value at " + first_non_finite(g, loss) +
+                               std::to_string(b + 1) + "); first non-finite value at " + first_non_finite(g, loss, opt->iterations() + 1) +
                                ". The last good checkpoint (if any) in " + out_dir + " is kept.");
         backward(g, loss);
         opt->step(g);
@@ -280,6 +329,7 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
     throw;
   }
   std::signal(SIGINT, old_handler);
+  check_parameters(epoch - 1);
   m.save(out_dir + "/model.dagrad");
   result.epochs = std::min(epoch, o.epochs);
   result.seconds = prior_seconds + since(t0);

@@ -47,8 +47,7 @@ int recommend(const cli::Args& a) {
   if (!a.has("user")) throw UserError("--user ID is required");
   Served s = load_served(a);
   const std::string user = a.get("user");
-  int64_t k = std::stoll(a.get("k", "10"));
-  if (k < 1) throw UserError("--k: expected a positive number");
+  int64_t k = a.get_int("k", 10, 1);
   int64_t latest = -1;
   std::set<int32_t> rated;
   for (const auto& r : s.data.ratings)
@@ -58,7 +57,7 @@ int recommend(const cli::Args& a) {
     }
   if (latest < 0 && !a.has("timestamp"))
     throw UserError("user '" + user + "' has no ratings in the data: give --timestamp to score an unknown user");
-  int64_t ts = a.has("timestamp") ? std::stoll(a.get("timestamp")) : latest;
+  int64_t ts = a.has("timestamp") ? a.get_int("timestamp", 0, 0) : latest;
 
   Table q("query");
   q.add("user_id", StringColumn{user});
