@@ -51,8 +51,7 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   auto fail = [&](const std::string& what, int err, int fd) {
     if (fd >= 0) ::close(fd);
     ::unlink(tmp.c_str());
-    throw RuntimeFailure("cannot write " + path + ": " + what + std::strerror(err) + " (the previous " + path +
-                         ", if any, is untouched)");
+    throw RuntimeFailure("cannot write " + path + ": " + what + std::strerror(err) + " (the previous version of the file, if any, is untouched)");
   };
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail("", errno, -1);
