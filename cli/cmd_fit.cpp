@@ -20,7 +20,8 @@ const char* kFitHelp =
     "model.layers.query.units=[64,32] for the model file. Writes into DIR (default out/<model name>):\n"
     "config.yaml, history.json, history.csv, checkpoint.dagrad, model.dagrad and summary.json, whose\n"
     "JSON is also the last line printed. --resume continues DIR/checkpoint.dagrad. Ctrl-C writes a\n"
-    "checkpoint before exiting. Exit status: 0 done, 2 bad input, 1 failure, 130 interrupted.\n";
+    "checkpoint before exiting (so does SIGTERM), as does every fit.checkpoint_minutes (default 10).\n"
+    "Exit status: 0 done, 2 bad input, 1 failure, 130 interrupted (143 by SIGTERM).\n";
 
 const char* kEvaluateHelp =
     "usage: dagrad evaluate MODEL.dagrad --train FIT.yaml [--data DIR] [--on test|validation|train]\n"
@@ -58,7 +59,7 @@ int cmd_fit(int argc, char** argv) {
   apply_threads(a);
   RunOutput out = run_fit(spec_from(a), std::cerr);
   std::cout << out.summary_json << std::endl;
-  return out.result.interrupted ? 130 : 0;
+  return out.result.interrupted ? 128 + out.result.signal : 0;
 }
 
 int cmd_evaluate(int argc, char** argv) {

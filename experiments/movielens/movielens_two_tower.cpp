@@ -82,7 +82,7 @@ int train_or_report(const cli::Args& a, bool train) {
       std::cerr << "== " << r.label << ", seed " << s << "/" << seeds << " -> " << dir << "\n";
       RunOutput o = run_fit(spec, std::cerr);
       std::cout << o.summary_json << std::endl;
-      if (o.result.interrupted) return 130;
+      if (o.result.interrupted) return 128 + o.result.signal;
     }
     runs.push_back(r);
   }
