@@ -1,11 +1,13 @@
 // Crash safety of `dagrad fit`: SIGKILL at 20 seeded random moments never leaves a checkpoint
-// that does not load, or one that cannot be resumed; Ctrl-C (SIGINT) writes a checkpoint, exits
-// 130, and resuming from it gives the same parameters as a run that was never interrupted.
+// that does not load, or one that cannot be resumed; Ctrl-C (SIGINT) and SIGTERM write a
+// checkpoint and exit 130 / 143; resuming from a Ctrl-C or a mid-epoch timed checkpoint gives the
+// same parameters as a run that was never interrupted.
 #include <doctest/doctest.h>
 
 #include <cstring>
 #include <random>
 
+#include "graph/error.hpp"
 #include "models/archive.hpp"
 #include "reliability/reliability_util.hpp"
 
@@ -135,7 +137,7 @@ TEST_CASE("Ctrl-C writes a checkpoint and exits 130; --resume then matches an un
   const std::string log = child.output();
   INFO(log);
   REQUIRE(status == 130);
-  CHECK(log.find("interrupted: checkpoint written at epoch") != std::string::npos);
+  CHECK(log.find("interrupted (SIGINT): checkpoint written at epoch") != std::string::npos);
   CHECK(test::read_text(out + "/summary.json").find("\"interrupted\": true") != std::string::npos);
   CHECK(!std::filesystem::exists(out + "/model.dagrad"));
   CHECK(test::temporaries(out).empty());
@@ -150,6 +152,58 @@ TEST_CASE("Ctrl-C writes a checkpoint and exits 130; --resume then matches an un
   CHECK(resumed.output.find("resumed from " + out + "/checkpoint.dagrad at epoch " + std::to_string(epoch) + ", batch " +
                             std::to_string(batch)) != std::string::npos);
   CHECK(test::read_text(out + "/summary.json").find("\"interrupted\": false") != std::string::npos);
+  check_same_parameters(out + "/model.dagrad", d.file("straight/model.dagrad"));
+}
+
+TEST_CASE("SIGTERM, as a scheduler sends it, also checkpoints: exit 143, then --resume finishes") {
+  FastTempDir d("sigterm");
+  test::write_retrieval_problem(d, 100, 100, 16, 40);
+  const std::string out = d.file("out");
+  test::Child child(fit_argv(d, out), d.file("sigterm.log"));
+  REQUIRE(child.started());
+  REQUIRE_MESSAGE(test::wait_until([&] { return child.output().find("epoch 1/40") != std::string::npos || child.done(); }, 60),
+                  child.output());
+  child.signal(SIGTERM);
+  REQUIRE_MESSAGE(child.wait() == 128 + SIGTERM, child.output());
+  CHECK(child.output().find("interrupted (SIGTERM): checkpoint written at epoch") != std::string::npos);
+  const int64_t epoch = ArchiveReader(out + "/checkpoint.dagrad").integer("fit/epoch");
+  auto resumed = test::run(shell_line(fit_argv(d, out, {"--resume", "--set", "fit.epochs=" + std::to_string(epoch + 1)})));
+  CHECK_MESSAGE(resumed.status == 0, resumed.output);
+  CHECK(resumed.output.find("resumed from " + out + "/checkpoint.dagrad at epoch " + std::to_string(epoch)) != std::string::npos);
+}
+
+TEST_CASE("checkpoint_minutes checkpoints mid-epoch; killed there, --resume matches an uninterrupted run") {
+  FastTempDir d("timed");
+  // checkpoint_every 0 (only at the end) but a checkpoint every 3 ms: many within an epoch.
+  test::write_retrieval_problem(d, 100, 100, 16, 6, "  checkpoint_minutes: 0.00005\n");
+  auto straight = test::run(shell_line(fit_argv(d, d.file("straight"))));
+  REQUIRE_MESSAGE(straight.status == 0, straight.output);
+
+  const std::string out = d.file("out"), ck = out + "/checkpoint.dagrad";
+  int64_t epoch = -1, batch = -1;
+  {
+    test::Child child(fit_argv(d, out), d.file("timed.log"));
+    REQUIRE(child.started());
+    // Kill as soon as a checkpoint from the middle of an epoch is on disk.
+    bool mid_epoch = test::wait_until([&] {
+      if (child.done() || !std::filesystem::exists(ck)) return child.done();
+      try {
+        ArchiveReader r(ck);
+        epoch = r.integer("fit/epoch");
+        batch = r.integer("fit/batch");
+      } catch (const UserError&) {
+        return false;  // replaced between the existence check and the read
+      }
+      return batch > 0;
+    }, 60);
+    REQUIRE_MESSAGE(mid_epoch, child.output());
+    child.signal(SIGKILL);
+    REQUIRE(child.wait() == 128 + SIGKILL);
+  }
+  INFO("killed after the checkpoint at epoch " << epoch << ", batch " << batch);
+  auto resumed = test::run(shell_line(fit_argv(d, out, {"--resume"})));
+  REQUIRE_MESSAGE(resumed.status == 0, resumed.output);
+  CHECK(resumed.output.find("resumed from " + ck + " at epoch ") != std::string::npos);
   check_same_parameters(out + "/model.dagrad", d.file("straight/model.dagrad"));
 }
 
