@@ -1,6 +1,7 @@
 #include "cli/args.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 #include "graph/error.hpp"
 
@@ -45,6 +46,16 @@ Args::Args(int argc, char** argv, const std::vector<std::string>& flags, const s
 std::string Args::get(const std::string& flag, const std::string& def) const {
   auto it = values_.find(flag);
   return it == values_.end() ? def : it->second.back();
+}
+
+int64_t Args::get_int(const std::string& flag, int64_t def, int64_t min) const {
+  if (!has(flag)) return def;
+  const std::string v = get(flag);
+  int64_t n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (v.empty() || ec != std::errc() || end != v.data() + v.size() || n < min)
+    throw UserError("--" + flag + ": expected a whole number >= " + std::to_string(min) + ", got '" + v + "'");
+  return n;
 }
 
 std::vector<std::string> Args::all(const std::string& flag) const {

@@ -1,6 +1,7 @@
 // A small command-line parser for dagrad's subcommands: positional arguments, --flag VALUE,
 // --flag=VALUE, repeatable flags and switches; an unknown flag is a UserError listing the known.
 #pragma once
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -14,6 +15,9 @@ class Args {
   const std::vector<std::string>& positional() const { return positional_; }
   bool has(const std::string& flag) const { return values_.count(flag) != 0; }
   std::string get(const std::string& flag, const std::string& def = "") const;
+  // The flag's value as a whole number >= `min` (`def` when absent); UserError naming the flag
+  // and what was given otherwise.
+  int64_t get_int(const std::string& flag, int64_t def, int64_t min) const;
   std::vector<std::string> all(const std::string& flag) const;
   bool help() const { return has("help"); }
 

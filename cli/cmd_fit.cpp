@@ -20,7 +20,8 @@ const char* kFitHelp =
     "model.layers.query.units=[64,32] for the model file. Writes into DIR (default out/<model name>):\n"
     "config.yaml, history.json, history.csv, checkpoint.dagrad, model.dagrad and summary.json, whose\n"
     "JSON is also the last line printed. --resume continues DIR/checkpoint.dagrad. Ctrl-C writes a\n"
-    "checkpoint before exiting. Exit status: 0 done, 2 bad input, 1 failure, 130 interrupted.\n";
+    "checkpoint before exiting (so does SIGTERM), as does every fit.checkpoint_minutes (default 10).\n"
+    "Exit status: 0 done, 2 bad input, 1 failure, 130 interrupted (143 by SIGTERM).\n";
 
 const char* kEvaluateHelp =
     "usage: dagrad evaluate MODEL.dagrad --train FIT.yaml [--data DIR] [--on test|validation|train]\n"
@@ -35,13 +36,7 @@ const char* kDescribeHelp =
     "count and memory at the training batch size. Preprocessing layers adapt on the data first.\n";
 
 void apply_threads(const Args& a) {
-  if (a.has("threads")) {
-    std::string v = a.get("threads");
-    int n = 0;
-    try { n = std::stoi(v); } catch (...) {}
-    if (n < 1) throw UserError("--threads: expected a positive integer, got '" + v + "'");
-    set_num_threads(n);
-  }
+  if (a.has("threads")) set_num_threads(static_cast<int>(a.get_int("threads", 0, 1)));
 }
 
 RunSpec spec_from(const Args& a) {
@@ -64,7 +59,7 @@ int cmd_fit(int argc, char** argv) {
   apply_threads(a);
   RunOutput out = run_fit(spec_from(a), std::cerr);
   std::cout << out.summary_json << std::endl;
-  return out.result.interrupted ? 130 : 0;
+  return out.result.interrupted ? 128 + out.result.signal : 0;
 }
 
 int cmd_evaluate(int argc, char** argv) {
@@ -87,11 +82,12 @@ int cmd_evaluate(int argc, char** argv) {
   if (on != "test" && on != "validation" && on != "train") throw UserError("--on: expected test, validation or train, got '" + on + "'");
   std::string dir = spec.out_dir.empty() ? std::filesystem::path(model_file).parent_path().string() : spec.out_dir;
   if (dir.empty()) dir = ".";
-  ensure_writable_dir(dir);
+  check_writable_dir(dir);  // before the work; the folder itself is made only when there is a result
   auto t0 = std::chrono::steady_clock::now();
   FitResult r;
   for (const auto& [k, v] : evaluate(*model, data.by_name(on), data, opts.batch_size)) r.final_metrics.push_back({on + "_" + k, v});
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ensure_writable_dir(dir);
   std::cout << write_summary(dir, model->name(), r) << std::endl;
   return 0;
 }

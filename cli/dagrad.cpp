@@ -1,4 +1,5 @@
 // dagrad: the command-line entry point. Subcommands are listed in kCommands.
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -37,6 +38,9 @@ int main(int argc, char** argv) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
+  // Past a file-size limit (ulimit -f) a write then fails with EFBIG, which the writers report,
+  // instead of the signal killing the process halfway through a file.
+  std::signal(SIGXFSZ, SIG_IGN);
   try {
     dagrad::init_threads_from_env();
     for (const auto& c : kCommands)

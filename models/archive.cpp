@@ -1,11 +1,13 @@
 #include "models/archive.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <boost/crc.hpp>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -43,31 +45,53 @@ uint32_t crc32(const char* p, size_t n) {
 }  // namespace
 
 void write_file_atomic(const std::string& path, const std::string& content) {
+  // The temporary name carries the pid, so that remove_stale_temporaries can tell a file left by a
+  // killed process from one a live writer is still filling.
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) throw RuntimeFailure("cannot write " + path + ": " + std::strerror(errno));
+  auto fail = [&](const std::string& what, int err, int fd) {
+    if (fd >= 0) ::close(fd);
+    ::unlink(tmp.c_str());
+    throw RuntimeFailure("cannot write " + path + ": " + what + std::strerror(err) + " (the previous version of the file, if any, is untouched)");
+  };
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail("", errno, -1);
   size_t done = 0;
   while (done < content.size()) {
     ssize_t w = ::write(fd, content.data() + done, content.size() - done);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw RuntimeFailure("cannot write " + path + ": " + std::strerror(e) + " (the previous file is untouched)");
-    }
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) fail("", errno, fd);
+    if (w == 0) fail("", ENOSPC, fd);
     done += static_cast<size_t>(w);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    throw RuntimeFailure("cannot write " + path + ": " + std::strerror(e) + " (the previous file is untouched)");
+  if (::fsync(fd) != 0) fail("", errno, fd);
+  if (::close(fd) != 0) fail("", errno, -1);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) fail("renaming the temporary file: ", errno, -1);
+  // The rename is durable only once the directory entry is on disk too.
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);  // best effort: the new file is complete and in place whatever this returns
+    ::close(dfd);
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    throw RuntimeFailure("cannot rename into " + path + ": " + std::strerror(e));
+}
+
+int remove_stale_temporaries(const std::string& dir) {
+  namespace fs = std::filesystem;
+  int removed = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    auto at = name.rfind(".tmp.");
+    if (at == std::string::npos || at + 5 >= name.size()) continue;
+    const std::string pid_text = name.substr(at + 5);
+    if (pid_text.find_first_not_of("0123456789") != std::string::npos || pid_text.size() > 9) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
+    if (pid != ::getpid() && ::kill(pid, 0) == 0) continue;  // a live process may still be writing it
+    if (pid != ::getpid() && errno == EPERM) continue;       // alive, owned by someone else
+    std::error_code rm;
+    if (fs::remove(it->path(), rm)) ++removed;
   }
+  return removed;
 }
 
 void ArchiveWriter::begin(const std::string& name, uint8_t kind) {
@@ -134,9 +158,11 @@ ArchiveReader::ArchiveReader(const std::string& path) : path_(path) {
   ss << f.rdbuf();
   data_ = ss.str();
   auto bad = [&](const std::string& why) { return UserError(path + ": " + why); };
-  if (data_.size() < 20 || std::memcmp(data_.data(), kMagic, 8) != 0)
-    throw bad(data_.size() < 8 ? "truncated: not a complete dagrad file"
-                               : "not a dagrad model or checkpoint file (bad magic)");
+  // Shorter than the header (magic, version, count, checksum): cut off, if it starts as a dagrad file.
+  if (data_.size() >= 8 && std::memcmp(data_.data(), kMagic, 8) != 0)
+    throw bad("not a dagrad model or checkpoint file (bad magic)");
+  if (data_.size() < 20)
+    throw bad("truncated: " + std::to_string(data_.size()) + " bytes, not a complete dagrad file");
   uint32_t version;
   std::memcpy(&version, data_.data() + 8, 4);
   if (version > kArchiveVersion)

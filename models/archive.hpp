@@ -58,7 +58,14 @@ class ArchiveReader {
   std::map<std::string, Entry> entries_;
 };
 
-// Writes `content` to `path` atomically (temporary file, fsync, rename).
+// Writes `content` to `path` atomically: a temporary file `path.tmp.<pid>` in the same folder,
+// written, fsynced and renamed over `path`, then the folder fsynced. On any failure (a full disk,
+// EFBIG under a file-size limit) the temporary file is removed, `path` keeps its previous content,
+// and a RuntimeFailure names the path and the reason.
 void write_file_atomic(const std::string& path, const std::string& content);
+
+// Removes the `*.tmp.<pid>` files in `dir` left by processes that no longer run (killed while
+// writing); returns how many. Files of live processes are left alone.
+int remove_stale_temporaries(const std::string& dir);
 
 }  // namespace dagrad

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <numeric>
 #include <random>
@@ -48,8 +49,11 @@ namespace {
 
 // The csv source: `interactions: FILE`, optional `candidates: FILE`, and `columns: {name: type}`
 // for each table's columns (string, int or float). Paths are relative to the data directory.
+// `skip_bad_rows: true` leaves out rows that do not parse and says how many on stderr.
 void load_csv_source(const ConfigNode& cfg, const std::string& dir, DataTables& out) {
-  cfg.check_keys({"source", "interactions", "candidates", "columns", "candidate_columns", "split"});
+  cfg.check_keys({"source", "interactions", "candidates", "columns", "candidate_columns", "split", "skip_bad_rows"});
+  CsvOptions options;
+  options.skip_bad_rows = cfg.get_bool("skip_bad_rows", false);
   auto types_of = [&](const std::string& key) {
     std::map<std::string, ColumnType> types;
     ConfigNode cols = cfg.at(key);
@@ -69,9 +73,12 @@ void load_csv_source(const ConfigNode& cfg, const std::string& dir, DataTables& 
                                              : std::filesystem::path(dir);
     return (base / p).string();
   };
-  out.interactions = read_csv(path("interactions"), types_of("columns"));
+  CsvReport report;
+  out.interactions = read_csv(path("interactions"), types_of("columns"), options, &report);
   if (cfg.has("candidates"))
-    out.candidates = read_csv(path("candidates"), types_of(cfg.has("candidate_columns") ? "candidate_columns" : "columns"));
+    out.candidates = read_csv(path("candidates"), types_of(cfg.has("candidate_columns") ? "candidate_columns" : "columns"),
+                              options, &report);
+  if (report.skipped) std::fprintf(stderr, "csv: %s\n", report.summary().c_str());
 }
 
 [[maybe_unused]] const bool csv_registered = DataSourceRegistry::instance().add(

@@ -31,12 +31,17 @@ RunSetup prepare_run(const RunSpec& spec) {
 
 RunOutput run_fit(const RunSpec& spec, std::ostream& log) {
   RunSetup s = prepare_run(spec);
+  check_writable_dir(s.out_dir);  // before the model adapts on the data, and long before training
   const std::string ck = s.out_dir + "/checkpoint.dagrad";
   std::unique_ptr<ArchiveReader> resume;
   if (spec.resume && std::filesystem::exists(ck)) resume = std::make_unique<ArchiveReader>(ck);
   RunOutput out;
   out.model = Model::build(s.model_cfg, &s.data, resume.get(), s.options.seed);  // all checks before any write
+  check_fit_inputs(*out.model, s.data);
   ensure_writable_dir(s.out_dir);
+  if (int n = remove_stale_temporaries(s.out_dir))
+    log << "removed " << n << " temporary file" << (n == 1 ? "" : "s") << " left in " << s.out_dir
+        << " by an earlier run that was killed\n";
   write_file_atomic(s.out_dir + "/config.yaml", "# model\n" + to_yaml(s.model_cfg) + "\n# training\n" + to_yaml(s.train_cfg));
   out.result = fit(*out.model, s.data, s.options, s.out_dir, resume.get(), log);
   out.summary_json = write_summary(s.out_dir, out.model->name(), out.result);

@@ -51,9 +51,26 @@ class Table {
   uint64_t contents_id_;
 };
 
-// Reads a CSV (or, for a .tsv file, tab-separated) file with a header row. `types` names the
-// columns to keep and their types; a missing column, a wrong field count, or a field that does
-// not parse as its type is a UserError naming the file, line and column.
-Table read_csv(const std::string& path, const std::map<std::string, ColumnType>& types);
+struct CsvOptions {
+  // Skip rows with errors (field count, a field not of its type, bytes that are not UTF-8)
+  // instead of throwing; file-level errors (missing, empty, bad header, no usable row) still throw.
+  bool skip_bad_rows = false;
+  size_t max_reported = 5;  // how many skipped rows CsvReport::first describes
+};
+
+struct CsvReport {
+  size_t skipped = 0;
+  std::vector<std::string> first;  // "file:line: reason" of the first skipped rows
+  // "skipped N bad rows: file:line: reason; ..." or "" when nothing was skipped.
+  std::string summary() const;
+};
+
+// Reads a CSV (or, for a .tsv file, tab-separated) UTF-8 file with a header row. `types` names the
+// columns to keep and their types; a missing or repeated column, a wrong field count, a field that
+// does not parse as its type (floats must be finite), or a string that is not valid UTF-8 is a
+// UserError naming the file, line and column — or, with options.skip_bad_rows, a row counted in
+// *report and left out.
+Table read_csv(const std::string& path, const std::map<std::string, ColumnType>& types, const CsvOptions& options = {},
+               CsvReport* report = nullptr);
 
 }  // namespace dagrad

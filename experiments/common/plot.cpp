@@ -2,6 +2,7 @@
 // Canvas and writes it as a PNG file. See plot.hpp for the contract.
 #include "experiments/common/plot.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <array>
@@ -297,8 +298,10 @@ std::vector<std::uint8_t> render(const Chart& c) {
   return encode_png(c.width, c.height, canvas.pixels());
 }
 
+// As models/archive.hpp's write_file_atomic (this library keeps free of the core): a temporary
+// file named with the pid, written, fsynced, renamed over `path`, then the folder fsynced.
 void write_atomically(const std::string& path, const std::vector<std::uint8_t>& bytes) {
-  const std::string tmp = path + ".tmp";
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   auto fail = [&](const std::string& what, int err) {
     std::remove(tmp.c_str());
     throw RuntimeFailure("cannot write plot '" + path + "': " + what + ": " + std::strerror(err));
@@ -312,6 +315,12 @@ void write_atomically(const std::string& path, const std::vector<std::uint8_t>& 
   if (std::fclose(file) != 0 && err == 0) err = errno;
   if (err != 0) fail("writing " + tmp, err);
   if (std::rename(tmp.c_str(), path.c_str()) != 0) fail("renaming " + tmp + " over it", errno);
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  if (int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    ::fsync(dfd);  // best effort: the plot is complete and in place whatever this returns
+    ::close(dfd);
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // movielens_two_tower: the flagship experiment. Trains the TFRS two-tower configurations on
 // MovieLens-100k over several seeds, writes each run's history and summary, and draws the
 // figures and the table into docs/results/. Also serves a trained model (recommend, export).
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -62,8 +63,7 @@ std::string label_of(const std::string& config) {
 
 int train_or_report(const cli::Args& a, bool train) {
   auto configs = split_list(a.get("configs", kDefaultConfigs));
-  int seeds = std::stoi(a.get("seeds", "3"));
-  if (seeds < 1) throw UserError("--seeds: expected a positive number");
+  const int seeds = static_cast<int>(a.get_int("seeds", 3, 1));
   std::string out = a.get("out", "out/movielens");
   std::string results = a.get("results", "docs/results");
   std::vector<movielens::ConfigRuns> runs;
@@ -85,7 +85,7 @@ int train_or_report(const cli::Args& a, bool train) {
       std::cerr << "== " << r.label << ", seed " << s << "/" << seeds << " -> " << dir << "\n";
       RunOutput o = run_fit(spec, std::cerr);
       std::cout << o.summary_json << std::endl;
-      if (o.result.interrupted) return 130;
+      if (o.result.interrupted) return 128 + o.result.signal;
     }
     runs.push_back(r);
   }
@@ -99,6 +99,7 @@ int train_or_report(const cli::Args& a, bool train) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::signal(SIGXFSZ, SIG_IGN);  // past ulimit -f a write fails with EFBIG and is reported
   try {
     init_threads_from_env();
     std::string cmd = argc > 1 && argv[1][0] != '-' ? argv[1] : "train";
@@ -110,7 +111,7 @@ int main(int argc, char** argv) {
       std::fputs(kHelp, stdout);
       return 0;
     }
-    if (a.has("threads")) set_num_threads(std::stoi(a.get("threads")));
+    if (a.has("threads")) set_num_threads(static_cast<int>(a.get_int("threads", 0, 1)));
     if (cmd == "train") return train_or_report(a, true);
     if (cmd == "report") return train_or_report(a, false);
     if (cmd == "recommend") return movielens::recommend(a);

@@ -19,16 +19,6 @@ namespace {
 // The binary export writes the machine's bytes; its documented layout is little-endian.
 static_assert(std::endian::native == std::endian::little, "export --format bin assumes a little-endian machine");
 
-// A whole-number flag value, or a UserError naming the flag and what was given.
-int64_t int_flag(const cli::Args& a, const std::string& flag, int64_t min) {
-  const std::string v = a.get(flag);
-  int64_t x = 0;
-  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
-  if (v.empty() || ec != std::errc() || end != v.data() + v.size() || x < min)
-    throw UserError("--" + flag + ": expected " + (min > 0 ? "a positive whole number" : "a whole number") + ", got '" + v + "'");
-  return x;
-}
-
 struct Served {
   std::unique_ptr<Model> model;
   RetrievalTask* task = nullptr;
@@ -60,9 +50,9 @@ Served load_served(const cli::Args& a) {
 
 int recommend(const cli::Args& a) {
   if (!a.has("user")) throw UserError("--user ID is required");
-  int64_t k = a.has("k") ? int_flag(a, "k", 1) : 10;
+  int64_t k = a.get_int("k", 10, 1);
   const bool has_ts = a.has("timestamp");
-  const int64_t given_ts = has_ts ? int_flag(a, "timestamp", INT64_MIN) : 0;
+  const int64_t given_ts = a.get_int("timestamp", 0, INT64_MIN);
   Served s = load_served(a);
   const std::string user = a.get("user");
   int64_t latest = -1;

@@ -1,6 +1,7 @@
 // models/archive.cpp: round trip, and every way a file can be bad.
 #include <doctest/doctest.h>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "graph/error.hpp"
@@ -71,4 +72,22 @@ TEST_CASE("archive errors name the file and what is wrong") {
 
 TEST_CASE("atomic write leaves the old file when the directory is gone") {
   CHECK_THROWS_AS(write_file_atomic("/nonexistent-dir/x", "data"), RuntimeFailure);
+}
+
+TEST_CASE("remove_stale_temporaries removes what dead writers left, not what live ones write") {
+  test::TempDir d("stale");
+  // A pid that is not running: a child that has exited and been reaped.
+  pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  int status = 0;
+  ::waitpid(dead, &status, 0);
+  d.write("checkpoint.dagrad.tmp." + std::to_string(dead), "half");
+  d.write("history.json.tmp." + std::to_string(::getppid()), "live");  // the parent process runs
+  d.write("notes.tmp.txt", "not ours");
+  d.write("checkpoint.dagrad", "kept");
+  CHECK(remove_stale_temporaries(d.str()) == 1);
+  CHECK(!std::filesystem::exists(d.file("checkpoint.dagrad.tmp." + std::to_string(dead))));
+  CHECK(std::filesystem::exists(d.file("history.json.tmp." + std::to_string(::getppid()))));
+  CHECK(std::filesystem::exists(d.file("notes.tmp.txt")));
+  CHECK(std::filesystem::exists(d.file("checkpoint.dagrad")));
 }
