@@ -55,6 +55,7 @@ std::string model_file(const std::string& config) {
 }
 
 std::string label_of(const std::string& config) {
+  if (config.rfind("corrected_", 0) == 0) return label_of(config.substr(10)) + " + logQ correction";
   if (config.find_first_not_of("0123456789_") != std::string::npos) return config;
   std::string l = "[";
   for (char c : config) l += c == '_' ? std::string(", ") : std::string(1, c);
