@@ -173,7 +173,8 @@ void ensure_writable_dir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw UserError("output directory " + dir + ": cannot create it (" + ec.message() + ")");
-  std::string probe = dir + "/.dagrad-write-test";
+  // Named like write_file_atomic's temporaries, so that one left by a kill is cleared as they are.
+  std::string probe = dir + "/.dagrad-write-test.tmp." + std::to_string(::getpid());
   FILE* f = std::fopen(probe.c_str(), "w");
   if (!f) throw UserError("output directory " + dir + ": not writable");
   std::fclose(f);

@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <doctest/doctest.h>
+
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -168,6 +170,23 @@ inline void write_retrieval_problem(const FastTempDir& d, int users, int items, 
                         "  split: {seed: 1, test: 0.2}\n"
                         "fit:\n  seed: 3\n  epochs: " + std::to_string(epochs) + "\n  batch_size: 32\n"
                         "  optimizer: {type: Adagrad, learning_rate: 0.5}\n  progress: lines\n" + fit_extra);
+}
+
+// A dagrad command line with ARGS, on one thread.
+inline std::string dagrad_cmd(const std::string& args) { return dagrad_exe() + " " + args + " --threads 1"; }
+
+// The run's status and output hold `status` and every one of `parts`.
+inline void check_error(const Proc& p, int status, const std::vector<std::string>& parts) {
+  INFO(p.output);
+  CHECK(p.status == status);
+  for (const auto& part : parts) CHECK_MESSAGE(p.output.find(part) != std::string::npos, "expected in the output: " << part);
+}
+
+// `s` with the first `from` replaced by `to`; `from` must be there.
+inline std::string replace(const std::string& s, const std::string& from, const std::string& to) {
+  auto pos = s.find(from);
+  REQUIRE_MESSAGE(pos != std::string::npos, from);
+  return s.substr(0, pos) + to + s.substr(pos + from.size());
 }
 
 // The built movielens_two_tower experiment binary.
