@@ -1,8 +1,34 @@
 #include "autodiff/backward.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 namespace dagrad {
+namespace {
+
+// Nodes on a path from a trainable leaf to the loss.
+std::vector<char> live_nodes(const Graph& g, int loss) {
+  std::vector<char> live = g.ancestors(std::span<const int>(&loss, 1));
+  for (int i = 0; i < g.size(); ++i) live[i] = live[i] && g.node(i).needs_grad;
+  return live;
+}
+
+}  // namespace
+
+double backward_flops(const Graph& g, int loss) {
+  std::vector<char> live = live_nodes(g, loss);
+  double total = 0;
+  Inputs in;
+  for (int i = loss; i >= 0; --i) {
+    const Node& n = g.node(i);
+    if (!live[i] || n.kind != NodeKind::Op) continue;
+    in.clear();
+    for (int j : n.inputs) in.push_back(&g.value(j));
+    for (size_t k = 0; k < n.inputs.size(); ++k)
+      if (live[n.inputs[k]]) total += n.op->flops(in, g.value(i), static_cast<int>(k));
+  }
+  return total;
+}
 
 void backward(Graph& g, int loss, const Tensor* seed) {
   const Tensor& lv = g.value(loss);
@@ -13,9 +39,10 @@ void backward(Graph& g, int loss, const Tensor* seed) {
     throw UserError("backward: loss node '" + g.node(loss).name + "' depends on no parameter");
   g.update_sparse_flags();
 
-  // Nodes on a path from a trainable leaf to the loss.
-  std::vector<char> live = g.ancestors(std::span<const int>(&loss, 1));
-  for (int i = 0; i < g.size(); ++i) live[i] = live[i] && g.nodes_[i].needs_grad;
+  using Clock = std::chrono::steady_clock;
+  Profile* prof = g.profile_;
+  auto t0 = prof ? Clock::now() : Clock::time_point{};
+  std::vector<char> live = live_nodes(g, loss);
 
   for (int i = 0; i <= loss; ++i) {
     if (!live[i]) continue;
@@ -41,6 +68,8 @@ void backward(Graph& g, int loss, const Tensor* seed) {
     g.grads_[loss].fill(1.0f);
   }
 
+  if (prof) prof->clear_s += std::chrono::duration<double>(Clock::now() - t0).count();
+
   Inputs in;
   std::vector<Tensor*> dense;
   std::vector<std::vector<int32_t>*> rows;
@@ -55,7 +84,12 @@ void backward(Graph& g, int loss, const Tensor* seed) {
       dense.push_back(live[j] ? &g.grads_[j] : nullptr);
       rows.push_back(live[j] && g.sparse_[j] ? &g.rows_[j] : nullptr);
     }
+    if (prof) t0 = Clock::now();
     n.op->backward(in, g.values_[i], g.grads_[i], Grads(dense, rows));
+    if (prof) {
+      prof->backward_s[i] += std::chrono::duration<double>(Clock::now() - t0).count();
+      prof->backward_calls[i]++;
+    }
   }
   for (int i = 0; i <= loss; ++i) {
     if (!g.sparse_[i] || !live[i]) continue;

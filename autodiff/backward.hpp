@@ -10,3 +10,11 @@ namespace dagrad {
 void backward(Graph& g, int loss, const Tensor* seed = nullptr);
 
 }  // namespace dagrad
+
+namespace dagrad {
+
+// Floating-point operations of backward(g, loss) at the shapes of the last forward (each op's
+// Op::flops for the inputs that get a gradient).
+double backward_flops(const Graph& g, int loss);
+
+}  // namespace dagrad

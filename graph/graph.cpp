@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <sstream>
 
@@ -13,6 +14,15 @@ Shape concrete(const Shape& s, int64_t batch) {
     if (d == kBatch) d = batch;
     else if (d == kTokens) d = 1;
   return c;
+}
+
+void Profile::reset(int nodes) {
+  forward_s.assign(nodes, 0.0);
+  backward_s.assign(nodes, 0.0);
+  forward_calls.assign(nodes, 0);
+  backward_calls.assign(nodes, 0);
+  clear_s = feed_s = optimizer_s = 0;
+  steps = 0;
 }
 
 int Graph::append(Node n) {
@@ -214,13 +224,36 @@ void Graph::forward(std::span<const int> targets) {
                       "; input shapes: " + shapes);
     }
     ensure_value(n.id, t.shape, t.dtype);
+    const auto t0 = profile_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     try {
       n.op->forward(in, values_[n.id]);
     } catch (const UserError& e) {
       throw UserError("node '" + n.name + "' (" + n.op_name + "): " + e.what());
     }
+    if (profile_) {
+      profile_->forward_s[n.id] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      profile_->forward_calls[n.id]++;
+    }
     computed_[n.id] = 1;
   }
+}
+
+double Graph::forward_flops(std::span<const int> targets) const {
+  std::vector<char> need = ancestors(targets);
+  double total = 0;
+  Inputs in;
+  for (const auto& n : nodes_) {
+    if (!need[n.id] || n.kind != NodeKind::Op) continue;
+    in.clear();
+    for (int i : n.inputs) in.push_back(&value(i));
+    total += n.op->flops(in, value(n.id), -1);
+  }
+  return total;
+}
+
+void Graph::attach_profile(Profile* p) {
+  profile_ = p;
+  if (p && static_cast<int>(p->forward_s.size()) != size()) p->reset(size());
 }
 
 const Tensor& Graph::value(int id) const {

@@ -299,8 +299,11 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
       }
       int64_t begin = b * o.batch_size, count = std::min(o.batch_size, n - begin);
       rows.assign(order.begin() + begin, order.begin() + begin + count);
+      Profile* prof = g.profile();
+      auto tp = prof ? Clock::now() : Clock::time_point{};
       m.feeder().feed(g, enc, rows);
       m.task().prepare_batch(g, train, rows, true);
+      if (prof) prof->feed_s += since(tp);
       g.forward(std::span<const int>(&loss, 1));
       double lv = g.value(loss).f32()[0];
       if (!std::isfinite(lv))
@@ -309,7 +312,12 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
                              std::to_string(b + 1) + "); first non-finite value at " + first_non_finite(g, loss, opt->iterations() + 1) +
                              ". The last good checkpoint (if any) in " + out_dir + " is kept.");
       backward(g, loss);
+      if (prof) tp = Clock::now();
       opt->step(g);
+      if (prof) {
+        prof->optimizer_s += since(tp);
+        prof->steps++;
+      }
       epoch_loss.update(lv, count);
       double el = since(te);
       double rate = static_cast<double>((b + 1) * o.batch_size) / std::max(el, 1e-9);
@@ -318,13 +326,17 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
       progress.batch(epoch + 1, o.epochs, b + 1, batches, epoch_loss.result(), rate, eta);
       if (b + 1 < batches && checkpoint_due()) checkpoint(epoch, b + 1, prior_seconds + since(t0));
     }
+    result.epoch_seconds.push_back(since(te));
     start_batch = 0;
     const int64_t done = epoch + 1;
     const bool last = done == o.epochs;
     const bool eval_now = (o.validate_every > 0 && done % o.validate_every == 0) || last;
     if (eval_now) {
       Row row = {{"epoch", static_cast<double>(done)}, {"loss", epoch_loss.result()}};
+      Profile* prof = g.profile();  // a profile records training steps only
+      g.attach_profile(nullptr);
       for (const auto& [k, v] : evaluate(m, eval, data, o.batch_size)) row.push_back({o.evaluate_on + "_" + k, v});
+      g.attach_profile(prof);
       row.push_back({"seconds", prior_seconds + since(t0)});
       history.add(row);
       history.save(out_dir);

@@ -40,6 +40,8 @@ struct FitOptions {
 struct FitResult {
   int64_t epochs = 0;     // completed
   double seconds = 0;     // training and evaluation time of this and earlier (resumed) runs
+  // Training time of each epoch this run completed (its batches only: no evaluation, no checkpoint).
+  std::vector<double> epoch_seconds;
   Row final_metrics;      // the last history row
   bool stopped_early = false;
   bool interrupted = false;  // by SIGINT (Ctrl-C) or SIGTERM, after writing a checkpoint

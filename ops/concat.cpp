@@ -47,6 +47,11 @@ class Concat : public Op {
     }
   }
 
+  // Copies forward; backward adds each input's columns of dout.
+  double flops(const Inputs& in, const Tensor&, int input) const override {
+    return input < 0 ? 0.0 : static_cast<double>(in[input]->size());
+  }
+
   // din[k] += the columns of dout that input k filled.
   void backward(const Inputs& in, const Tensor&, const Tensor& dout, const Grads& din) override {
     const int64_t width = dout.dim(-1);

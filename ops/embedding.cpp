@@ -35,6 +35,11 @@ class Embedding : public Op {
     for (int64_t i = 0; i < n; ++i) std::memcpy(o + i * d, t + int64_t{id[i]} * d, d * sizeof(float));
   }
 
+  // A gather does no arithmetic; the table's gradient adds every dout element once.
+  double flops(const Inputs&, const Tensor& out, int input) const override {
+    return input < 0 ? 0.0 : static_cast<double>(out.size());
+  }
+
   // Each thread owns a fixed range of table rows and scans every id, adding the dout rows of the
   // ids in its range: no atomics, and each row sums its contributions in id order, so the result
   // does not depend on the thread count at all.

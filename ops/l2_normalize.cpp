@@ -53,6 +53,12 @@ class L2Normalize : public Op {
     }
   }
 
+  // Forward: a square-add and a multiply per element; backward: two multiply-adds for s and the
+  // dot product, then a multiply-add and a multiply.
+  double flops(const Inputs& in, const Tensor&, int input) const override {
+    return (input < 0 ? 3.0 : 7.0) * static_cast<double>(in[0]->size());
+  }
+
   // The function is smooth except where a row's Σ x² crosses epsilon, which is not a per-element
   // kink: each sample keeps every row on one side (default epsilon: rows of norm ~1; epsilon 1:
   // rows of 4 values in [-0.4, 0.4] have Σ x² ≤ 0.64 + the step's effect).

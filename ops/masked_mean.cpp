@@ -47,6 +47,11 @@ class MaskedMean : public Op {
     }
   }
 
+  // Forward adds every x element and scales each output; backward one multiply-add per x element.
+  double flops(const Inputs& in, const Tensor& out, int input) const override {
+    return input < 0 ? static_cast<double>(in[0]->size() + out.size()) : 2.0 * static_cast<double>(in[0]->size());
+  }
+
   // dx[b, t, :] += dout[b, :] / count for unmasked tokens; masked tokens and empty rows get nothing.
   void backward(const Inputs& in, const Tensor&, const Tensor& dout, const Grads& din) override {
     Tensor* dx = din[0];

@@ -41,6 +41,12 @@ class MatMul : public Op {
     }
   }
 
+  // 2·m·k·n forward and for each input's gradient (one product of the same size each).
+  double flops(const Inputs& in, const Tensor& out, int) const override {
+    const int64_t k = ta_ ? in[0]->dim(0) : in[0]->dim(1);
+    return 2.0 * static_cast<double>(out.size()) * static_cast<double>(k);
+  }
+
   static std::vector<Sample> samples() {
     std::vector<Sample> s;
     for (bool ta : {false, true})

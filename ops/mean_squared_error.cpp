@@ -63,6 +63,10 @@ class MeanSquaredError : public Op {
     }
   }
 
+  // Per element: a subtraction and a multiply-add forward; a subtraction and a multiply-add for
+  // either gradient.
+  double flops(const Inputs& in, const Tensor&, int) const override { return 3.0 * static_cast<double>(in[0]->size()); }
+
   static std::vector<Sample> samples() {
     return {{"matrix", {}, {{{4, 5}}, {{4, 5}}}},
             {"one column", {}, {{{3, 1}, DType::f32, -2, 2}, {{3, 1}, DType::f32, -2, 2}}}};

@@ -27,6 +27,11 @@ class Mul : public Op {
     if (Tensor* db = din[1]) binary_op(dnnl::algorithm::binary_mul, dout, *in[0], *db, true);
   }
 
+  // One multiply forward; a multiply-add per element for either gradient.
+  double flops(const Inputs& in, const Tensor& out, int input) const override {
+    return input < 0 ? static_cast<double>(out.size()) : 2.0 * static_cast<double>(in[input]->size());
+  }
+
   static std::vector<Sample> samples() {
     return {{"vector", {}, {{{7}}, {{7}}}},
             {"matrix", {}, {{{3, 5}}, {{3, 5}, DType::f32, -3, 3}}},

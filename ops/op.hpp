@@ -85,6 +85,13 @@ class Op {
   // True for an input whose gradient touches only some rows (an embedding table): the graph then
   // keeps that gradient sparse by rows when the input is a parameter.
   virtual bool sparse_rows(int input) const { (void)input; return false; }
+  // Floating-point operations (a multiply-add counts 2, an exp or a division 1) of forward() when
+  // `input` < 0, else of backward()'s work for input `input`'s gradient, at these shapes. Used for
+  // the compute floor of benchmarks. The default suits elementwise ops: one per output element
+  // forward, one per element of the input backward.
+  virtual double flops(const Inputs& in, const Tensor& out, int input) const {
+    return input < 0 ? static_cast<double>(out.size()) : static_cast<double>(in.at(input)->size());
+  }
 };
 
 struct OpInfo {

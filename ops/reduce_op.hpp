@@ -49,6 +49,9 @@ class ReduceOp : public Op {
       sum_middle_axis(*in[0], outer, count, inner, scale, false, out);
   }
 
+  // One add per input element, either way.
+  double flops(const Inputs& in, const Tensor&, int) const override { return static_cast<double>(in[0]->size()); }
+
   // dx[o, k, i] += dout[o, i] (divided by count for the mean).
   void backward(const Inputs& in, const Tensor&, const Tensor& dout, const Grads& din) override {
     Tensor* dx = din[0];

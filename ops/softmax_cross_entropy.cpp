@@ -170,6 +170,14 @@ class SoftmaxCrossEntropy : public Op {
     }
   }
 
+  // Per logit, forward: the max, a subtraction, an exp and a sum (plus the correction's add);
+  // backward: a multiply and an add into either gradient.
+  double flops(const Inputs& in, const Tensor&, int input) const override {
+    const double n = static_cast<double>(in[0]->size());
+    if (input < 0) return (correction_ ? 5.0 : 4.0) * n;
+    return input == 0 || input == corr_in_ ? 2.0 * n : static_cast<double>(in[0]->dim(0));
+  }
+
   static std::vector<Sample> samples() {
     std::vector<Sample> s;
     for (int mask = 0; mask < 8; ++mask) {

@@ -149,8 +149,13 @@ class Retrieval : public RetrievalTask {
       mean.update(m.graph().value(loss_).f32()[0], static_cast<int64_t>(rows.size()));
     });
     out.push_back({"loss", mean.result()});
+    for (auto& metric : evaluate_top_k(m, eval, data)) out.push_back(std::move(metric));
+    return out;
+  }
 
-    if (data.candidates.rows() == 0) return out;
+  Metrics evaluate_top_k(Model& m, const Table& eval, const DataTables& data) override {
+    Metrics out;
+    if (eval.rows() == 0 || data.candidates.rows() == 0) return out;
     if (candidate_id_.empty())
       throw UserError("Retrieval metrics need candidate_id: the column that finds each example's candidate in the candidate table");
     Tensor cand = m.predict(cached(m, data.candidates, {candidate_}), candidate_, embed_batch_);

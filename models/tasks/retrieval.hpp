@@ -1,5 +1,6 @@
-// The Retrieval task's public face, for serving: which nodes give the scoring embeddings of a
-// query and of a candidate, and which column identifies a candidate.
+// The Retrieval task's public face, for serving and benchmarks: which nodes give the scoring
+// embeddings of a query and of a candidate, which column identifies a candidate, and the top-k
+// evaluation on its own.
 #pragma once
 #include <string>
 
@@ -13,6 +14,10 @@ class RetrievalTask : public Task {
   virtual int query_node() const = 0;
   virtual int candidate_node() const = 0;
   virtual const std::string& candidate_id_column() const = 0;
+  // The FactorizedTopK metrics alone (evaluate() adds the loss): both towers' forward over the
+  // eval rows and the candidate table, then scoring against every candidate. No metrics without
+  // a candidate table.
+  virtual Metrics evaluate_top_k(Model& m, const Table& eval, const DataTables& data) = 0;
 };
 
 }  // namespace dagrad
