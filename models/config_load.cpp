@@ -1,5 +1,6 @@
 // Loading a configuration: YAML text to the origin-carrying tree, includes with deep merge,
 // --set overrides, and emitting the effective configuration back as YAML.
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -92,6 +93,39 @@ ConfigValue convert(const YAML::Node& n, const std::string& file, const std::str
   throw InternalError("yaml-cpp returned an undefined node");
 }
 
+// Where each document of a YAML stream starts, and where its first value is. parse_document reads
+// the stream with it instead of YAML::LoadAll, which in yaml-cpp 0.7 loops forever, allocating
+// without bound, on some malformed texts such as a lone ',' (jbeder/yaml-cpp#1040, fixed upstream
+// by #1319): its parser then returns the same empty document again and again, consuming nothing.
+class DocumentMarks : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts, first_values;
+
+  void OnDocumentStart(const YAML::Mark& m) override {
+    starts.push_back(m);
+    value_seen_ = false;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t) override { value(m); }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { value(m); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t, const std::string&) override { value(m); }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    value(m);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    value(m);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void value(const YAML::Mark& m) {
+    if (!value_seen_) first_values.push_back(m);
+    value_seen_ = true;
+  }
+  bool value_seen_ = false;
+};
+
 // Parses one file's text; the top level must be a single map.
 ConfigValue parse_document(const std::string& text, const std::string& name) {
   // yaml-cpp takes a leading NUL for UTF-16 and reads binary data as odd text: refuse it first.
@@ -102,18 +136,31 @@ ConfigValue parse_document(const std::string& text, const std::string& name) {
     fail_at({name, line, static_cast<int>(nul - line_start) + 1},
             "not a YAML text file (it holds a NUL byte)");
   }
-  std::vector<YAML::Node> docs;
+  YAML::Node doc;
+  DocumentMarks marks;
   try {
-    docs = YAML::LoadAll(text);
+    // Two documents at most are read: a second one is an error whatever follows it.
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    while (marks.starts.size() < 2 && parser.HandleNextDocument(marks)) {
+    }
+    if (marks.starts.size() == 2 && marks.starts[1].pos == marks.starts[0].pos) {
+      // The parser is stuck on a token that cannot start a value (see DocumentMarks).
+      const YAML::Mark& m = marks.starts[0];
+      bool shown = m.pos >= 0 && static_cast<size_t>(m.pos) < text.size();
+      fail_at(origin_of(name, m), shown ? std::string("invalid YAML: unexpected '") + text[m.pos] + "'"
+                                        : std::string("invalid YAML: unexpected text"));
+    }
+    doc = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     fail_at(origin_of(name, e.mark), "invalid YAML: " + e.msg);
   }
-  if (docs.empty() || (docs.size() == 1 && docs[0].IsNull()))
-    fail_at({name, 1, 1}, "the file holds no settings; expected a map at the top level");
-  if (docs.size() > 1)
-    fail_at(origin_of(name, docs[1].Mark()),
+  if (marks.starts.size() == 2)
+    fail_at(origin_of(name, marks.first_values.size() == 2 ? marks.first_values[1] : marks.starts[1]),
             "a config file holds one YAML document; a second one starts here");
-  ConfigValue root = convert(docs[0], name, "");
+  if (marks.starts.empty() || doc.IsNull())
+    fail_at({name, 1, 1}, "the file holds no settings; expected a map at the top level");
+  ConfigValue root = convert(doc, name, "");
   if (root.kind != Kind::map)
     fail_at(root.origin, "expected a map of settings at the top level, found " + describe(root));
   return root;

@@ -232,6 +232,13 @@ TEST_CASE("a file that is not YAML, not a map, empty, two documents, or missing"
   std::string two = t.write("two.yaml", "a: 1\n---\nb: 2\n");
   CHECK(error_of([&] { load_config(two); }) ==
         two + ":3:1: a config file holds one YAML document; a second one starts here");
+  // yaml-cpp 0.7's LoadAll never returns on a stray ',' where a value starts (found by
+  // fuzz/fuzz_model_config.cpp): the loader must stop and say where.
+  CHECK(error_of([&] { parse_config(",", "comma.yaml"); }) == "comma.yaml:1:1: invalid YAML: unexpected ','");
+  CHECK(error_of([&] { parse_config("\n  ,a: 1\n", "comma.yaml"); }) ==
+        "comma.yaml:2:3: invalid YAML: unexpected ','");
+  CHECK(error_of([&] { parse_config("a: 1\n---\n,\n", "comma.yaml"); }) ==
+        "comma.yaml:3:1: a config file holds one YAML document; a second one starts here");
   std::string binary = t.write("binary.yaml", std::string("a: 1\nb: \x01\x00\x02", 11));
   CHECK(error_of([&] { load_config(binary); }) ==
         binary + ":2:5: not a YAML text file (it holds a NUL byte)");
