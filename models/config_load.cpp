@@ -93,6 +93,49 @@ ConfigValue convert(const YAML::Node& n, const std::string& file, const std::str
   throw InternalError("yaml-cpp returned an undefined node");
 }
 
+// The line and column (in bytes, 1-based) of byte `pos` of `text`.
+Origin origin_of_byte(const std::string& text, const std::string& file, size_t pos) {
+  size_t line_start = text.rfind('\n', pos);
+  line_start = line_start == std::string::npos ? 0 : line_start + 1;
+  int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + pos, '\n'));
+  return {file, line, static_cast<int>(pos - line_start) + 1};
+}
+
+// The offset of the first byte that does not belong to well-formed UTF-8 (RFC 3629: no overlong
+// forms, no surrogates, nothing above U+10FFFF), or npos.
+size_t first_invalid_utf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto b = static_cast<unsigned char>(s[i]);
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t more;                                 // continuation bytes
+    unsigned char lo = 0x80, hi = 0xBF;          // the range of the first of them
+    if (b >= 0xC2 && b <= 0xDF) {
+      more = 1;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      more = 2;
+      if (b == 0xE0) lo = 0xA0;                  // overlong below U+0800
+      if (b == 0xED) hi = 0x9F;                  // surrogates U+D800..U+DFFF
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      more = 3;
+      if (b == 0xF0) lo = 0x90;                  // overlong below U+10000
+      if (b == 0xF4) hi = 0x8F;                  // above U+10FFFF
+    } else {
+      return i;
+    }
+    if (s.size() - i - 1 < more) return i;
+    for (size_t k = 1; k <= more; ++k) {
+      auto c = static_cast<unsigned char>(s[i + k]);
+      if (c < (k == 1 ? lo : 0x80) || c > (k == 1 ? hi : 0xBF)) return i;
+    }
+    i += more + 1;
+  }
+  return std::string::npos;
+}
+
 // Where each document of a YAML stream starts, and where its first value is. parse_document reads
 // the stream with it instead of YAML::LoadAll, which in yaml-cpp 0.7 loops forever, allocating
 // without bound, on some malformed texts such as a lone ',' (jbeder/yaml-cpp#1040, fixed upstream
@@ -129,12 +172,14 @@ class DocumentMarks : public YAML::EventHandler {
 // Parses one file's text; the top level must be a single map.
 ConfigValue parse_document(const std::string& text, const std::string& name) {
   // yaml-cpp takes a leading NUL for UTF-16 and reads binary data as odd text: refuse it first.
-  if (size_t nul = text.find('\0'); nul != std::string::npos) {
-    size_t line_start = text.rfind('\n', nul);
-    line_start = line_start == std::string::npos ? 0 : line_start + 1;
-    int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + nul, '\n'));
-    fail_at({name, line, static_cast<int>(nul - line_start) + 1},
-            "not a YAML text file (it holds a NUL byte)");
+  if (size_t nul = text.find('\0'); nul != std::string::npos)
+    fail_at(origin_of_byte(text, name, nul), "not a YAML text file (it holds a NUL byte)");
+  // Bytes that are not UTF-8 would come back from to_yaml changed (yaml-cpp writes U+FFFD for them).
+  if (size_t bad = first_invalid_utf8(text); bad != std::string::npos) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    auto b = static_cast<unsigned char>(text[bad]);
+    fail_at(origin_of_byte(text, name, bad), std::string("not UTF-8 text: byte 0x") + kHex[b >> 4] + kHex[b & 15] +
+                                                 " here; a YAML file is UTF-8 (save it with that encoding)");
   }
   YAML::Node doc;
   DocumentMarks marks;
@@ -431,7 +476,11 @@ void emit(YAML::Emitter& out, const ConfigValue& v) {
       if (v.entries.empty()) out << YAML::Flow;
       out << YAML::BeginMap;
       for (const auto& e : v.entries) {
-        out << YAML::Key << e.key << YAML::Value;
+        // YAML limits an implicit ("key: value") key to 1024 characters, and quoting may escape
+        // each byte as 4 ("\x05"): a longer key is written as an explicit one ("? key").
+        out << YAML::Key;
+        if (e.key.size() > 255) out << YAML::LongKey;
+        out << e.key << YAML::Value;
         emit(out, e.value);
       }
       out << YAML::EndMap;

@@ -239,6 +239,14 @@ TEST_CASE("a file that is not YAML, not a map, empty, two documents, or missing"
         "comma.yaml:2:3: invalid YAML: unexpected ','");
   CHECK(error_of([&] { parse_config("a: 1\n---\n,\n", "comma.yaml"); }) ==
         "comma.yaml:3:1: a config file holds one YAML document; a second one starts here");
+  // Bytes that are not UTF-8 would not survive to_yaml (found by fuzz/fuzz_model_config.cpp).
+  CHECK(error_of([&] { parse_config("a: 1\nname: caf\xe9\n", "latin1.yaml"); }) ==
+        "latin1.yaml:2:10: not UTF-8 text: byte 0xE9 here; a YAML file is UTF-8 (save it with that encoding)");
+  CHECK(parse_config("name: caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\n", "utf8.yaml").require_string("name") ==
+        "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");  // 2, 3 and 4 bytes: é € 😀
+  for (const char* bad : {"\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82", "\x80"})
+    CHECK_MESSAGE(error_of([&] { parse_config(std::string("a: ") + bad + "\n", "bad.yaml"); }).find("bad.yaml:1:4: not UTF-8") == 0,
+                  "overlong, surrogate, above U+10FFFF, cut short or stray: " << bad);
   std::string binary = t.write("binary.yaml", std::string("a: 1\nb: \x01\x00\x02", 11));
   CHECK(error_of([&] { load_config(binary); }) ==
         binary + ":2:5: not a YAML text file (it holds a NUL byte)");
@@ -456,6 +464,26 @@ TEST_CASE("to_yaml emits the effective configuration, which loads back to the sa
   CHECK(back.at("empty_list").elements().empty());
   CHECK(back.at("empty_map").size() == 0);
   CHECK(to_yaml(back) == text);  // emitting is a fixed point
+}
+
+// Found by fuzz/fuzz_model_config.cpp: YAML limits a "key: value" key to 1024 characters, and
+// to_yaml wrote longer keys that way, which then did not read back.
+TEST_CASE("to_yaml writes keys too long for 'key: value' so that they read back") {
+  // 1100 bytes given as an explicit key; 300 control characters, which to_yaml quotes and
+  // escapes as 4 bytes each ("\x05"): 1202 bytes with the quotes.
+  const std::string plain(1100, 'k'), control(300, '\x05');
+  for (const auto& [text, key] : {std::pair{"? " + plain + "\n: 1\n", plain},
+                                  std::pair{"\"" + control + "\": 1\n", control}}) {
+    ConfigNode c = parse_config(text, "long.yaml");
+    REQUIRE(c.keys() == std::vector<std::string>{key});
+    std::string yaml = to_yaml(c);
+    CHECK(yaml.rfind("? ", 0) == 0);  // an explicit key
+    ConfigNode back = parse_config(yaml, "back.yaml");
+    CHECK(back.require_int(key) == 1);
+    CHECK(to_yaml(back) == yaml);
+  }
+  const std::string short_key(255, 'k');  // 4 x 255 + 2 quotes = 1022: fits either way
+  CHECK(to_yaml(parse_config(short_key + ": 1\n", "short.yaml")) == short_key + ": 1\n");
 }
 
 TEST_CASE("closest_match suggests plausible typos only") {
