@@ -449,6 +449,19 @@ ConfigNode finish(ConfigValue root, const std::vector<std::string>& overrides,
 
 // ---- emitting ----
 
+// Whether `text` written as a literal block ("|", lines indented) reads back unchanged. yaml-cpp
+// writes no chomping or indentation indicator, so the text must end in exactly one line break
+// and not start with a space or an empty line; and a block holds no escapes, so every other
+// character must be printable. Other multi-line text is written double-quoted, with escapes.
+bool literal_reads_back(const std::string& text) {
+  if (text.empty() || text.back() != '\n' || (text.size() > 1 && text[text.size() - 2] == '\n')) return false;
+  if (text[0] == ' ' || text[0] == '\n') return false;
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    auto b = static_cast<unsigned char>(c);
+    return c == '\n' || (b >= 0x20 && b != 0x7F);
+  });
+}
+
 void emit(YAML::Emitter& out, const ConfigValue& v) {
   switch (v.kind) {
     case Kind::null:
@@ -457,7 +470,7 @@ void emit(YAML::Emitter& out, const ConfigValue& v) {
     case Kind::scalar:
       // A quoted "5" or "true" must stay a string when read back; plain text is emitted as it was.
       if (v.text.find('\n') != std::string::npos)
-        out << YAML::Literal << v.text;
+        out << (literal_reads_back(v.text) ? YAML::Literal : YAML::DoubleQuoted) << v.text;
       else if (v.quoted && config_detail::classify_plain(v.text) != config_detail::ScalarType::string)
         out << YAML::DoubleQuoted << v.text;
       else

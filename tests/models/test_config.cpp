@@ -486,6 +486,28 @@ TEST_CASE("to_yaml writes keys too long for 'key: value' so that they read back"
   CHECK(to_yaml(parse_config(short_key + ": 1\n", "short.yaml")) == short_key + ": 1\n");
 }
 
+// Found by fuzz/fuzz_model_config.cpp: yaml-cpp writes a literal block without a chomping
+// indicator, so "x\ny" came back as "x\ny\n".
+TEST_CASE("to_yaml writes multi-line text that a literal block would change double-quoted") {
+  // Each YAML double-quoted value and the text it holds.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"("line one\nline two")", "line one\nline two"},   // no final line break
+      {R"("two breaks\n\n")", "two breaks\n\n"},          // more than one
+      {R"("\nleading break\n")", "\nleading break\n"},
+      {R"("  indented\nfirst line\n")", "  indented\nfirst line\n"},
+      {R"("tab\tinside\n")", "tab\tinside\n"},
+      {R"("cr\r\nlf\n")", "cr\r\nlf\n"}};
+  for (const auto& [yaml_value, text] : cases) {
+    ConfigNode c = parse_config("k: " + yaml_value + "\n", "text.yaml");
+    REQUIRE(c.require_string("k") == text);
+    std::string yaml = to_yaml(c);
+    CHECK_MESSAGE(yaml.rfind("k: \"", 0) == 0, yaml);
+    CHECK_MESSAGE(parse_config(yaml, "back.yaml").require_string("k") == text, yaml);
+  }
+  // Text that a literal block keeps is written as one, for people to read.
+  CHECK(to_yaml(parse_config("k: \"a\\n  b\\n\"\n", "text.yaml")) == "k: |\n  a\n    b\n\n");
+}
+
 TEST_CASE("closest_match suggests plausible typos only") {
   std::vector<std::string> keys = {"batch_size", "epochs", "learning_rate", "optimizer"};
   CHECK(closest_match("epoch", keys) == "epochs");
