@@ -449,6 +449,16 @@ ConfigNode finish(ConfigValue root, const std::vector<std::string>& overrides,
 
 // ---- emitting ----
 
+// Whether `text` holds a control character (tab included), which yaml-cpp writes as it is in
+// plain text, where a carriage return then reads back as a line break: such text is written
+// double-quoted, with escapes.
+bool has_control(const std::string& text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    auto b = static_cast<unsigned char>(c);
+    return b < 0x20 || b == 0x7F;
+  });
+}
+
 // Whether `text` written as a literal block ("|", lines indented) reads back unchanged. yaml-cpp
 // writes no chomping or indentation indicator, so the text must end in exactly one line break
 // and not start with a space or an empty line; and a block holds no escapes, so every other
@@ -471,7 +481,8 @@ void emit(YAML::Emitter& out, const ConfigValue& v) {
       // A quoted "5" or "true" must stay a string when read back; plain text is emitted as it was.
       if (v.text.find('\n') != std::string::npos)
         out << (literal_reads_back(v.text) ? YAML::Literal : YAML::DoubleQuoted) << v.text;
-      else if (v.quoted && config_detail::classify_plain(v.text) != config_detail::ScalarType::string)
+      else if (has_control(v.text) ||
+               (v.quoted && config_detail::classify_plain(v.text) != config_detail::ScalarType::string))
         out << YAML::DoubleQuoted << v.text;
       else
         out << v.text;
@@ -493,6 +504,7 @@ void emit(YAML::Emitter& out, const ConfigValue& v) {
         // each byte as 4 ("\x05"): a longer key is written as an explicit one ("? key").
         out << YAML::Key;
         if (e.key.size() > 255) out << YAML::LongKey;
+        if (has_control(e.key)) out << YAML::DoubleQuoted;
         out << e.key << YAML::Value;
         emit(out, e.value);
       }

@@ -504,6 +504,14 @@ TEST_CASE("to_yaml writes multi-line text that a literal block would change doub
     CHECK_MESSAGE(yaml.rfind("k: \"", 0) == 0, yaml);
     CHECK_MESSAGE(parse_config(yaml, "back.yaml").require_string("k") == text, yaml);
   }
+  // Control characters in one-line text and keys: yaml-cpp wrote them raw, and "a\rb" read back
+  // as two lines (found by the fuzzer too).
+  ConfigNode c = parse_config("k: \"a\\rb\\x05c\"\n\"\\r\\tkey\": \"t\\tt\"\n", "control.yaml");
+  std::string yaml = to_yaml(c);
+  CHECK(yaml == "k: \"a\\rb\\x05c\"\n\"\\r\\tkey\": \"t\\tt\"\n");
+  ConfigNode back = parse_config(yaml, "back.yaml");
+  CHECK(back.require_string("k") == "a\rb\x05" "c");
+  CHECK(back.require_string("\r\tkey") == "t\tt");
   // Text that a literal block keeps is written as one, for people to read.
   CHECK(to_yaml(parse_config("k: \"a\\n  b\\n\"\n", "text.yaml")) == "k: |\n  a\n    b\n\n");
 }
