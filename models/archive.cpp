@@ -142,14 +142,16 @@ void ArchiveWriter::put_double(const std::string& name, double v) {
   put<double>(buf_, v);
 }
 
-void ArchiveWriter::save(const std::string& path) const {
+std::string ArchiveWriter::bytes() const {
   std::string out(kMagic, 8);
   put<uint32_t>(out, kArchiveVersion);
   put<uint32_t>(out, static_cast<uint32_t>(names_.size()));
   out += buf_;
   put<uint32_t>(out, crc32(out.data(), out.size()));
-  write_file_atomic(path, out);
+  return out;
 }
+
+void ArchiveWriter::save(const std::string& path) const { write_file_atomic(path, bytes()); }
 
 ArchiveReader::ArchiveReader(const std::string& path) : path_(path) {
   std::ifstream f(path, std::ios::binary);
@@ -157,12 +159,24 @@ ArchiveReader::ArchiveReader(const std::string& path) : path_(path) {
   std::stringstream ss;
   ss << f.rdbuf();
   data_ = ss.str();
-  auto bad = [&](const std::string& why) { return UserError(path + ": " + why); };
-  // Shorter than the header (magic, version, count, checksum): cut off, if it starts as a dagrad file.
-  if (data_.size() >= 8 && std::memcmp(data_.data(), kMagic, 8) != 0)
-    throw bad("not a dagrad model or checkpoint file (bad magic)");
-  if (data_.size() < 20)
+  parse();
+}
+
+ArchiveReader::ArchiveReader(std::string bytes, std::string name) : path_(std::move(name)), data_(std::move(bytes)) {
+  parse();
+}
+
+ArchiveReader ArchiveReader::from_bytes(std::string bytes, std::string name) {
+  return ArchiveReader(std::move(bytes), std::move(name));
+}
+
+void ArchiveReader::parse() {
+  auto bad = [&](const std::string& why) { return UserError(path_ + ": " + why); };
+  // Magic, version and entry count (16 bytes), then the CRC (4): anything shorter is cut off.
+  bool magic = data_.size() >= 8 && std::memcmp(data_.data(), kMagic, 8) == 0;
+  if (data_.size() < 8 || (magic && data_.size() < 20))
     throw bad("truncated: " + std::to_string(data_.size()) + " bytes, not a complete dagrad file");
+  if (!magic) throw bad("not a dagrad model or checkpoint file (bad magic)");
   uint32_t version;
   std::memcpy(&version, data_.data() + 8, 4);
   if (version > kArchiveVersion)
@@ -228,57 +242,73 @@ Tensor ArchiveReader::tensor(const std::string& name, const Shape& expect) const
   uint32_t rank;
   std::memcpy(&rank, p, 4);
   Shape shape(rank);
-  std::memcpy(shape.data(), p + 4, static_cast<size_t>(rank) * 8);
-  for (auto d : shape)
+  if (rank) std::memcpy(shape.data(), p + 4, static_cast<size_t>(rank) * 8);  // data() may be null
+  // The element count as numel() computes it (left to right), refusing a product that overflows:
+  // only a damaged file can hold one, and numel() on it would be undefined behaviour.
+  int64_t elements = 1;
+  for (auto d : shape) {
     if (d < 0) throw UserError(path_ + ": entry '" + name + "' has a negative dimension");
+    if (__builtin_mul_overflow(elements, d, &elements))
+      throw UserError(path_ + ": entry '" + name + "' has a shape too large to exist");
+  }
   if (!expect.empty() && shape != expect)
     throw UserError(path_ + ": entry '" + name + "' has shape " + shape_str(shape) + ", the model expects " +
                     shape_str(expect));
   uint64_t bytes;
   std::memcpy(&bytes, p + 4 + rank * 8, 8);
-  if (bytes != static_cast<uint64_t>(numel(shape)) * 4)
+  if (bytes / 4 != static_cast<uint64_t>(elements) || bytes % 4 != 0)
     throw UserError(path_ + ": entry '" + name + "' size does not match its shape");
   Tensor t(shape, e.kind == kF32 ? DType::f32 : DType::i32);
   if (bytes) std::memcpy(e.kind == kF32 ? static_cast<void*>(t.f32()) : static_cast<void*>(t.i32()), p + 12 + rank * 8, bytes);
   return t;
 }
 
+std::string_view ArchiveReader::payload(const std::string& name, uint8_t kind) const {
+  const Entry& e = entry(name, kind);
+  return std::string_view(data_).substr(e.offset + 8, e.size - 8);  // after the 8-byte length
+}
+
 std::vector<std::string> ArchiveReader::strings(const std::string& name) const {
-  const Entry& e = entry(name, kStrings);
-  const char* p = data_.data() + e.offset + 8;
-  const char* end = data_.data() + e.offset + e.size;
-  uint64_t n;
-  std::memcpy(&n, p, 8);
-  p += 8;
+  // A count, then each string as its length and bytes; lengths are checked against what is left,
+  // so a damaged entry is reported instead of read past.
+  std::string_view rest = payload(name, kStrings);
+  auto damaged = [&] { return UserError(path_ + ": entry '" + name + "' is damaged"); };
+  auto take_u64 = [&] {
+    if (rest.size() < 8) throw damaged();
+    uint64_t v;
+    std::memcpy(&v, rest.data(), 8);
+    rest.remove_prefix(8);
+    return v;
+  };
+  uint64_t n = take_u64();
   std::vector<std::string> v;
   for (uint64_t i = 0; i < n; ++i) {
-    uint64_t len;
-    if (p + 8 > end) throw UserError(path_ + ": entry '" + name + "' is damaged");
-    std::memcpy(&len, p, 8);
-    p += 8;
-    if (len > static_cast<uint64_t>(end - p)) throw UserError(path_ + ": entry '" + name + "' is damaged");
-    v.emplace_back(p, len);
-    p += len;
+    uint64_t len = take_u64();
+    if (len > rest.size()) throw damaged();
+    v.emplace_back(rest.substr(0, len));
+    rest.remove_prefix(len);
   }
+  if (!rest.empty()) throw damaged();
   return v;
 }
 
-std::string ArchiveReader::text(const std::string& name) const {
-  const Entry& e = entry(name, kText);
-  return data_.substr(e.offset + 8, e.size - 8);
-}
+std::string ArchiveReader::text(const std::string& name) const { return std::string(payload(name, kText)); }
 
 int64_t ArchiveReader::integer(const std::string& name) const {
-  const Entry& e = entry(name, kInt);
+  std::string_view p = payload(name, kInt);
+  if (p.size() != 8)
+    throw UserError(path_ + ": entry '" + name + "' is damaged (an integer of " + std::to_string(p.size()) + " bytes)");
   int64_t v;
-  std::memcpy(&v, data_.data() + e.offset + 8, 8);
+  std::memcpy(&v, p.data(), 8);
   return v;
 }
 
 double ArchiveReader::number(const std::string& name) const {
-  const Entry& e = entry(name, kDouble);
+  std::string_view p = payload(name, kDouble);
+  if (p.size() != 8)
+    throw UserError(path_ + ": entry '" + name + "' is damaged (a number of " + std::to_string(p.size()) + " bytes)");
   double v;
-  std::memcpy(&v, data_.data() + e.offset + 8, 8);
+  std::memcpy(&v, p.data(), 8);
   return v;
 }
 

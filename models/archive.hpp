@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "graph/tensor.hpp"
@@ -24,6 +25,8 @@ class ArchiveWriter {
   // Writes `path` atomically (temporary file in the same folder, fsync, rename).
   // Throws RuntimeFailure naming the path when the disk refuses.
   void save(const std::string& path) const;
+  // The file's bytes, as save() writes them.
+  std::string bytes() const;
 
  private:
   void begin(const std::string& name, uint8_t kind);
@@ -36,6 +39,8 @@ class ArchiveReader {
   // Reads and verifies the whole file: a missing, truncated or corrupted file (CRC mismatch), one
   // that is not a dagrad archive, or one from a newer format version is a UserError naming it.
   explicit ArchiveReader(const std::string& path);
+  // The same checks on bytes already in memory; `name` stands for the file in messages.
+  static ArchiveReader from_bytes(std::string bytes, std::string name);
 
   bool has(const std::string& name) const { return entries_.count(name) != 0; }
   std::vector<std::string> names() const;
@@ -53,7 +58,10 @@ class ArchiveReader {
     uint8_t kind;
     size_t offset, size;  // payload in data_
   };
+  ArchiveReader(std::string bytes, std::string name);
+  void parse();  // verifies data_ and fills entries_
   const Entry& entry(const std::string& name, uint8_t kind) const;
+  std::string_view payload(const std::string& name, uint8_t kind) const;  // a non-tensor entry's bytes
   std::string path_, data_;
   std::map<std::string, Entry> entries_;
 };

@@ -1,5 +1,6 @@
 // Loading a configuration: YAML text to the origin-carrying tree, includes with deep merge,
 // --set overrides, and emitting the effective configuration back as YAML.
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -92,28 +93,119 @@ ConfigValue convert(const YAML::Node& n, const std::string& file, const std::str
   throw InternalError("yaml-cpp returned an undefined node");
 }
 
+// The line and column (in bytes, 1-based) of byte `pos` of `text`.
+Origin origin_of_byte(const std::string& text, const std::string& file, size_t pos) {
+  size_t line_start = text.rfind('\n', pos);
+  line_start = line_start == std::string::npos ? 0 : line_start + 1;
+  int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + pos, '\n'));
+  return {file, line, static_cast<int>(pos - line_start) + 1};
+}
+
+// The offset of the first byte that does not belong to well-formed UTF-8 (RFC 3629: no overlong
+// forms, no surrogates, nothing above U+10FFFF), or npos.
+size_t first_invalid_utf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto b = static_cast<unsigned char>(s[i]);
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t more;                                 // continuation bytes
+    unsigned char lo = 0x80, hi = 0xBF;          // the range of the first of them
+    if (b >= 0xC2 && b <= 0xDF) {
+      more = 1;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      more = 2;
+      if (b == 0xE0) lo = 0xA0;                  // overlong below U+0800
+      if (b == 0xED) hi = 0x9F;                  // surrogates U+D800..U+DFFF
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      more = 3;
+      if (b == 0xF0) lo = 0x90;                  // overlong below U+10000
+      if (b == 0xF4) hi = 0x8F;                  // above U+10FFFF
+    } else {
+      return i;
+    }
+    if (s.size() - i - 1 < more) return i;
+    for (size_t k = 1; k <= more; ++k) {
+      auto c = static_cast<unsigned char>(s[i + k]);
+      if (c < (k == 1 ? lo : 0x80) || c > (k == 1 ? hi : 0xBF)) return i;
+    }
+    i += more + 1;
+  }
+  return std::string::npos;
+}
+
+// Where each document of a YAML stream starts, and where its first value is. parse_document reads
+// the stream with it instead of YAML::LoadAll, which in yaml-cpp 0.7 loops forever, allocating
+// without bound, on some malformed texts such as a lone ',' (jbeder/yaml-cpp#1040, fixed upstream
+// by #1319): its parser then returns the same empty document again and again, consuming nothing.
+class DocumentMarks : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts, first_values;
+
+  void OnDocumentStart(const YAML::Mark& m) override {
+    starts.push_back(m);
+    value_seen_ = false;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t) override { value(m); }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { value(m); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t, const std::string&) override { value(m); }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    value(m);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    value(m);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void value(const YAML::Mark& m) {
+    if (!value_seen_) first_values.push_back(m);
+    value_seen_ = true;
+  }
+  bool value_seen_ = false;
+};
+
 // Parses one file's text; the top level must be a single map.
 ConfigValue parse_document(const std::string& text, const std::string& name) {
   // yaml-cpp takes a leading NUL for UTF-16 and reads binary data as odd text: refuse it first.
-  if (size_t nul = text.find('\0'); nul != std::string::npos) {
-    size_t line_start = text.rfind('\n', nul);
-    line_start = line_start == std::string::npos ? 0 : line_start + 1;
-    int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + nul, '\n'));
-    fail_at({name, line, static_cast<int>(nul - line_start) + 1},
-            "not a YAML text file (it holds a NUL byte)");
+  if (size_t nul = text.find('\0'); nul != std::string::npos)
+    fail_at(origin_of_byte(text, name, nul), "not a YAML text file (it holds a NUL byte)");
+  // Bytes that are not UTF-8 would come back from to_yaml changed (yaml-cpp writes U+FFFD for them).
+  if (size_t bad = first_invalid_utf8(text); bad != std::string::npos) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    auto b = static_cast<unsigned char>(text[bad]);
+    fail_at(origin_of_byte(text, name, bad), std::string("not UTF-8 text: byte 0x") + kHex[b >> 4] + kHex[b & 15] +
+                                                 " here; a YAML file is UTF-8 (save it with that encoding)");
   }
-  std::vector<YAML::Node> docs;
+  YAML::Node doc;
+  DocumentMarks marks;
   try {
-    docs = YAML::LoadAll(text);
+    // Two documents at most are read: a second one is an error whatever follows it.
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    while (marks.starts.size() < 2 && parser.HandleNextDocument(marks)) {
+    }
+    if (marks.starts.size() == 2 && marks.starts[1].pos == marks.starts[0].pos) {
+      // The parser is stuck on a token that cannot start a value (see DocumentMarks).
+      const YAML::Mark& m = marks.starts[0];
+      bool shown = m.pos >= 0 && static_cast<size_t>(m.pos) < text.size();
+      fail_at(origin_of(name, m), shown ? std::string("invalid YAML: unexpected '") + text[m.pos] + "'"
+                                        : std::string("invalid YAML: unexpected text"));
+    }
+    doc = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     fail_at(origin_of(name, e.mark), "invalid YAML: " + e.msg);
   }
-  if (docs.empty() || (docs.size() == 1 && docs[0].IsNull()))
-    fail_at({name, 1, 1}, "the file holds no settings; expected a map at the top level");
-  if (docs.size() > 1)
-    fail_at(origin_of(name, docs[1].Mark()),
+  if (marks.starts.size() == 2)
+    fail_at(origin_of(name, marks.first_values.size() == 2 ? marks.first_values[1] : marks.starts[1]),
             "a config file holds one YAML document; a second one starts here");
-  ConfigValue root = convert(docs[0], name, "");
+  if (marks.starts.empty() || doc.IsNull())
+    fail_at({name, 1, 1}, "the file holds no settings; expected a map at the top level");
+  ConfigValue root = convert(doc, name, "");
   if (root.kind != Kind::map)
     fail_at(root.origin, "expected a map of settings at the top level, found " + describe(root));
   return root;
@@ -357,6 +449,29 @@ ConfigNode finish(ConfigValue root, const std::vector<std::string>& overrides,
 
 // ---- emitting ----
 
+// Whether `text` holds a control character (tab included), which yaml-cpp writes as it is in
+// plain text, where a carriage return then reads back as a line break: such text is written
+// double-quoted, with escapes.
+bool has_control(const std::string& text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    auto b = static_cast<unsigned char>(c);
+    return b < 0x20 || b == 0x7F;
+  });
+}
+
+// Whether `text` written as a literal block ("|", lines indented) reads back unchanged. yaml-cpp
+// writes no chomping or indentation indicator, so the text must end in exactly one line break
+// and not start with a space or an empty line; and a block holds no escapes, so every other
+// character must be printable. Other multi-line text is written double-quoted, with escapes.
+bool literal_reads_back(const std::string& text) {
+  if (text.empty() || text.back() != '\n' || (text.size() > 1 && text[text.size() - 2] == '\n')) return false;
+  if (text[0] == ' ' || text[0] == '\n') return false;
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    auto b = static_cast<unsigned char>(c);
+    return c == '\n' || (b >= 0x20 && b != 0x7F);
+  });
+}
+
 void emit(YAML::Emitter& out, const ConfigValue& v) {
   switch (v.kind) {
     case Kind::null:
@@ -365,8 +480,9 @@ void emit(YAML::Emitter& out, const ConfigValue& v) {
     case Kind::scalar:
       // A quoted "5" or "true" must stay a string when read back; plain text is emitted as it was.
       if (v.text.find('\n') != std::string::npos)
-        out << YAML::Literal << v.text;
-      else if (v.quoted && config_detail::classify_plain(v.text) != config_detail::ScalarType::string)
+        out << (literal_reads_back(v.text) ? YAML::Literal : YAML::DoubleQuoted) << v.text;
+      else if (has_control(v.text) ||
+               (v.quoted && config_detail::classify_plain(v.text) != config_detail::ScalarType::string))
         out << YAML::DoubleQuoted << v.text;
       else
         out << v.text;
@@ -384,7 +500,12 @@ void emit(YAML::Emitter& out, const ConfigValue& v) {
       if (v.entries.empty()) out << YAML::Flow;
       out << YAML::BeginMap;
       for (const auto& e : v.entries) {
-        out << YAML::Key << e.key << YAML::Value;
+        // YAML limits an implicit ("key: value") key to 1024 characters, and quoting may escape
+        // each byte as 4 ("\x05"): a longer key is written as an explicit one ("? key").
+        out << YAML::Key;
+        if (e.key.size() > 255) out << YAML::LongKey;
+        if (has_control(e.key)) out << YAML::DoubleQuoted;
+        out << e.key << YAML::Value;
         emit(out, e.value);
       }
       out << YAML::EndMap;

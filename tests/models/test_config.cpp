@@ -232,6 +232,21 @@ TEST_CASE("a file that is not YAML, not a map, empty, two documents, or missing"
   std::string two = t.write("two.yaml", "a: 1\n---\nb: 2\n");
   CHECK(error_of([&] { load_config(two); }) ==
         two + ":3:1: a config file holds one YAML document; a second one starts here");
+  // yaml-cpp 0.7's LoadAll never returns on a stray ',' where a value starts (found by
+  // fuzz/fuzz_model_config.cpp): the loader must stop and say where.
+  CHECK(error_of([&] { parse_config(",", "comma.yaml"); }) == "comma.yaml:1:1: invalid YAML: unexpected ','");
+  CHECK(error_of([&] { parse_config("\n  ,a: 1\n", "comma.yaml"); }) ==
+        "comma.yaml:2:3: invalid YAML: unexpected ','");
+  CHECK(error_of([&] { parse_config("a: 1\n---\n,\n", "comma.yaml"); }) ==
+        "comma.yaml:3:1: a config file holds one YAML document; a second one starts here");
+  // Bytes that are not UTF-8 would not survive to_yaml (found by fuzz/fuzz_model_config.cpp).
+  CHECK(error_of([&] { parse_config("a: 1\nname: caf\xe9\n", "latin1.yaml"); }) ==
+        "latin1.yaml:2:10: not UTF-8 text: byte 0xE9 here; a YAML file is UTF-8 (save it with that encoding)");
+  CHECK(parse_config("name: caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\n", "utf8.yaml").require_string("name") ==
+        "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");  // 2, 3 and 4 bytes: é € 😀
+  for (const char* bad : {"\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82", "\x80"})
+    CHECK_MESSAGE(error_of([&] { parse_config(std::string("a: ") + bad + "\n", "bad.yaml"); }).find("bad.yaml:1:4: not UTF-8") == 0,
+                  "overlong, surrogate, above U+10FFFF, cut short or stray: " << bad);
   std::string binary = t.write("binary.yaml", std::string("a: 1\nb: \x01\x00\x02", 11));
   CHECK(error_of([&] { load_config(binary); }) ==
         binary + ":2:5: not a YAML text file (it holds a NUL byte)");
@@ -449,6 +464,56 @@ TEST_CASE("to_yaml emits the effective configuration, which loads back to the sa
   CHECK(back.at("empty_list").elements().empty());
   CHECK(back.at("empty_map").size() == 0);
   CHECK(to_yaml(back) == text);  // emitting is a fixed point
+}
+
+// Found by fuzz/fuzz_model_config.cpp: YAML limits a "key: value" key to 1024 characters, and
+// to_yaml wrote longer keys that way, which then did not read back.
+TEST_CASE("to_yaml writes keys too long for 'key: value' so that they read back") {
+  // 1100 bytes given as an explicit key; 300 control characters, which to_yaml quotes and
+  // escapes as 4 bytes each ("\x05"): 1202 bytes with the quotes.
+  const std::string plain(1100, 'k'), control(300, '\x05');
+  for (const auto& [text, key] : {std::pair{"? " + plain + "\n: 1\n", plain},
+                                  std::pair{"\"" + control + "\": 1\n", control}}) {
+    ConfigNode c = parse_config(text, "long.yaml");
+    REQUIRE(c.keys() == std::vector<std::string>{key});
+    std::string yaml = to_yaml(c);
+    CHECK(yaml.rfind("? ", 0) == 0);  // an explicit key
+    ConfigNode back = parse_config(yaml, "back.yaml");
+    CHECK(back.require_int(key) == 1);
+    CHECK(to_yaml(back) == yaml);
+  }
+  const std::string short_key(255, 'k');  // 4 x 255 + 2 quotes = 1022: fits either way
+  CHECK(to_yaml(parse_config(short_key + ": 1\n", "short.yaml")) == short_key + ": 1\n");
+}
+
+// Found by fuzz/fuzz_model_config.cpp: yaml-cpp writes a literal block without a chomping
+// indicator, so "x\ny" came back as "x\ny\n".
+TEST_CASE("to_yaml writes multi-line text that a literal block would change double-quoted") {
+  // Each YAML double-quoted value and the text it holds.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"("line one\nline two")", "line one\nline two"},   // no final line break
+      {R"("two breaks\n\n")", "two breaks\n\n"},          // more than one
+      {R"("\nleading break\n")", "\nleading break\n"},
+      {R"("  indented\nfirst line\n")", "  indented\nfirst line\n"},
+      {R"("tab\tinside\n")", "tab\tinside\n"},
+      {R"("cr\r\nlf\n")", "cr\r\nlf\n"}};
+  for (const auto& [yaml_value, text] : cases) {
+    ConfigNode c = parse_config("k: " + yaml_value + "\n", "text.yaml");
+    REQUIRE(c.require_string("k") == text);
+    std::string yaml = to_yaml(c);
+    CHECK_MESSAGE(yaml.rfind("k: \"", 0) == 0, yaml);
+    CHECK_MESSAGE(parse_config(yaml, "back.yaml").require_string("k") == text, yaml);
+  }
+  // Control characters in one-line text and keys: yaml-cpp wrote them raw, and "a\rb" read back
+  // as two lines (found by the fuzzer too).
+  ConfigNode c = parse_config("k: \"a\\rb\\x05c\"\n\"\\r\\tkey\": \"t\\tt\"\n", "control.yaml");
+  std::string yaml = to_yaml(c);
+  CHECK(yaml == "k: \"a\\rb\\x05c\"\n\"\\r\\tkey\": \"t\\tt\"\n");
+  ConfigNode back = parse_config(yaml, "back.yaml");
+  CHECK(back.require_string("k") == "a\rb\x05" "c");
+  CHECK(back.require_string("\r\tkey") == "t\tt");
+  // Text that a literal block keeps is written as one, for people to read.
+  CHECK(to_yaml(parse_config("k: \"a\\n  b\\n\"\n", "text.yaml")) == "k: |\n  a\n    b\n\n");
 }
 
 TEST_CASE("closest_match suggests plausible typos only") {
