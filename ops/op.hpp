@@ -15,6 +15,8 @@
 //   - forward() writes every element of `out`, whose shape is infer()'s answer at run time.
 //   - backward() ADDS into din[i] (never overwrites): gradients from several consumers accumulate.
 //     din[i] is null when input i needs no gradient (ids, constants, frozen values): skip it.
+//     An op may declare writes_fresh_grads(); it must then WRITE every element of din[i] when
+//     din.fresh(i) (the first gradient written to that value in a backward pass), and add otherwise.
 //   - An op instance belongs to one node, so it may keep scratch buffers and cached oneDNN
 //     primitives between calls.
 #pragma once
@@ -35,22 +37,40 @@ struct TensorType {
   DType dtype = DType::f32;
 };
 
-// Where backward accumulates the gradients of an op's inputs.
+// Where backward puts the gradients of an op's inputs. Non-copyable: made for one backward() call.
 class Grads {
  public:
+  // Views of per-input arrays that outlive the call (the graph's scratch). `fresh` may be empty.
+  Grads(std::span<Tensor* const> dense, std::span<std::vector<int32_t>* const> rows, std::span<const char> fresh)
+      : dense_(dense), rows_(rows), fresh_(fresh) {}
+  // Owning, for tests and one-off calls: every gradient accumulates.
   Grads(std::vector<Tensor*> dense, std::vector<std::vector<int32_t>*> rows)
-      : dense_(std::move(dense)), rows_(std::move(rows)) {}
+      : own_dense_(std::move(dense)), own_rows_(std::move(rows)), dense_(own_dense_), rows_(own_rows_) {}
+  Grads(const Grads&) = delete;
+  Grads& operator=(const Grads&) = delete;
+
   // Null when input i needs no gradient.
-  Tensor* operator[](size_t i) const { return dense_.at(i); }
+  Tensor* operator[](size_t i) const {
+    DAGRAD_ASSERT(i < dense_.size(), "Grads: input " + std::to_string(i) + " of " + std::to_string(dense_.size()));
+    return dense_[i];
+  }
+  // True when input i's gradient holds nothing yet in this backward pass: its contents are
+  // undefined, and the op must WRITE every element of it instead of adding. Only an op whose
+  // writes_fresh_grads() is true is ever given a fresh gradient (the graph zeroes it for others).
+  bool fresh(size_t i) const { return i < fresh_.size() && fresh_[i]; }
   // For an input the op declares sparse_rows(): the rows it wrote into may be recorded here, so
   // that an optimizer updates and the graph clears only those rows. No-op in dense mode.
+  // Duplicates are allowed. A sparse gradient is never fresh.
   void add_rows(size_t i, std::span<const int32_t> rows) const {
-    if (auto* r = rows_.at(i)) r->insert(r->end(), rows.begin(), rows.end());
+    if (auto* r = i < rows_.size() ? rows_[i] : nullptr) r->insert(r->end(), rows.begin(), rows.end());
   }
 
  private:
-  std::vector<Tensor*> dense_;
-  std::vector<std::vector<int32_t>*> rows_;
+  std::vector<Tensor*> own_dense_;
+  std::vector<std::vector<int32_t>*> own_rows_;
+  std::span<Tensor* const> dense_;
+  std::span<std::vector<int32_t>* const> rows_;
+  std::span<const char> fresh_;
 };
 
 using Inputs = std::vector<const Tensor*>;
@@ -85,6 +105,9 @@ class Op {
   // True for an input whose gradient touches only some rows (an embedding table): the graph then
   // keeps that gradient sparse by rows when the input is a parameter.
   virtual bool sparse_rows(int input) const { (void)input; return false; }
+  // True when backward() honours Grads::fresh(): it then writes, rather than adds into, a fresh
+  // gradient, which saves the graph zeroing it first (a 2048 x 2048 logits gradient is 16 MB).
+  virtual bool writes_fresh_grads() const { return false; }
   // Floating-point operations (a multiply-add counts 2, an exp or a division 1) of forward() when
   // `input` < 0, else of backward()'s work for input `input`'s gradient, at these shapes. Used for
   // the compute floor of benchmarks. The default suits elementwise ops: one per output element
@@ -132,7 +155,15 @@ void expect_dtype(const TensorType& t, DType d, const char* what);
 // Dimensions equal, where kBatch matches kBatch only.
 void expect_same_shape(const TensorType& a, const TensorType& b, const char* what);
 
-// out += in, elementwise (same size); parallel.
-void accumulate(Tensor& out, const Tensor& in);
+// Elements below which an op's own streaming loops run on one thread. Waking the second OpenMP
+// thread for a parallel loop costs 5-10 µs on an idle machine and 0.1-0.5 ms (median) on a loaded
+// one, where a serial pass over 131,072 floats takes 50-75 µs: measured for c = a + b on 2 threads
+// under load average 8, serial 45 / 75 / 142 µs for 64 K / 128 K / 256 K elements against 203 /
+// 406 / 759 µs in a parallel loop (OMP_WAIT_POLICY=PASSIVE). So the towers' [2048, 64] tensors
+// stay on one thread, and the [2048, 2048] logits and [2048, T, 32] token tensors use both.
+inline constexpr int64_t kParallelMinElements = 1 << 18;
+
+// out += in, or out = in when `overwrite` (a fresh gradient), elementwise (same size); parallel.
+void accumulate(Tensor& out, const Tensor& in, bool overwrite = false);
 
 }  // namespace dagrad
