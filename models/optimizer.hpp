@@ -114,7 +114,9 @@ bool register_optimizer(const char* name, const char* description) {
 // offsets; `untouched(begin, count)` updates elements whose gradient is zero. Updates are
 // elementwise, so the result does not depend on the number of threads.
 
-inline constexpr int64_t kSweepParallelMin = 1 << 15;  // elements; below this one thread is faster
+// Elements; below this one thread is faster (waking the second costs more than the sweep; the
+// measurements are at kParallelMinElements in ops/op.hpp).
+inline constexpr int64_t kSweepParallelMin = 1 << 18;
 
 // Dense gradient: touched over every element. Sparse: touched over the gradient's rows only; the
 // other rows keep their values (exact for updates that leave a zero-gradient element alone, and

@@ -143,7 +143,8 @@ class SoftmaxCrossEntropy : public Op {
     if (w_in_ >= 0)
       if (Tensor* dw = din[w_in_]) {
         float* dwp = dw->f32();
-        for (int64_t r = 0; r < b; ++r) dwp[r] += g[r] * loss_.f32()[r];
+        const bool add = !din.fresh(w_in_);
+        for (int64_t r = 0; r < b; ++r) dwp[r] = (add ? dwp[r] : 0.0f) + g[r] * loss_.f32()[r];
       }
     Tensor* dlogits = din[0];
     Tensor* dcorr = corr_in_ >= 0 ? din[corr_in_] : nullptr;
@@ -153,22 +154,28 @@ class SoftmaxCrossEntropy : public Op {
     float* part = dcorr ? reuse(col_part_, int64_t{nt} * c) : nullptr;
     Grad grad{e_.f32(), inv_sum_.f32(), in[1]->i32(), g, w, dlogits ? dlogits->f32() : nullptr, part, c};
     int used = 1;  // threads that wrote a column-sum slice
-    if (dlogits) {
-      if (dcorr) used = backward_rows<true, true>(grad, b, nt);
-      else backward_rows<true, false>(grad, b, nt);
+    if (dlogits && !din.fresh(0)) {
+      if (dcorr) used = backward_rows<true, true, true>(grad, b, nt);
+      else backward_rows<true, false, true>(grad, b, nt);
+    } else if (dlogits) {
+      if (dcorr) used = backward_rows<true, true, false>(grad, b, nt);
+      else backward_rows<true, false, false>(grad, b, nt);
     } else {
-      used = backward_rows<false, true>(grad, b, nt);
+      used = backward_rows<false, true, true>(grad, b, nt);
     }
     if (dcorr) {
       float* dc = dcorr->f32();
-#pragma omp parallel for schedule(static) if (c * used > 16384)
+      const bool add = !din.fresh(corr_in_);
+#pragma omp parallel for schedule(static) if (c * used >= kParallelMinElements)
       for (int64_t j = 0; j < c; ++j) {
         float s = 0.0f;
         for (int t = 0; t < used; ++t) s += part[int64_t{t} * c + j];
-        dc[j] += s;
+        dc[j] = add ? dc[j] + s : s;
       }
     }
   }
+  // A fresh logits gradient is written in the same single pass: no 16 MB zeroing beforehand.
+  bool writes_fresh_grads() const override { return true; }
 
   // Per logit, forward: the max, a subtraction, an exp and a sum (plus the correction's add);
   // backward: a multiply and an add into either gradient.
@@ -212,7 +219,7 @@ class SoftmaxCrossEntropy : public Op {
   static void forward_rows(const Rows& p, int64_t b) {
     const int64_t c = p.c;
     constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-#pragma omp parallel for schedule(static) if (b * c > 16384)
+#pragma omp parallel for schedule(static) if (b * c >= kParallelMinElements)
     for (int64_t r = 0; r < b; ++r) {
       const float* x = p.logits + r * c;
       float* e = p.e + r * c;
@@ -260,13 +267,13 @@ class SoftmaxCrossEntropy : public Op {
     int64_t c;
   };
 
-  // G[r, j] = dout_r · w_r · (e_rj / sum_r - [j == label_r]); dlogits += G and/or part += G.
-  // Returns the number of threads that ran (each wrote its own slice of part).
-  template <bool kLogits, bool kCols>
+  // G[r, j] = dout_r · w_r · (e_rj / sum_r - [j == label_r]); dlogits += G (= G unless kAdd)
+  // and/or part += G. Returns the number of threads that ran (each wrote its own slice of part).
+  template <bool kLogits, bool kCols, bool kAdd>
   static int backward_rows(const Grad& p, int64_t b, int nt) {
     const int64_t c = p.c;
     int used = 1;
-#pragma omp parallel num_threads(nt) if (b * c > 16384)
+#pragma omp parallel num_threads(nt) if (b * c >= kParallelMinElements)
     {
 #pragma omp single nowait
       used = omp_get_num_threads();
@@ -282,7 +289,7 @@ class SoftmaxCrossEntropy : public Op {
 #pragma omp simd
         for (int64_t j = 0; j < c; ++j) {
           const float v = kp * e[j];
-          if (kLogits) d[j] += v;
+          if (kLogits) d[j] = kAdd ? d[j] + v : v;
           if (kCols) part[j] += v;
         }
         if (kLogits) d[p.labels[r]] -= k;
