@@ -70,23 +70,28 @@ void backward(Graph& g, int loss, const Tensor* seed) {
   Profile* prof = g.profile_;
   auto t0 = prof ? Clock::now() : Clock::time_point{};
   double clear_s = 0;
-  // Gradient buffers are shaped now but not zeroed: the first op to write a dense gradient in
-  // this pass either writes it fresh (writes_fresh_grads) or finds it zeroed just before. A
-  // sparse gradient keeps the invariant "zero outside its rows": the last pass's rows are cleared.
-  st.written.assign(g.nodes_.size(), 0);
+  // Dense gradient buffers are neither shaped nor zeroed here: the first op to write one in this
+  // pass writes it fresh (writes_fresh_grads), lends its own (Grads::lend), or finds it zeroed
+  // just before. A sparse gradient keeps the invariant "zero outside its rows": the last pass's
+  // rows are cleared.
+  const size_t nodes = g.nodes_.size();
+  st.written.assign(nodes, 0);
+  st.is_lent.assign(nodes, 0);
+  if (st.lent.size() != nodes) st.lent.resize(nodes);
   for (int i = 0; i <= loss; ++i) {
-    if (!live[i]) continue;
+    if (!live[i] || !g.sparse_[i]) continue;
     const Tensor& v = g.values_[i];
     Tensor& gr = g.grads_[i];
-    if (g.sparse_[i] && gr.defined() && gr.shape() == v.shape()) {
+    if (gr.defined() && gr.shape() == v.shape()) {
       const int64_t width = v.dim(1);
       for (int32_t r : g.rows_[i]) std::fill_n(gr.f32() + r * width, width, 0.0f);
     } else {
       shape_like(gr, v);
-      if (g.sparse_[i]) gr.zero();
+      gr.zero();
     }
     g.rows_[i].clear();
   }
+  shape_like(g.grads_[loss], lv);
   if (seed) {
     DAGRAD_ASSERT(seed->shape() == lv.shape(), "backward seed shape " + shape_str(seed->shape()) +
                                                    " differs from loss " + shape_str(lv.shape()));
@@ -105,33 +110,51 @@ void backward(Graph& g, int loss, const Tensor* seed) {
     st.dense.clear();
     st.rows.clear();
     st.fresh.clear();
+    st.lend_slots.assign(k_in, nullptr);
     const bool op_fresh = n.op->writes_fresh_grads();
+    if (prof) t0 = Clock::now();
     for (size_t k = 0; k < k_in; ++k) {
       const int j = n.inputs[k];
-      st.in.push_back(&g.values_[j]);
-      st.dense.push_back(live[j] ? &g.grads_[j] : nullptr);
-      st.rows.push_back(live[j] && g.sparse_[j] ? &g.rows_[j] : nullptr);
+      const bool first = std::find(n.inputs.begin(), n.inputs.begin() + static_cast<std::ptrdiff_t>(k), j) ==
+                         n.inputs.begin() + static_cast<std::ptrdiff_t>(k);
       bool fresh = live[j] && !st.written[j] && !g.sparse_[j];
       // A value read twice by one op gets both gradients added: it cannot be written fresh.
       const bool repeated = std::count(n.inputs.begin(), n.inputs.end(), j) > 1;
-      if (fresh && (!op_fresh || repeated)) {
-        if (prof) t0 = Clock::now();
-        if (std::find(n.inputs.begin(), n.inputs.begin() + static_cast<std::ptrdiff_t>(k), j) ==
-            n.inputs.begin() + static_cast<std::ptrdiff_t>(k))
-          g.grads_[j].zero();
-        if (prof) clear_s += std::chrono::duration<double>(Clock::now() - t0).count();
-        fresh = false;
+      if (live[j] && !g.sparse_[j] && first) {
+        if (fresh) shape_like(g.grads_[j], g.values_[j]);
+        if (fresh && (!op_fresh || repeated)) g.grads_[j].zero();
+        if (st.is_lent[j]) {  // about to be added to: copy the lent gradient into the own buffer
+          shape_like(g.grads_[j], g.values_[j]);
+          g.grads_[j].copy_from(st.lent[j]);
+          st.is_lent[j] = 0;
+        }
       }
+      if (fresh && (!op_fresh || repeated)) fresh = false;
+      st.in.push_back(&g.values_[j]);
+      st.dense.push_back(live[j] ? &g.grads_[j] : nullptr);
+      st.rows.push_back(live[j] && g.sparse_[j] ? &g.rows_[j] : nullptr);
       st.fresh.push_back(fresh);
     }
+    if (prof) clear_s += std::chrono::duration<double>(Clock::now() - t0).count();
     if (prof) t0 = Clock::now();
-    n.op->backward(st.in, g.values_[i], g.grads_[i], Grads(st.dense, st.rows, st.fresh));
+    const Tensor& dout = st.is_lent[i] ? st.lent[i] : g.grads_[i];
+    n.op->backward(st.in, g.values_[i], dout, Grads(st.dense, st.rows, st.fresh, st.lend_slots));
     if (prof) {
       prof->backward_s[i] += std::chrono::duration<double>(Clock::now() - t0).count();
       prof->backward_calls[i]++;
     }
-    for (int j : n.inputs)
-      if (live[j]) st.written[j] = 1;
+    for (size_t k = 0; k < k_in; ++k) {
+      const int j = n.inputs[k];
+      if (!live[j]) continue;
+      st.written[j] = 1;
+      if (st.lend_slots[k]) {  // the op lent its own tensor as this gradient
+        DAGRAD_ASSERT(st.lend_slots[k]->shape() == g.values_[j].shape(),
+                      "op '" + n.name + "' lent a gradient of shape " + shape_str(st.lend_slots[k]->shape()) +
+                          " for " + shape_str(g.values_[j].shape()));
+        st.lent[j] = *st.lend_slots[k];
+        st.is_lent[j] = 1;
+      }
+    }
   }
   if (prof) t0 = Clock::now();
   for (int i = 0; i <= loss; ++i)

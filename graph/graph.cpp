@@ -293,6 +293,11 @@ const Tensor& Graph::value(int id) const {
   return values_[id];
 }
 
+const Tensor& Graph::grad(int id) const {
+  if (static_cast<size_t>(id) < bw_.is_lent.size() && bw_.is_lent[id]) return bw_.lent[id];
+  return grads_.at(id);
+}
+
 Tensor& Graph::param_value(int id) {
   DAGRAD_ASSERT(nodes_.at(id).kind == NodeKind::Param, "param_value of non-parameter " + nodes_[id].name);
   return values_[id];

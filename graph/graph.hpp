@@ -47,6 +47,9 @@ struct BackwardState {
   int loss = -1;
   std::vector<char> live;             // by node: backward computes its gradient
   std::vector<char> written;          // by node: its gradient was written in this pass
+  std::vector<Tensor> lent;           // by node: a gradient an op lent (Grads::lend) ...
+  std::vector<char> is_lent;          // ... in this pass, used instead of the graph's own buffer
+  std::vector<const Tensor*> lend_slots;  // one op's Grads::lend records
   std::vector<uint64_t> row_bits;     // deduplication of a sparse gradient's rows
   Inputs in;                          // one op's arguments
   std::vector<Tensor*> dense;
@@ -84,9 +87,10 @@ class Graph {
   const Tensor& value(int id) const;
   Tensor& param_value(int id);             // parameters only: optimizers write here
 
-  // Gradients, valid after backward(). A parameter read only by ops that touch rows (an
-  // embedding table) has a sparse gradient: only grad_rows() (sorted, unique) are valid.
-  const Tensor& grad(int id) const { return grads_.at(id); }
+  // Gradients, valid after backward() until the next forward() (a gradient an op lent lives in
+  // that op's buffers). A parameter read only by ops that touch rows (an embedding table) has a
+  // sparse gradient: only grad_rows() (sorted, unique) are valid.
+  const Tensor& grad(int id) const;
   bool grad_sparse(int id) const { return sparse_.at(id); }
   const std::vector<int32_t>& grad_rows(int id) const { return rows_.at(id); }
 

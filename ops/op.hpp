@@ -40,9 +40,11 @@ struct TensorType {
 // Where backward puts the gradients of an op's inputs. Non-copyable: made for one backward() call.
 class Grads {
  public:
-  // Views of per-input arrays that outlive the call (the graph's scratch). `fresh` may be empty.
-  Grads(std::span<Tensor* const> dense, std::span<std::vector<int32_t>* const> rows, std::span<const char> fresh)
-      : dense_(dense), rows_(rows), fresh_(fresh) {}
+  // Views of per-input arrays that outlive the call (the graph's scratch). `fresh` may be empty;
+  // `lent`, when not empty, has a slot per input where lend() records a tensor.
+  Grads(std::span<Tensor* const> dense, std::span<std::vector<int32_t>* const> rows, std::span<const char> fresh,
+        std::span<const Tensor*> lent = {})
+      : dense_(dense), rows_(rows), fresh_(fresh), lent_(lent) {}
   // Owning, for tests and one-off calls: every gradient accumulates.
   Grads(std::vector<Tensor*> dense, std::vector<std::vector<int32_t>*> rows)
       : own_dense_(std::move(dense)), own_rows_(std::move(rows)), dense_(own_dense_), rows_(own_rows_) {}
@@ -58,6 +60,15 @@ class Grads {
   // undefined, and the op must WRITE every element of it instead of adding. Only an op whose
   // writes_fresh_grads() is true is ever given a fresh gradient (the graph zeroes it for others).
   bool fresh(size_t i) const { return i < fresh_.size() && fresh_[i]; }
+  // True when input i's gradient is fresh and the caller accepts a lent one (see lend()).
+  bool can_lend(size_t i) const { return fresh(i) && i < lent_.size(); }
+  // Instead of writing a fresh gradient, hands over `t` (input i's shape), which the op keeps
+  // unchanged until its next forward(): the graph reads it as input i's gradient without a copy
+  // (SoftmaxCrossEntropy lends the logits gradient it computed in forward). Only if can_lend(i).
+  void lend(size_t i, const Tensor& t) const {
+    DAGRAD_ASSERT(can_lend(i), "Grads::lend on input " + std::to_string(i) + ", which cannot take a lent gradient");
+    lent_[i] = &t;
+  }
   // For an input the op declares sparse_rows(): the rows it wrote into may be recorded here, so
   // that an optimizer updates and the graph clears only those rows. No-op in dense mode.
   // Duplicates are allowed. A sparse gradient is never fresh.
@@ -71,6 +82,7 @@ class Grads {
   std::span<Tensor* const> dense_;
   std::span<std::vector<int32_t>* const> rows_;
   std::span<const char> fresh_;
+  std::span<const Tensor*> lent_;
 };
 
 using Inputs = std::vector<const Tensor*>;
