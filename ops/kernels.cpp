@@ -212,7 +212,7 @@ void axpy(float alpha, const Tensor& x, Tensor& y) {
   const float* xp = x.f32();
   float* yp = y.f32();
   const int64_t n = y.size();
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
+#pragma omp parallel for simd schedule(static) if (parallel: n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) yp[i] += alpha * xp[i];
 }
 
@@ -301,20 +301,20 @@ void broadcast_middle_axis(const Tensor& y, int64_t outer, int64_t count, int64_
                 "broadcast_middle_axis: " + shape_str(y.shape()) + " into " + shape_str(x.shape()));
   const float* yp = y.f32();
   float* xp = x.f32();
-  const bool parallel = x.size() >= kParallelMin;
+  const bool use_threads = x.size() >= kParallelMin;
   if (inner == 1 && outer == 1) {  // one value for all of x
     const float v = scale * yp[0];
     if (accumulate) {
-#pragma omp parallel for simd schedule(static) if (parallel)
+#pragma omp parallel for simd schedule(static) if (parallel: use_threads)
       for (int64_t k = 0; k < count; ++k) xp[k] += v;
     } else {
-#pragma omp parallel for simd schedule(static) if (parallel)
+#pragma omp parallel for simd schedule(static) if (parallel: use_threads)
       for (int64_t k = 0; k < count; ++k) xp[k] = v;
     }
     return;
   }
   if (inner == 1) {  // rows of x each get one value: vectorise along count
-#pragma omp parallel for schedule(static) if (parallel)
+#pragma omp parallel for schedule(static) if (use_threads)
     for (int64_t o = 0; o < outer; ++o) {
       const float v = scale * yp[o];
       float* dst = xp + o * count;
@@ -328,7 +328,7 @@ void broadcast_middle_axis(const Tensor& y, int64_t outer, int64_t count, int64_
     }
     return;
   }
-#pragma omp parallel for collapse(2) schedule(static) if (parallel)
+#pragma omp parallel for collapse(2) schedule(static) if (use_threads)
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t k = 0; k < count; ++k) {
       const float* src = yp + o * inner;

@@ -167,13 +167,17 @@ void expect_dtype(const TensorType& t, DType d, const char* what);
 // Dimensions equal, where kBatch matches kBatch only.
 void expect_same_shape(const TensorType& a, const TensorType& b, const char* what);
 
-// Elements below which an op's own streaming loops run on one thread. Waking the second OpenMP
-// thread for a parallel loop costs 5-10 µs on an idle machine and 0.1-0.5 ms (median) on a loaded
-// one, where a serial pass over 131,072 floats takes 50-75 µs: measured for c = a + b on 2 threads
-// under load average 8, serial 45 / 75 / 142 µs for 64 K / 128 K / 256 K elements against 203 /
-// 406 / 759 µs in a parallel loop (OMP_WAIT_POLICY=PASSIVE). So the towers' [2048, 64] tensors
-// stay on one thread, and the [2048, 2048] logits and [2048, T, 32] token tensors use both.
-inline constexpr int64_t kParallelMinElements = 1 << 18;
+// Elements below which an op's own streaming loops run on one thread. These loops are bound by
+// memory, which one core nearly saturates, while waking the second OpenMP thread costs 5-10 µs
+// idle and 0.1-0.5 ms (median) when the machine is loaded. Measured on 2 threads with
+// OMP_WAIT_POLICY=PASSIVE, Relu's backward (median µs, serial / parallel): 128 K elements 23 / 32,
+// 256 K 50 / 60, 512 K 99 / 178, 1 M 209 / 244 under load average 4; c = a + b under load 8:
+// 64 K 45 / 203, 256 K 142 / 759. So the towers' activations stay on one thread; the 2048 x 2048
+// logits (which also compute exp) and the [2048, 16, 32] title tokens use both.
+// On `#pragma omp parallel for simd` write the condition as `if (parallel: ...)`: a plain `if`
+// applies to the simd part too (OpenMP 5), and GCC then emits a scalar loop when it is false
+// (Relu's backward over 131,072 floats took 650 µs instead of 23).
+inline constexpr int64_t kParallelMinElements = 1 << 20;
 
 // out += in, or out = in when `overwrite` (a fresh gradient), elementwise (same size); parallel.
 void accumulate(Tensor& out, const Tensor& in, bool overwrite = false);

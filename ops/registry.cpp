@@ -63,11 +63,11 @@ void accumulate(Tensor& out, const Tensor& in, bool overwrite) {
   const float* x = in.f32();
   const int64_t n = out.size();
   if (overwrite) {
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMinElements)
+#pragma omp parallel for simd schedule(static) if (parallel: n >= kParallelMinElements)
     for (int64_t i = 0; i < n; ++i) o[i] = x[i];
     return;
   }
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMinElements)
+#pragma omp parallel for simd schedule(static) if (parallel: n >= kParallelMinElements)
   for (int64_t i = 0; i < n; ++i) o[i] += x[i];
 }
 

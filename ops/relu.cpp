@@ -14,7 +14,7 @@ class Relu : public EltwiseOp<dnnl::algorithm::eltwise_relu_use_dst_for_bwd> {
     const float* x = in[0]->f32();
     float* y = out.f32();
     const int64_t n = out.size();
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMinElements)
+#pragma omp parallel for simd schedule(static) if (parallel: n >= kParallelMinElements)
     for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
   }
 
@@ -27,10 +27,10 @@ class Relu : public EltwiseOp<dnnl::algorithm::eltwise_relu_use_dst_for_bwd> {
     float* dx = dx_t->f32();
     const int64_t n = out.size();
     if (din.fresh(0)) {
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMinElements)
+#pragma omp parallel for simd schedule(static) if (parallel: n >= kParallelMinElements)
       for (int64_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
     } else {
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMinElements)
+#pragma omp parallel for simd schedule(static) if (parallel: n >= kParallelMinElements)
       for (int64_t i = 0; i < n; ++i) dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
     }
   }

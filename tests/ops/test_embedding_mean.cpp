@@ -54,8 +54,8 @@ TEST_CASE("EmbeddingMean rejects bad shapes and out-of-range ids") {
 }
 
 TEST_CASE("EmbeddingMean equals MaskedMean of Embedding bit for bit, forward and table gradient") {
-  // 600 x 24 tokens of width 32 (460,800 elements: the parallel paths), ids 0..99 with padding.
-  const int64_t v = 100, d = 32, b = 600, t = 24;
+  // 1400 x 24 tokens of width 32 (1,075,200 elements: the parallel paths), ids 0..99 with padding.
+  const int64_t v = 100, d = 32, b = 1400, t = 24;
   std::mt19937 rng(11);
   std::uniform_real_distribution<float> u(-1, 1);
   std::uniform_int_distribution<int32_t> uid(0, v - 1);

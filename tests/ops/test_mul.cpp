@@ -29,16 +29,16 @@ TEST_CASE("Mul of a tensor with itself has gradient 2x") {
 }
 
 TEST_CASE("Mul on a rank-3 tensor larger than the parallel threshold") {
-  // 60 x 80 x 60 = 288,000 elements; a[i] = i mod 5, b[i] = -3: out[i] = -3 (i mod 5).
+  // 80 x 120 x 120 = 1,152,000 elements; a[i] = i mod 5, b[i] = -3: out[i] = -3 (i mod 5).
   // Backward with dout = 1: da = b = -3, db = a = i mod 5.
-  std::vector<float> av(288000), bv(288000, -3.0f), expected(288000);
-  for (int i = 0; i < 288000; ++i) {
+  std::vector<float> av(1152000), bv(1152000, -3.0f), expected(1152000);
+  for (int i = 0; i < 1152000; ++i) {
     av[i] = static_cast<float>(i % 5);
     expected[i] = -3.0f * static_cast<float>(i % 5);
   }
-  Tensor a = Tensor::from({60, 80, 60}, av), b = Tensor::from({60, 80, 60}, bv);
+  Tensor a = Tensor::from({80, 120, 120}, av), b = Tensor::from({80, 120, 120}, bv);
   check_values(test::run_forward("Mul", {}, {a, b}), expected);
-  Tensor ones = Tensor::zeros({60, 80, 60});
+  Tensor ones = Tensor::zeros({80, 120, 120});
   ones.fill(1.0f);
   auto g = test::run_backward("Mul", {}, {a, b}, ones);
   check_values(g[0], bv);

@@ -181,8 +181,8 @@ TEST_CASE("SoftmaxCrossEntropy parallel path matches a double reference, and one
   auto op = OpRegistry::instance().make("SoftmaxCrossEntropy",
                                         {{"weights", true}, {"correction", true}, {"remove_accidental_hits", true}});
   // 1000 columns: not a multiple of the vector width, so the loop tails are covered too.
-  // 300 x 1000 = 300,000 logits: above the parallel threshold (2^18).
-  Case big(300, 1000, 11), small(3, 1000, 12);
+  // 1100 x 1000 = 1,100,000 logits: above the parallel threshold (2^20).
+  Case big(1100, 1000, 11), small(3, 1000, 12);
   check_against_reference(*op, big);
   check_against_reference(*op, small);  // smaller batch after a larger one reuses the buffers
   check_against_reference(*op, big);
