@@ -1,6 +1,7 @@
 #include "autodiff/gradcheck.hpp"
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <sstream>
 
@@ -126,6 +127,33 @@ CheckResult check_op_sample(const std::string& op_name, const Sample& s, uint64_
             if (!seen[row] && g1[i].f32()[row * w + c] != 0.0f)
               return fail("input " + std::to_string(i) + ": row " + std::to_string(row) +
                           " has a gradient but was not recorded as touched");
+      }
+    }
+
+    // The fresh-write contract: into NaN-filled buffers marked fresh, one backward call must
+    // write every element, with the values one call accumulates into zeros.
+    if (op->writes_fresh_grads()) {
+      std::vector<Tensor> g3(x.size());
+      std::vector<Tensor*> d3(x.size(), nullptr);
+      std::vector<char> fresh(x.size(), 0);
+      for (size_t i = 0; i < x.size(); ++i) {
+        if (!d1[i] || rp[i]) continue;  // a sparse gradient is never fresh
+        g3[i] = Tensor(x[i].shape());
+        g3[i].fill(std::numeric_limits<float>::quiet_NaN());
+        d3[i] = &g3[i];
+        fresh[i] = 1;
+      }
+      op->forward(in, out);
+      op->backward(in, out, proj, Grads(d3, none, fresh));
+      for (size_t i = 0; i < x.size(); ++i) {
+        if (!d3[i]) continue;
+        for (int64_t j = 0; j < g3[i].size(); ++j) {
+          const double a = g1[i].f32()[j], b = g3[i].f32()[j];
+          if (!(std::fabs(a - b) <= 1e-6 + 1e-5 * std::fabs(a)))
+            return fail("input " + std::to_string(i) + " element " + std::to_string(j) +
+                        ": a fresh gradient is not written as accumulating into zeros would (" +
+                        std::to_string(b) + " instead of " + std::to_string(a) + ")");
+        }
       }
     }
 

@@ -1,8 +1,8 @@
 // Gradient checking against central differences: for one op sample, for every registered op,
 // and for whole graphs. Tolerance is scaled by magnitude; elements within one step of a declared
 // kink are skipped; a non-finite value fails. Op checks also verify that backward accumulates
-// (two backward calls give twice the gradient) and that a sparse-row gradient records every row
-// it wrote.
+// (two backward calls give twice the gradient), that a sparse-row gradient records every row it
+// wrote, and, for an op that writes fresh gradients, that it writes every element of them.
 #pragma once
 #include <cstdint>
 #include <string>

@@ -38,7 +38,10 @@ int Graph::append(Node n) {
   computed_.push_back(0);
   sparse_.push_back(0);
   rows_.emplace_back();
+  inferred_.emplace_back();
   sparse_dirty_ = true;
+  plans_.clear();
+  bw_.valid = false;
   return nodes_.back().id;
 }
 
@@ -171,6 +174,7 @@ void Graph::set_input_needs_grad(int id, bool on) {
     for (int i : m.inputs) m.needs_grad = m.needs_grad || nodes_[i].needs_grad;
   }
   sparse_dirty_ = true;
+  bw_.valid = false;
 }
 
 void Graph::ensure_value(int id, const Shape& shape, DType dtype) {
@@ -197,10 +201,28 @@ void Graph::forward() {
   forward(all);
 }
 
+const std::vector<char>& Graph::plan(std::span<const int> targets) {
+  for (const auto& p : plans_)
+    if (std::equal(p.targets.begin(), p.targets.end(), targets.begin(), targets.end())) return p.need;
+  constexpr size_t kMaxPlans = 8;  // more distinct target lists than this are rare: start over
+  if (plans_.size() == kMaxPlans) plans_.clear();
+  plans_.push_back({std::vector<int>(targets.begin(), targets.end()), ancestors(targets)});
+  return plans_.back().need;
+}
+
+bool Graph::inferred_matches(const Node& n) const {
+  const Inferred& c = inferred_[n.id];
+  if (!c.valid) return false;
+  for (size_t k = 0; k < n.inputs.size(); ++k) {
+    const Tensor& v = values_[n.inputs[k]];
+    if (v.dtype() != c.dtypes[k] || v.shape() != c.in[k]) return false;
+  }
+  return true;
+}
+
 void Graph::forward(std::span<const int> targets) {
-  std::vector<char> need = ancestors(targets);
-  std::vector<TensorType> types;
-  Inputs in;
+  const std::vector<char>& need = plan(targets);
+  Inputs& in = in_scratch_;
   for (auto& n : nodes_) {
     if (!need[n.id]) continue;
     if (n.kind == NodeKind::Input) {
@@ -208,21 +230,30 @@ void Graph::forward(std::span<const int> targets) {
       continue;
     }
     if (n.kind == NodeKind::Param) continue;
-    types.clear();
     in.clear();
-    for (int i : n.inputs) {
-      types.push_back({values_[i].shape(), values_[i].dtype()});
-      in.push_back(&values_[i]);
+    for (int i : n.inputs) in.push_back(&values_[i]);
+    if (!inferred_matches(n)) {  // a new shape: infer (this allocates; a repeated shape does not)
+      types_scratch_.clear();
+      for (int i : n.inputs) types_scratch_.push_back({values_[i].shape(), values_[i].dtype()});
+      Inferred& c = inferred_[n.id];
+      c.valid = false;
+      try {
+        c.out = n.op->infer(types_scratch_);
+      } catch (const UserError& e) {
+        std::string shapes;
+        for (const auto& ty : types_scratch_) shapes += (shapes.empty() ? "" : ", ") + shape_str(ty.shape);
+        throw UserError("node '" + n.name + "' (" + n.op_name + ") at run time: " + e.what() +
+                        "; input shapes: " + shapes);
+      }
+      c.in.clear();
+      c.dtypes.clear();
+      for (const auto& ty : types_scratch_) {
+        c.in.push_back(ty.shape);
+        c.dtypes.push_back(ty.dtype);
+      }
+      c.valid = true;
     }
-    TensorType t;
-    try {
-      t = n.op->infer(types);
-    } catch (const UserError& e) {
-      std::string shapes;
-      for (const auto& ty : types) shapes += (shapes.empty() ? "" : ", ") + shape_str(ty.shape);
-      throw UserError("node '" + n.name + "' (" + n.op_name + ") at run time: " + e.what() +
-                      "; input shapes: " + shapes);
-    }
+    const TensorType& t = inferred_[n.id].out;
     ensure_value(n.id, t.shape, t.dtype);
     const auto t0 = profile_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     try {
@@ -260,6 +291,11 @@ const Tensor& Graph::value(int id) const {
   if (!computed_.at(id))
     throw InternalError("value of node '" + nodes_.at(id).name + "' read before it was computed");
   return values_[id];
+}
+
+const Tensor& Graph::grad(int id) const {
+  if (static_cast<size_t>(id) < bw_.is_lent.size() && bw_.is_lent[id]) return bw_.lent[id];
+  return grads_.at(id);
 }
 
 Tensor& Graph::param_value(int id) {

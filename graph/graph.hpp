@@ -22,7 +22,7 @@ enum class NodeKind { Input, Param, Op };
 struct Profile {
   std::vector<double> forward_s, backward_s;  // by node id
   std::vector<int64_t> forward_calls, backward_calls;
-  double clear_s = 0;      // backward(): zeroing gradients before the reverse loop
+  double clear_s = 0;      // backward(): zeroing gradients, deduplicating sparse gradient rows
   double feed_s = 0;       // training loop: feeding a batch (features and task inputs)
   double optimizer_s = 0;  // training loop: the optimizer step
   int64_t steps = 0;       // training steps recorded
@@ -39,6 +39,22 @@ struct Node {
   std::vector<int> inputs;
   TensorType type;         // dimension 0 may be kBatch
   bool needs_grad = false; // a parameter, an input asked for, or an op over one of those
+};
+
+// What backward() keeps between calls, so that a training step does not allocate.
+struct BackwardState {
+  bool valid = false;
+  int loss = -1;
+  std::vector<char> live;             // by node: backward computes its gradient
+  std::vector<char> written;          // by node: its gradient was written in this pass
+  std::vector<Tensor> lent;           // by node: a gradient an op lent (Grads::lend) ...
+  std::vector<char> is_lent;          // ... in this pass, used instead of the graph's own buffer
+  std::vector<const Tensor*> lend_slots;  // one op's Grads::lend records
+  std::vector<uint64_t> row_bits;     // deduplication of a sparse gradient's rows
+  Inputs in;                          // one op's arguments
+  std::vector<Tensor*> dense;
+  std::vector<std::vector<int32_t>*> rows;
+  std::vector<char> fresh;
 };
 
 class Graph {
@@ -71,9 +87,10 @@ class Graph {
   const Tensor& value(int id) const;
   Tensor& param_value(int id);             // parameters only: optimizers write here
 
-  // Gradients, valid after backward(). A parameter read only by ops that touch rows (an
-  // embedding table) has a sparse gradient: only grad_rows() (sorted, unique) are valid.
-  const Tensor& grad(int id) const { return grads_.at(id); }
+  // Gradients, valid after backward() until the next forward() (a gradient an op lent lives in
+  // that op's buffers). A parameter read only by ops that touch rows (an embedding table) has a
+  // sparse gradient: only grad_rows() (sorted, unique) are valid.
+  const Tensor& grad(int id) const;
   bool grad_sparse(int id) const { return sparse_.at(id); }
   const std::vector<int32_t>& grad_rows(int id) const { return rows_.at(id); }
 
@@ -106,6 +123,27 @@ class Graph {
   std::vector<std::vector<int32_t>> rows_; // touched rows of sparse gradients
   bool sparse_dirty_ = true;
   Profile* profile_ = nullptr;
+
+  // Forward plans, so that a step neither allocates nor re-infers shapes: the nodes each recent
+  // target list needs (the loss and, in evaluation, each tower alternate), and per node the input
+  // shapes its output type was last inferred from.
+  struct Plan {
+    std::vector<int> targets;
+    std::vector<char> need;
+  };
+  struct Inferred {
+    std::vector<Shape> in;
+    std::vector<DType> dtypes;
+    TensorType out;
+    bool valid = false;
+  };
+  const std::vector<char>& plan(std::span<const int> targets);
+  bool inferred_matches(const Node& n) const;
+  std::vector<Plan> plans_;
+  std::vector<Inferred> inferred_;
+  Inputs in_scratch_;
+  std::vector<TensorType> types_scratch_;
+  BackwardState bw_;
 };
 
 // Shape with kBatch replaced by `batch` and kTokens by 1 (memory estimates per token).

@@ -1,5 +1,7 @@
 // MaskedMean: the mean of token vectors [B, T, D] over the token axis, padding (id 0) excluded:
-// Keras GlobalAveragePooling1D after an Embedding with mask_zero.
+// Keras GlobalAveragePooling1D after an Embedding with mask_zero. Over an Embedding of the mask's
+// own ids it builds one EmbeddingMean op on the table (the same values, bit for bit, without the
+// padded [B, T, D] vectors); the Embedding node stays, computed only if something else reads it.
 #include "layers/layer.hpp"
 
 namespace dagrad {
@@ -7,7 +9,12 @@ namespace {
 
 int masked_mean(LayerContext& ctx) {
   ctx.cfg.check_keys({"type", "input", "mask"});
-  return ctx.add("MaskedMean", {ctx.input(), ctx.input("mask")}, {}, "");
+  const int x = ctx.input(), mask = ctx.input("mask");
+  const Node& n = ctx.graph.node(x);
+  if (n.kind == NodeKind::Op && n.op_name == "Embedding" && n.inputs.size() == 2 && n.inputs[1] == mask &&
+      ctx.graph.node(mask).type.shape.size() == 2)
+    return ctx.add("EmbeddingMean", {n.inputs[0], mask}, {}, "");
+  return ctx.add("MaskedMean", {x, mask}, {}, "");
 }
 
 }  // namespace

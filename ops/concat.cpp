@@ -36,7 +36,7 @@ class Concat : public Op {
     const int64_t width = out.dim(-1);
     const int64_t rows = width ? out.size() / width : 0;
     float* o = out.f32();
-#pragma omp parallel for schedule(static) if (out.size() > 32768)
+#pragma omp parallel for schedule(static) if (out.size() >= kParallelMinElements)
     for (int64_t r = 0; r < rows; ++r) {
       int64_t offset = 0;
       for (const Tensor* t : in) {
@@ -52,12 +52,12 @@ class Concat : public Op {
     return input < 0 ? 0.0 : static_cast<double>(in[input]->size());
   }
 
-  // din[k] += the columns of dout that input k filled.
+  // din[k] += the columns of dout that input k filled (din[k] = them when fresh).
   void backward(const Inputs& in, const Tensor&, const Tensor& dout, const Grads& din) override {
     const int64_t width = dout.dim(-1);
     const int64_t rows = width ? dout.size() / width : 0;
     const float* d = dout.f32();
-#pragma omp parallel for schedule(static) if (dout.size() > 32768)
+#pragma omp parallel for schedule(static) if (dout.size() >= kParallelMinElements)
     for (int64_t r = 0; r < rows; ++r) {
       int64_t offset = 0;
       for (size_t k = 0; k < in.size(); ++k) {
@@ -65,13 +65,19 @@ class Concat : public Op {
         if (Tensor* g = din[k]) {
           float* dst = g->f32() + r * w;
           const float* src = d + r * width + offset;
+          if (din.fresh(k)) {
+            std::memcpy(dst, src, static_cast<size_t>(w) * sizeof(float));
+          } else {
 #pragma omp simd
-          for (int64_t c = 0; c < w; ++c) dst[c] += src[c];
+            for (int64_t c = 0; c < w; ++c) dst[c] += src[c];
+          }
         }
         offset += w;
       }
     }
   }
+
+  bool writes_fresh_grads() const override { return true; }
 
   static std::vector<Sample> samples() {
     return {{"one input", {}, {{{3, 4}}}},

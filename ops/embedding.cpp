@@ -31,7 +31,7 @@ class Embedding : public Op {
     const int32_t* id = ids.i32();
     const float* t = table.f32();
     float* o = out.f32();
-#pragma omp parallel for schedule(static) if (n * d > 16384)
+#pragma omp parallel for schedule(static) if (n * d >= kParallelMinElements)
     for (int64_t i = 0; i < n; ++i) std::memcpy(o + i * d, t + int64_t{id[i]} * d, d * sizeof(float));
   }
 
@@ -51,7 +51,7 @@ class Embedding : public Op {
     const int32_t* id = ids.i32();
     const float* g = dout.f32();
     float* dt = dtable->f32();
-#pragma omp parallel if (n * d > 16384)
+#pragma omp parallel if (n * d >= kParallelMinElements)
     {
       const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
       const int64_t lo = v * t / nt, hi = v * (t + 1) / nt;

@@ -31,17 +31,44 @@ void gemm(const Tensor& a, bool ta, const Tensor& b, bool tb, Tensor& c, bool ac
     if (!accumulate) c.zero();
     return;
   }
-  // dnnl::sgemm rather than a matmul primitive: on the model's shapes it is as fast when neither
-  // operand is transposed and up to 1.4x faster when one is (the backward products), where the
-  // matmul primitive takes its slower brgemm route (bench/matmul_bench, bench/README.md). It needs
-  // no primitive to create or cache per shape, and beta = 1 accumulates, beta = 0 overwrites
-  // without reading c. Row-major leading dimensions are the stored row lengths.
-  const int64_t lda = ta ? m : k, ldb = tb ? k : n;
-  const dnnl::status st = dnnl::sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.0f, a.f32(), lda, b.f32(), ldb,
-                                      accumulate ? 1.0f : 0.0f, c.f32(), n);
-  if (st != dnnl::status::success)
-    throw RuntimeFailure("dnnl::sgemm failed (status " + std::to_string(static_cast<int>(st)) + ") for " +
-                         std::to_string(m) + "x" + std::to_string(k) + "x" + std::to_string(n));
+  // A transposed A (the weight gradients Xᵀ·dY, dC = Gᵀ·Q of the logits) goes to dnnl_sgemm: the
+  // matmul primitive's brgemm kernel reaches 60-65% of its speed there (bench/gemm_bench: dC
+  // 2048x2048x32 130 against 196 GFLOP/s, dW 65x2048x64 83 against 140, 2 threads, best of 41).
+  // Elsewhere the primitive is as fast or faster (dY·Wᵀ 226 against 133).
+  if (ta) {
+    const dnnl_status_t st = dnnl_sgemm('T', tb ? 'T' : 'N', m, n, k, 1.0f, a.f32(), a.dim(1), b.f32(), b.dim(1),
+                                        accumulate ? 1.0f : 0.0f, c.f32(), c.dim(1));
+    if (st != dnnl_success) throw RuntimeFailure("dnnl_sgemm failed with status " + std::to_string(st));
+    return;
+  }
+  struct Entry {
+    dnnl::memory::desc a, b, c;
+    dnnl::matmul prim;
+  };
+  using Key = std::tuple<int64_t, int64_t, int64_t, bool, bool, bool>;
+  static std::map<Key, Entry> cache;
+  Key key{m, k, n, ta, tb, accumulate};
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    Entry e;
+    e.a = strided(m, k, ta);
+    e.b = strided(k, n, tb);
+    e.c = strided(m, n, false);
+    dnnl::primitive_attr attr;
+    if (accumulate) {
+      dnnl::post_ops po;
+      po.append_sum(1.0f);
+      attr.set_post_ops(po);
+    }
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(e.a, e.b, e.c), attr, dnnl_engine());
+    e.prim = dnnl::matmul(pd);
+    it = cache.emplace(key, std::move(e)).first;
+  }
+  Entry& e = it->second;
+  e.prim.execute(dnnl_stream(), {{DNNL_ARG_SRC, wrap(e.a, a)},
+                                 {DNNL_ARG_WEIGHTS, wrap(e.b, b)},
+                                 {DNNL_ARG_DST, wrap(e.c, c)}});
+  dnnl_stream().wait();
 }
 
 namespace {
@@ -77,9 +104,16 @@ void eltwise_forward(dnnl::algorithm alg, const Tensor& x, Tensor& y) {
   dnnl_stream().wait();
 }
 
-void eltwise_backward_accumulate(dnnl::algorithm alg, const Tensor& y, const Tensor& dy, Tensor& dx) {
+void eltwise_backward(dnnl::algorithm alg, const Tensor& y, const Tensor& dy, Tensor& dx, bool overwrite) {
   if (y.size() == 0) return;
   auto& e = eltwise_entry(alg, y.size());
+  if (overwrite) {
+    e.bwd.execute(dnnl_stream(), {{DNNL_ARG_DST, wrap(e.md, y)},
+                                  {DNNL_ARG_DIFF_DST, wrap(e.md, dy)},
+                                  {DNNL_ARG_DIFF_SRC, wrap(e.md, dx)}});
+    dnnl_stream().wait();
+    return;
+  }
   thread_local Tensor scratch;
   if (!scratch.defined() || scratch.capacity() < y.size()) scratch = Tensor({y.size()});
   Tensor tmp = scratch.resized({y.size()});
@@ -99,8 +133,8 @@ namespace {
 
 using tag = dnnl::memory::format_tag;
 
-// Elements above which dagrad's own loops use both threads (as accumulate() does).
-constexpr int64_t kParallelMin = 32768;
+// Elements from which dagrad's own loops use both threads (see kParallelMinElements).
+constexpr int64_t kParallelMin = kParallelMinElements;
 
 }  // namespace
 
@@ -173,7 +207,7 @@ void axpy(float alpha, const Tensor& x, Tensor& y) {
   const float* xp = x.f32();
   float* yp = y.f32();
   const int64_t n = y.size();
-#pragma omp parallel for simd schedule(static) if (n > kParallelMin)
+#pragma omp parallel for simd schedule(static) if (parallel: n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) yp[i] += alpha * xp[i];
 }
 
@@ -181,8 +215,20 @@ void reduce_last_axis(dnnl::algorithm alg, const Tensor& x, int64_t rows, int64_
   DAGRAD_ASSERT(rows > 0 && cols > 0 && x.size() == rows * cols && y.size() == rows,
                 "reduce_last_axis: " + shape_str(x.shape()) + " as " + std::to_string(rows) + "x" +
                     std::to_string(cols) + " into " + shape_str(y.shape()));
-  if (cols == 1) {  // oneDNN refuses a reduction whose dst equals its src; one element reduces to itself
+  if (cols == 1) {  // oneDNN rejects a reduction that reduces nothing: the sum or mean of one value
     std::copy_n(x.f32(), rows, y.f32());
+    return;
+  }
+  if (rows * cols < kParallelMin) {  // one thread: the primitive would fork both (a loss [2048] -> [1])
+    const float* xp = x.f32();
+    float* yp = y.f32();
+    const float scale = alg == dnnl::algorithm::reduction_mean ? 1.0f / static_cast<float>(cols) : 1.0f;
+    for (int64_t r = 0; r < rows; ++r) {
+      float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+      for (int64_t c = 0; c < cols; ++c) s += xp[r * cols + c];
+      yp[r] = s * scale;
+    }
     return;
   }
   struct Entry {
@@ -220,7 +266,7 @@ void sum_middle_axis(const Tensor& x, int64_t outer, int64_t count, int64_t inne
   float* partial = scratch.f32();
   const float* xp = x.f32();
   float* yp = y.f32();
-#pragma omp parallel for schedule(static) if (x.size() > kParallelMin)
+#pragma omp parallel for schedule(static) if (x.size() >= kParallelMin)
   for (int64_t t = 0; t < tasks; ++t) {
     const int64_t o = t / blocks, b = t % blocks;
     float* p = partial + t * inner;
@@ -232,7 +278,7 @@ void sum_middle_axis(const Tensor& x, int64_t outer, int64_t count, int64_t inne
       for (int64_t i = 0; i < inner; ++i) p[i] += row[i];
     }
   }
-#pragma omp parallel for schedule(static) if (outer * inner * blocks > kParallelMin)
+#pragma omp parallel for schedule(static) if (outer * inner * blocks >= kParallelMin)
   for (int64_t o = 0; o < outer; ++o) {
     float* out = yp + o * inner;
     const float* p = partial + o * blocks * inner;
@@ -244,36 +290,51 @@ void sum_middle_axis(const Tensor& x, int64_t outer, int64_t count, int64_t inne
   }
 }
 
-void broadcast_middle_axis_accumulate(const Tensor& y, int64_t outer, int64_t count, int64_t inner,
-                                      float scale, Tensor& x) {
+void broadcast_middle_axis(const Tensor& y, int64_t outer, int64_t count, int64_t inner, float scale,
+                           bool accumulate, Tensor& x) {
   DAGRAD_ASSERT(x.size() == outer * count * inner && y.size() == outer * inner,
-                "broadcast_middle_axis_accumulate: " + shape_str(y.shape()) + " into " + shape_str(x.shape()));
+                "broadcast_middle_axis: " + shape_str(y.shape()) + " into " + shape_str(x.shape()));
   const float* yp = y.f32();
   float* xp = x.f32();
-  const bool parallel = x.size() > kParallelMin;
-  if (inner == 1) {  // rows of x each get one value: vectorise along count
-    if (outer == 1) {
-      const float v = scale * yp[0];
-#pragma omp parallel for simd schedule(static) if (parallel)
+  const bool use_threads = x.size() >= kParallelMin;
+  if (inner == 1 && outer == 1) {  // one value for all of x
+    const float v = scale * yp[0];
+    if (accumulate) {
+#pragma omp parallel for simd schedule(static) if (parallel: use_threads)
       for (int64_t k = 0; k < count; ++k) xp[k] += v;
-      return;
-    }
-#pragma omp parallel for schedule(static) if (parallel)
-    for (int64_t o = 0; o < outer; ++o) {
-      const float v = scale * yp[o];
-      float* dst = xp + o * count;
-#pragma omp simd
-      for (int64_t k = 0; k < count; ++k) dst[k] += v;
+    } else {
+#pragma omp parallel for simd schedule(static) if (parallel: use_threads)
+      for (int64_t k = 0; k < count; ++k) xp[k] = v;
     }
     return;
   }
-#pragma omp parallel for collapse(2) schedule(static) if (parallel)
+  if (inner == 1) {  // rows of x each get one value: vectorise along count
+#pragma omp parallel for schedule(static) if (use_threads)
+    for (int64_t o = 0; o < outer; ++o) {
+      const float v = scale * yp[o];
+      float* dst = xp + o * count;
+      if (accumulate) {
+#pragma omp simd
+        for (int64_t k = 0; k < count; ++k) dst[k] += v;
+      } else {
+#pragma omp simd
+        for (int64_t k = 0; k < count; ++k) dst[k] = v;
+      }
+    }
+    return;
+  }
+#pragma omp parallel for collapse(2) schedule(static) if (use_threads)
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t k = 0; k < count; ++k) {
       const float* src = yp + o * inner;
       float* dst = xp + (o * count + k) * inner;
+      if (accumulate) {
 #pragma omp simd
-      for (int64_t i = 0; i < inner; ++i) dst[i] += scale * src[i];
+        for (int64_t i = 0; i < inner; ++i) dst[i] += scale * src[i];
+      } else {
+#pragma omp simd
+        for (int64_t i = 0; i < inner; ++i) dst[i] = scale * src[i];
+      }
     }
 }
 

@@ -13,10 +13,10 @@ namespace dagrad {
 // accumulate, c's old contents are never read (uninitialised or NaN values do no harm).
 void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c, bool accumulate);
 
-// Elementwise activation forward, y = f(x), and backward, dx += f'(x) · dy computed from y.
-// alg is a *_use_dst_for_bwd algorithm (relu, logistic, tanh).
+// Elementwise activation forward, y = f(x), and backward, dx += f'(x) · dy computed from y
+// (dx = f'(x) · dy when `overwrite`). alg is a *_use_dst_for_bwd algorithm (relu, logistic, tanh).
 void eltwise_forward(dnnl::algorithm alg, const Tensor& x, Tensor& y);
-void eltwise_backward_accumulate(dnnl::algorithm alg, const Tensor& y, const Tensor& dy, Tensor& dx);
+void eltwise_backward(dnnl::algorithm alg, const Tensor& y, const Tensor& dy, Tensor& dx, bool overwrite);
 
 }  // namespace dagrad
 
@@ -36,7 +36,8 @@ void scale_into(float alpha, const Tensor& x, Tensor& y);
 void axpy(float alpha, const Tensor& x, Tensor& y);
 
 // y[r] = Σ_c x[r, c] (reduction_sum) or its mean (reduction_mean) for x viewed as [rows, cols],
-// rows, cols > 0. oneDNN's jit reduction: it is fast only when the reduced axis is innermost.
+// rows, cols > 0. oneDNN's jit reduction (fast only when the reduced axis is innermost); below
+// kParallelMinElements a serial loop.
 void reduce_last_axis(dnnl::algorithm alg, const Tensor& x, int64_t rows, int64_t cols, Tensor& y);
 
 // y[o, i] = scale · Σ_k x[o, k, i] (y += ... when accumulate) for x viewed as [outer, count, inner].
@@ -46,8 +47,9 @@ void reduce_last_axis(dnnl::algorithm alg, const Tensor& x, int64_t rows, int64_
 void sum_middle_axis(const Tensor& x, int64_t outer, int64_t count, int64_t inner, float scale,
                      bool accumulate, Tensor& y);
 
-// x[o, k, i] += scale · y[o, i] for x viewed as [outer, count, inner]: the adjoint of sum_middle_axis.
-void broadcast_middle_axis_accumulate(const Tensor& y, int64_t outer, int64_t count, int64_t inner,
-                                      float scale, Tensor& x);
+// x[o, k, i] += scale · y[o, i] for x viewed as [outer, count, inner]: the adjoint of
+// sum_middle_axis (x[o, k, i] = scale · y[o, i] when not `accumulate`).
+void broadcast_middle_axis(const Tensor& y, int64_t outer, int64_t count, int64_t inner, float scale,
+                           bool accumulate, Tensor& x);
 
 }  // namespace dagrad

@@ -44,14 +44,10 @@ class L2Normalize : public Op {
     const int64_t rows = width ? in[0]->size() / width : 0;
     const float eps = static_cast<float>(epsilon_);
     const float *x = in[0]->f32(), *y = out.f32(), *dy = dout.f32();
-    switch (width) {
-      case 16: return backward_rows<16>(x, y, dy, dx->f32(), rows, width, eps);
-      case 32: return backward_rows<32>(x, y, dy, dx->f32(), rows, width, eps);
-      case 64: return backward_rows<64>(x, y, dy, dx->f32(), rows, width, eps);
-      case 128: return backward_rows<128>(x, y, dy, dx->f32(), rows, width, eps);
-      default: return backward_rows<0>(x, y, dy, dx->f32(), rows, width, eps);
-    }
+    if (din.fresh(0)) return backward_width<false>(x, y, dy, dx->f32(), rows, width, eps);
+    backward_width<true>(x, y, dy, dx->f32(), rows, width, eps);
   }
+  bool writes_fresh_grads() const override { return true; }
 
   // Forward: a square-add and a multiply per element; backward: two multiply-adds for s and the
   // dot product, then a multiply-add and a multiply.
@@ -77,7 +73,7 @@ class L2Normalize : public Op {
   template <int64_t N>
   static void forward_rows(const float* x, float* y, int64_t rows, int64_t width, float eps) {
     const int64_t n = N ? N : width;
-#pragma omp parallel for schedule(static) if (rows * n > 32768)
+#pragma omp parallel for schedule(static) if (rows * n >= kParallelMinElements)
     for (int64_t r = 0; r < rows; ++r) {
       const float* xr = x + r * n;
       float* yr = y + r * n;
@@ -93,11 +89,23 @@ class L2Normalize : public Op {
   // With s = Σ x² and norm = sqrt(s): where s > epsilon, dx += (dy - y·Σ(dy·y)) / norm;
   // elsewhere the norm is clamped to the constant sqrt(epsilon) and dx += dy / sqrt(epsilon).
   // s is recomputed from x (cheap next to the memory traffic) rather than kept from forward.
-  template <int64_t N>
+  template <bool kAdd>
+  static void backward_width(const float* x, const float* y, const float* dy, float* dx, int64_t rows,
+                             int64_t width, float eps) {
+    switch (width) {
+      case 16: return backward_rows<16, kAdd>(x, y, dy, dx, rows, width, eps);
+      case 32: return backward_rows<32, kAdd>(x, y, dy, dx, rows, width, eps);
+      case 64: return backward_rows<64, kAdd>(x, y, dy, dx, rows, width, eps);
+      case 128: return backward_rows<128, kAdd>(x, y, dy, dx, rows, width, eps);
+      default: return backward_rows<0, kAdd>(x, y, dy, dx, rows, width, eps);
+    }
+  }
+
+  template <int64_t N, bool kAdd>
   static void backward_rows(const float* x, const float* y, const float* dy, float* dx, int64_t rows,
                             int64_t width, float eps) {
     const int64_t n = N ? N : width;
-#pragma omp parallel for schedule(static) if (rows * n > 32768)
+#pragma omp parallel for schedule(static) if (rows * n >= kParallelMinElements)
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t o = r * n;
       float ss = 0.0f, dot = 0.0f;
@@ -109,7 +117,10 @@ class L2Normalize : public Op {
       const float inv = 1.0f / std::sqrt(std::max(ss, eps));
       if (!(ss > eps)) dot = 0.0f;
 #pragma omp simd
-      for (int64_t c = 0; c < n; ++c) dx[o + c] += (dy[o + c] - y[o + c] * dot) * inv;
+      for (int64_t c = 0; c < n; ++c) {
+        const float v = (dy[o + c] - y[o + c] * dot) * inv;
+        dx[o + c] = kAdd ? dx[o + c] + v : v;
+      }
     }
   }
 

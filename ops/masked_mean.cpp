@@ -29,7 +29,7 @@ class MaskedMean : public Op {
     const float* x = in[0]->f32();
     const int32_t* ids = in[1]->i32();
     float* o = out.f32();
-#pragma omp parallel for schedule(static) if (b * t * d > 16384)
+#pragma omp parallel for schedule(static) if (b * t * d >= kParallelMinElements)
     for (int64_t r = 0; r < b; ++r) {
       float* orow = o + r * d;
       for (int64_t c = 0; c < d; ++c) orow[c] = 0.0f;
@@ -52,28 +52,15 @@ class MaskedMean : public Op {
     return input < 0 ? static_cast<double>(in[0]->size() + out.size()) : 2.0 * static_cast<double>(in[0]->size());
   }
 
-  // dx[b, t, :] += dout[b, :] / count for unmasked tokens; masked tokens and empty rows get nothing.
+  // dx[b, t, :] += dout[b, :] / count for unmasked tokens; masked tokens and empty rows get nothing
+  // (zeros when dx is fresh).
   void backward(const Inputs& in, const Tensor&, const Tensor& dout, const Grads& din) override {
     Tensor* dx = din[0];
     if (!dx) return;
-    const int64_t b = in[0]->dim(0), t = in[0]->dim(1), d = in[0]->dim(2);
-    const int32_t* ids = in[1]->i32();
-    const float* g = dout.f32();
-    float* dxp = dx->f32();
-#pragma omp parallel for schedule(static) if (b * t * d > 16384)
-    for (int64_t r = 0; r < b; ++r) {
-      const int64_t count = unmasked(ids + r * t, t);
-      if (count == 0) continue;
-      const float inv = 1.0f / static_cast<float>(count);
-      const float* grow = g + r * d;
-      for (int64_t k = 0; k < t; ++k) {
-        if (ids[r * t + k] == 0) continue;
-        float* drow = dxp + (r * t + k) * d;
-#pragma omp simd
-        for (int64_t c = 0; c < d; ++c) drow[c] += grow[c] * inv;
-      }
-    }
+    if (din.fresh(0)) return backward_rows<false>(*in[0], *in[1], dout, *dx);
+    backward_rows<true>(*in[0], *in[1], dout, *dx);
   }
+  bool writes_fresh_grads() const override { return true; }
 
   static std::vector<Sample> samples() {
     return {
@@ -86,6 +73,30 @@ class MaskedMean : public Op {
   }
 
  private:
+  template <bool kAdd>
+  static void backward_rows(const Tensor& x, const Tensor& id_tensor, const Tensor& dout, Tensor& dx) {
+    const int64_t b = x.dim(0), t = x.dim(1), d = x.dim(2);
+    const int32_t* ids = id_tensor.i32();
+    const float* g = dout.f32();
+    float* dxp = dx.f32();
+#pragma omp parallel for schedule(static) if (b * t * d >= kParallelMinElements)
+    for (int64_t r = 0; r < b; ++r) {
+      const int64_t count = unmasked(ids + r * t, t);
+      const float inv = count ? 1.0f / static_cast<float>(count) : 0.0f;
+      const float* grow = g + r * d;
+      for (int64_t k = 0; k < t; ++k) {
+        float* drow = dxp + (r * t + k) * d;
+        if (ids[r * t + k] == 0) {
+          if (!kAdd)
+            for (int64_t c = 0; c < d; ++c) drow[c] = 0.0f;
+          continue;
+        }
+#pragma omp simd
+        for (int64_t c = 0; c < d; ++c) drow[c] = kAdd ? drow[c] + grow[c] * inv : grow[c] * inv;
+      }
+    }
+  }
+
   static int64_t unmasked(const int32_t* ids, int64_t t) {
     int64_t n = 0;
     for (int64_t k = 0; k < t; ++k) n += ids[k] != 0;

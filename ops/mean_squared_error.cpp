@@ -24,7 +24,7 @@ class MeanSquaredError : public Op {
     const float* y = in[1]->f32();
     float* o = out.f32();
     const float inv_n = n ? 1.0f / static_cast<float>(n) : 0.0f;
-#pragma omp parallel for schedule(static) if (b * n > 32768)
+#pragma omp parallel for schedule(static) if (b * n >= kParallelMinElements)
     for (int64_t r = 0; r < b; ++r) {
       float s = 0.0f;
 #pragma omp simd reduction(+ : s)
@@ -48,17 +48,24 @@ class MeanSquaredError : public Op {
     float* dpp = dp ? dp->f32() : nullptr;
     float* dyp = dy ? dy->f32() : nullptr;
     const float two_over_n = n ? 2.0f / static_cast<float>(n) : 0.0f;
-#pragma omp parallel for schedule(static) if (b * n > 32768)
+    const bool add_p = !din.fresh(0), add_y = !din.fresh(1);
+#pragma omp parallel for schedule(static) if (b * n >= kParallelMinElements)
     for (int64_t r = 0; r < b; ++r) {
       const float k = g[r] * two_over_n;
       const int64_t base = r * n;
       if (dpp) {
 #pragma omp simd
-        for (int64_t c = 0; c < n; ++c) dpp[base + c] += k * (p[base + c] - y[base + c]);
+        for (int64_t c = 0; c < n; ++c) {
+          const float v = k * (p[base + c] - y[base + c]);
+          dpp[base + c] = add_p ? dpp[base + c] + v : v;
+        }
       }
       if (dyp) {
 #pragma omp simd
-        for (int64_t c = 0; c < n; ++c) dyp[base + c] -= k * (p[base + c] - y[base + c]);
+        for (int64_t c = 0; c < n; ++c) {
+          const float v = -k * (p[base + c] - y[base + c]);
+          dyp[base + c] = add_y ? dyp[base + c] + v : v;
+        }
       }
     }
   }
@@ -66,6 +73,8 @@ class MeanSquaredError : public Op {
   // Per element: a subtraction and a multiply-add forward; a subtraction and a multiply-add for
   // either gradient.
   double flops(const Inputs& in, const Tensor&, int) const override { return 3.0 * static_cast<double>(in[0]->size()); }
+
+  bool writes_fresh_grads() const override { return true; }
 
   static std::vector<Sample> samples() {
     return {{"matrix", {}, {{{4, 5}}, {{4, 5}}}},

@@ -15,6 +15,8 @@
 //   - forward() writes every element of `out`, whose shape is infer()'s answer at run time.
 //   - backward() ADDS into din[i] (never overwrites): gradients from several consumers accumulate.
 //     din[i] is null when input i needs no gradient (ids, constants, frozen values): skip it.
+//     An op may declare writes_fresh_grads(); it must then WRITE every element of din[i] when
+//     din.fresh(i) (the first gradient written to that value in a backward pass), and add otherwise.
 //   - An op instance belongs to one node, so it may keep scratch buffers and cached oneDNN
 //     primitives between calls.
 #pragma once
@@ -35,22 +37,52 @@ struct TensorType {
   DType dtype = DType::f32;
 };
 
-// Where backward accumulates the gradients of an op's inputs.
+// Where backward puts the gradients of an op's inputs. Non-copyable: made for one backward() call.
 class Grads {
  public:
+  // Views of per-input arrays that outlive the call (the graph's scratch). `fresh` may be empty;
+  // `lent`, when not empty, has a slot per input where lend() records a tensor.
+  Grads(std::span<Tensor* const> dense, std::span<std::vector<int32_t>* const> rows, std::span<const char> fresh,
+        std::span<const Tensor*> lent = {})
+      : dense_(dense), rows_(rows), fresh_(fresh), lent_(lent) {}
+  // Owning, for tests and one-off calls: every gradient accumulates.
   Grads(std::vector<Tensor*> dense, std::vector<std::vector<int32_t>*> rows)
-      : dense_(std::move(dense)), rows_(std::move(rows)) {}
+      : own_dense_(std::move(dense)), own_rows_(std::move(rows)), dense_(own_dense_), rows_(own_rows_) {}
+  Grads(const Grads&) = delete;
+  Grads& operator=(const Grads&) = delete;
+
   // Null when input i needs no gradient.
-  Tensor* operator[](size_t i) const { return dense_.at(i); }
+  Tensor* operator[](size_t i) const {
+    DAGRAD_ASSERT(i < dense_.size(), "Grads: input " + std::to_string(i) + " of " + std::to_string(dense_.size()));
+    return dense_[i];
+  }
+  // True when input i's gradient holds nothing yet in this backward pass: its contents are
+  // undefined, and the op must WRITE every element of it instead of adding. Only an op whose
+  // writes_fresh_grads() is true is ever given a fresh gradient (the graph zeroes it for others).
+  bool fresh(size_t i) const { return i < fresh_.size() && fresh_[i]; }
+  // True when input i's gradient is fresh and the caller accepts a lent one (see lend()).
+  bool can_lend(size_t i) const { return fresh(i) && i < lent_.size(); }
+  // Instead of writing a fresh gradient, hands over `t` (input i's shape), which the op keeps
+  // unchanged until its next forward(): the graph reads it as input i's gradient without a copy
+  // (SoftmaxCrossEntropy lends the logits gradient it computed in forward). Only if can_lend(i).
+  void lend(size_t i, const Tensor& t) const {
+    DAGRAD_ASSERT(can_lend(i), "Grads::lend on input " + std::to_string(i) + ", which cannot take a lent gradient");
+    lent_[i] = &t;
+  }
   // For an input the op declares sparse_rows(): the rows it wrote into may be recorded here, so
   // that an optimizer updates and the graph clears only those rows. No-op in dense mode.
+  // Duplicates are allowed. A sparse gradient is never fresh.
   void add_rows(size_t i, std::span<const int32_t> rows) const {
-    if (auto* r = rows_.at(i)) r->insert(r->end(), rows.begin(), rows.end());
+    if (auto* r = i < rows_.size() ? rows_[i] : nullptr) r->insert(r->end(), rows.begin(), rows.end());
   }
 
  private:
-  std::vector<Tensor*> dense_;
-  std::vector<std::vector<int32_t>*> rows_;
+  std::vector<Tensor*> own_dense_;
+  std::vector<std::vector<int32_t>*> own_rows_;
+  std::span<Tensor* const> dense_;
+  std::span<std::vector<int32_t>* const> rows_;
+  std::span<const char> fresh_;
+  std::span<const Tensor*> lent_;
 };
 
 using Inputs = std::vector<const Tensor*>;
@@ -85,6 +117,9 @@ class Op {
   // True for an input whose gradient touches only some rows (an embedding table): the graph then
   // keeps that gradient sparse by rows when the input is a parameter.
   virtual bool sparse_rows(int input) const { (void)input; return false; }
+  // True when backward() honours Grads::fresh(): it then writes, rather than adds into, a fresh
+  // gradient, which saves the graph zeroing it first (a 2048 x 2048 logits gradient is 16 MB).
+  virtual bool writes_fresh_grads() const { return false; }
   // Floating-point operations (a multiply-add counts 2, an exp or a division 1) of forward() when
   // `input` < 0, else of backward()'s work for input `input`'s gradient, at these shapes. Used for
   // the compute floor of benchmarks. The default suits elementwise ops: one per output element
@@ -132,7 +167,19 @@ void expect_dtype(const TensorType& t, DType d, const char* what);
 // Dimensions equal, where kBatch matches kBatch only.
 void expect_same_shape(const TensorType& a, const TensorType& b, const char* what);
 
-// out += in, elementwise (same size); parallel.
-void accumulate(Tensor& out, const Tensor& in);
+// Elements below which an op's own streaming loops run on one thread. These loops are bound by
+// memory, which one core nearly saturates, while waking the second OpenMP thread costs 5-10 µs
+// idle and 0.1-0.5 ms (median) when the machine is loaded. Measured on 2 threads with
+// OMP_WAIT_POLICY=PASSIVE, Relu's backward (median µs, serial / parallel): 128 K elements 23 / 32,
+// 256 K 50 / 60, 512 K 99 / 178, 1 M 209 / 244 under load average 4; c = a + b under load 8:
+// 64 K 45 / 203, 256 K 142 / 759. So the towers' activations stay on one thread; the 2048 x 2048
+// logits (which also compute exp) and the [2048, 16, 32] title tokens use both.
+// On `#pragma omp parallel for simd` write the condition as `if (parallel: ...)`: a plain `if`
+// applies to the simd part too (OpenMP 5), and GCC then emits a scalar loop when it is false
+// (Relu's backward over 131,072 floats took 650 µs instead of 23).
+inline constexpr int64_t kParallelMinElements = 1 << 20;
+
+// out += in, or out = in when `overwrite` (a fresh gradient), elementwise (same size); parallel.
+void accumulate(Tensor& out, const Tensor& in, bool overwrite = false);
 
 }  // namespace dagrad

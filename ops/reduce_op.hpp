@@ -58,8 +58,9 @@ class ReduceOp : public Op {
     if (!dx) return;
     const auto [outer, count, inner] = view(*in[0]);
     const float scale = Mean ? 1.0f / static_cast<float>(count) : 1.0f;
-    broadcast_middle_axis_accumulate(dout, outer, count, inner, scale, *dx);
+    broadcast_middle_axis(dout, outer, count, inner, scale, !din.fresh(0), *dx);
   }
+  bool writes_fresh_grads() const override { return true; }
 
   static std::vector<Sample> samples() {
     return {{"vector, all", {}, {{{7}}}},
@@ -73,7 +74,10 @@ class ReduceOp : public Op {
             {"rank 3, axis -3, keepdims", {{"axis", int64_t{-3}}, {"keepdims", true}}, {{{2, 3, 2}}}},
             {"rank 3, axis 2", {{"axis", int64_t{2}}}, {{{2, 3, 4}, DType::f32, -2, 2}}},
             // More rows than one summation block (256), so block partials are combined.
-            {"600 rows, axis 0", {{"axis", int64_t{0}}}, {{{600, 2}}}}};
+            {"600 rows, axis 0", {{"axis", int64_t{0}}}, {{{600, 2}}}},
+            // Nothing to reduce (one element; an axis of length 1): oneDNN rejects these.
+            {"one element, all", {}, {{{1, 1}}}},
+            {"axis of length 1", {{"axis", int64_t{1}}}, {{{3, 1}}}}};
   }
 
  private:

@@ -57,12 +57,17 @@ void expect_same_shape(const TensorType& a, const TensorType& b, const char* wha
                     shape_str(b.shape) + " differ");
 }
 
-void accumulate(Tensor& out, const Tensor& in) {
+void accumulate(Tensor& out, const Tensor& in, bool overwrite) {
   DAGRAD_ASSERT(out.size() == in.size(), "accumulate: sizes differ");
   float* o = out.f32();
   const float* x = in.f32();
   const int64_t n = out.size();
-#pragma omp parallel for simd schedule(static) if (n > 32768)
+  if (overwrite) {
+#pragma omp parallel for simd schedule(static) if (parallel: n >= kParallelMinElements)
+    for (int64_t i = 0; i < n; ++i) o[i] = x[i];
+    return;
+  }
+#pragma omp parallel for simd schedule(static) if (parallel: n >= kParallelMinElements)
   for (int64_t i = 0; i < n; ++i) o[i] += x[i];
 }
 

@@ -27,7 +27,7 @@ class SigmoidCrossEntropy : public Op {
     const float* y = in[1]->f32();
     float* o = out.f32();
     const float inv_n = n ? 1.0f / static_cast<float>(n) : 0.0f;
-#pragma omp parallel for schedule(static) if (b * n > 16384)
+#pragma omp parallel for schedule(static) if (b * n >= kParallelMinElements)
     for (int64_t r = 0; r < b; ++r) {
       float s = 0.0f;
       for (int64_t c = 0; c < n; ++c) {
@@ -50,13 +50,14 @@ class SigmoidCrossEntropy : public Op {
     float* dzp = dz ? dz->f32() : nullptr;
     float* dyp = dy ? dy->f32() : nullptr;
     const float inv_n = n ? 1.0f / static_cast<float>(n) : 0.0f;
-#pragma omp parallel for schedule(static) if (b * n > 16384)
+    const bool add_z = !din.fresh(0), add_y = !din.fresh(1);
+#pragma omp parallel for schedule(static) if (b * n >= kParallelMinElements)
     for (int64_t r = 0; r < b; ++r) {
       const float k = g[r] * inv_n;
       for (int64_t c = 0; c < n; ++c) {
         const int64_t i = r * n + c;
-        if (dzp) dzp[i] += k * (sigmoid(z[i]) - y[i]);
-        if (dyp) dyp[i] -= k * z[i];
+        if (dzp) dzp[i] = (add_z ? dzp[i] : 0.0f) + k * (sigmoid(z[i]) - y[i]);
+        if (dyp) dyp[i] = (add_y ? dyp[i] : 0.0f) - k * z[i];
       }
     }
   }
@@ -66,6 +67,8 @@ class SigmoidCrossEntropy : public Op {
   double flops(const Inputs& in, const Tensor&, int input) const override {
     return (input < 0 ? 7.0 : input == 0 ? 6.0 : 2.0) * static_cast<double>(in[0]->size());
   }
+
+  bool writes_fresh_grads() const override { return true; }
 
   static std::vector<Sample> samples() {
     return {{"matrix", {}, {{{3, 4}, DType::f32, -3, 3}, {{3, 4}, DType::f32, 0, 1}}},

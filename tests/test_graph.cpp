@@ -104,3 +104,46 @@ TEST_CASE("whole-graph gradient check") {
   CHECK(r.ok);
   CHECK(r.checked == 12 + 8 + 6);
 }
+
+TEST_CASE("a value read by several ops, or twice by one, gets the sum of its gradients") {
+  // x = [3, 4], w = [[1], [2]]. loss = sum(x·w) + sum(x ⊙ x) = 11 + 25 = 36.
+  // d/dx: from x·w, wᵀ = [1, 2]; from x ⊙ x (x read twice by Mul), 2x = [6, 8]; total [7, 10].
+  // d/dw = xᵀ = [3, 4]. MatMul writes its gradients fresh; Mul reads x twice, so x is zeroed and
+  // both of Mul's contributions are added.
+  Graph g;
+  int x = g.input("x", {{1, 2}});
+  int w = g.param("w", Tensor::from({2, 1}, std::vector<float>{1, 2}));
+  int r1 = g.add("ReduceSum", {g.add("MatMul", {x, w})});
+  int r2 = g.add("ReduceSum", {g.add("Mul", {x, x})});
+  int loss = g.add("Add", {r1, r2}, {}, "loss");
+  g.set_input(x, Tensor::from({1, 2}, std::vector<float>{3, 4}));
+  g.set_input_needs_grad(x, true);
+  g.forward();
+  test::check_values(g.value(loss), {36});
+  for (int pass = 0; pass < 2; ++pass) {  // the second pass finds the first one's values in the buffers
+    backward(g, loss);
+    test::check_values(g.grad(x), {7, 10});
+    test::check_values(g.grad(w), {3, 4});
+  }
+}
+
+TEST_CASE("an embedding table's gradient is sparse: sorted unique rows, zero elsewhere") {
+  // table [5, 2]; ids [3, 1, 3, 0]; loss = sum of the gathered rows. Row r's gradient is
+  // [n_r, n_r] where n_r counts r in ids: rows 0 and 1 once, row 3 twice.
+  Graph g;
+  int table = g.param("table", Tensor::zeros({5, 2}));
+  int ids = g.input("ids", {{kBatch}, DType::i32});
+  int loss = g.add("ReduceSum", {g.add("Embedding", {table, ids})}, {}, "loss");
+  g.set_input(ids, Tensor::from_ids({4}, std::vector<int32_t>{3, 1, 3, 0}));
+  g.forward();
+  backward(g, loss);
+  REQUIRE(g.grad_sparse(table));
+  CHECK(g.grad_rows(table) == std::vector<int32_t>{0, 1, 3});
+  test::check_values(g.grad(table), {1, 1, 1, 1, 0, 0, 2, 2, 0, 0});
+  // Next batch: ids [4, 4, 2, 2] touch rows 2 and 4 (twice each); last batch's rows are cleared.
+  g.set_input(ids, Tensor::from_ids({4}, std::vector<int32_t>{4, 4, 2, 2}));
+  g.forward();
+  backward(g, loss);
+  CHECK(g.grad_rows(table) == std::vector<int32_t>{2, 4});
+  test::check_values(g.grad(table), {0, 0, 0, 0, 2, 2, 0, 0, 2, 2});
+}

@@ -17,14 +17,18 @@ TEST_CASE("Add forward and backward") {
 }
 
 TEST_CASE("Add on a rank-3 tensor larger than the parallel threshold") {
-  // 40 x 30 x 50 = 60000 elements; a[i] = i mod 13, b[i] = 2: out[i] = (i mod 13) + 2.
-  std::vector<float> av(60000), bv(60000, 2.0f), expected(60000);
-  for (int i = 0; i < 60000; ++i) {
+  // 80 x 120 x 120 = 1,152,000 elements; a[i] = i mod 13, b[i] = 2: out[i] = (i mod 13) + 2.
+  std::vector<float> av(1152000), bv(1152000, 2.0f), expected(1152000);
+  for (int i = 0; i < 1152000; ++i) {
     av[i] = static_cast<float>(i % 13);
     expected[i] = static_cast<float>(i % 13 + 2);
   }
-  Tensor a = Tensor::from({40, 30, 50}, av), b = Tensor::from({40, 30, 50}, bv);
+  Tensor a = Tensor::from({80, 120, 120}, av), b = Tensor::from({80, 120, 120}, bv);
   check_values(test::run_forward("Add", {}, {a, b}), expected);
+  // Backward (accumulating loops) with dout = a: both gradients are a.
+  auto g = test::run_backward("Add", {}, {a, b}, a);
+  check_values(g[0], av);
+  check_values(g[1], av);
 }
 
 TEST_CASE("Add follows a batch size that changes between runs") {

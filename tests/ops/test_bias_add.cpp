@@ -36,16 +36,16 @@ TEST_CASE("BiasAdd on rank 1 and rank 3") {
 }
 
 TEST_CASE("BiasAdd column sums over many row blocks") {
-  // 3000 x 16 (past the 256-row summation block and the parallel threshold);
-  // dout[i][j] = (i mod 7) + j. db[j] = 3000·j + Σ_{i<3000} (i mod 7), and 3000 = 7·428 + 4, so
-  // Σ (i mod 7) = 428·21 + (0+1+2+3) = 8994; every partial sum is an integer below 2^24, exact.
-  const int rows = 3000, cols = 16;
+  // 70000 x 16 (past the 256-row summation block and the parallel threshold, 2^20 elements);
+  // dout[i][j] = (i mod 7) + j. db[j] = 70000·j + Σ_{i<70000} (i mod 7), and 70000 = 7·10000, so
+  // Σ (i mod 7) = 10000·21 = 210000; every partial sum is an integer below 2^24, exact.
+  const int rows = 70000, cols = 16;
   std::vector<float> d(rows * cols), xv(rows * cols, 0.0f), bv(cols), fwd(rows * cols), db(cols);
   for (int i = 0; i < rows; ++i)
     for (int j = 0; j < cols; ++j) d[i * cols + j] = static_cast<float>(i % 7 + j);
   for (int j = 0; j < cols; ++j) {
     bv[j] = static_cast<float>(j);
-    db[j] = static_cast<float>(3000 * j + 8994);
+    db[j] = static_cast<float>(70000 * j + 210000);
   }
   for (int i = 0; i < rows * cols; ++i) fwd[i] = static_cast<float>(i % cols);  // 0 + b[j]
   Tensor x = Tensor::from({rows, cols}, xv), b = Tensor::from({cols}, bv);

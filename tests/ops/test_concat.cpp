@@ -50,8 +50,8 @@ TEST_CASE("Concat of one input twice accumulates both halves") {
 }
 
 TEST_CASE("Concat of large inputs") {
-  // [2000, 20] ++ [2000, 30] (100000 elements, parallel): a[i][j] = i + j, b[i][j] = -j.
-  const int rows = 2000;
+  // [21000, 20] ++ [21000, 30] (1,050,000 elements, parallel): a[i][j] = i + j, b[i][j] = -j.
+  const int rows = 21000;
   std::vector<float> av(rows * 20), bv(rows * 30), expected(rows * 50);
   for (int i = 0; i < rows; ++i) {
     for (int j = 0; j < 20; ++j) av[i * 20 + j] = expected[i * 50 + j] = static_cast<float>(i + j);

@@ -76,7 +76,7 @@ TEST_CASE("Embedding rejects a table that is not a matrix and non-i32 ids") {
 }
 
 TEST_CASE("Embedding parallel backward equals a serial scatter-add exactly, for 1 and 2 threads") {
-  const int64_t v = 1000, d = 16, n = 4096;  // n·d above the parallel threshold
+  const int64_t v = 1000, d = 16, n = 81920;  // n·d = 1,310,720: above the parallel threshold (2^20)
   std::mt19937 rng(7);
   std::uniform_int_distribution<int32_t> uid(0, v - 1);
   std::uniform_real_distribution<float> u(-1, 1);

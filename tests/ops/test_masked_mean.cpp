@@ -44,7 +44,7 @@ TEST_CASE("MaskedMean rejects ids that do not match x") {
 }
 
 TEST_CASE("MaskedMean parallel path matches a double-precision reference") {
-  const int64_t b = 64, t = 20, d = 32;  // b·t·d above the parallel threshold
+  const int64_t b = 2048, t = 20, d = 32;  // b·t·d = 1,310,720: above the parallel threshold (2^20)
   std::mt19937 rng(3);
   std::uniform_real_distribution<float> u(-1, 1);
   std::uniform_int_distribution<int32_t> uid(0, 3);

@@ -26,7 +26,7 @@ TEST_CASE("MeanSquaredError rejects mismatched shapes") {
 }
 
 TEST_CASE("MeanSquaredError parallel path matches a double-precision reference") {
-  const int64_t b = 130, n = 300;  // b·n above the parallel threshold
+  const int64_t b = 1000, n = 1100;  // b·n = 1,100,000: above the parallel threshold (2^20)
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> u(-2, 2);
   Tensor p({b, n}), y({b, n}), dout({b});

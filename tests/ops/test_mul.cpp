@@ -29,16 +29,16 @@ TEST_CASE("Mul of a tensor with itself has gradient 2x") {
 }
 
 TEST_CASE("Mul on a rank-3 tensor larger than the parallel threshold") {
-  // 20 x 40 x 50 = 40000 elements; a[i] = i mod 5, b[i] = -3: out[i] = -3 (i mod 5).
+  // 80 x 120 x 120 = 1,152,000 elements; a[i] = i mod 5, b[i] = -3: out[i] = -3 (i mod 5).
   // Backward with dout = 1: da = b = -3, db = a = i mod 5.
-  std::vector<float> av(40000), bv(40000, -3.0f), expected(40000);
-  for (int i = 0; i < 40000; ++i) {
+  std::vector<float> av(1152000), bv(1152000, -3.0f), expected(1152000);
+  for (int i = 0; i < 1152000; ++i) {
     av[i] = static_cast<float>(i % 5);
     expected[i] = -3.0f * static_cast<float>(i % 5);
   }
-  Tensor a = Tensor::from({20, 40, 50}, av), b = Tensor::from({20, 40, 50}, bv);
+  Tensor a = Tensor::from({80, 120, 120}, av), b = Tensor::from({80, 120, 120}, bv);
   check_values(test::run_forward("Mul", {}, {a, b}), expected);
-  Tensor ones = Tensor::zeros({20, 40, 50});
+  Tensor ones = Tensor::zeros({80, 120, 120});
   ones.fill(1.0f);
   auto g = test::run_backward("Mul", {}, {a, b}, ones);
   check_values(g[0], bv);

@@ -63,14 +63,20 @@ TEST_CASE("ReduceSum backward broadcasts dout back") {
 }
 
 TEST_CASE("ReduceSum of large tensors") {
-  // [3000, 16] over axis 0 (loop, many row blocks, parallel): x[i][j] = (i mod 7) + j sums to
-  // 3000·j + 8994 (3000 = 7·428 + 4: Σ (i mod 7) = 428·21 + 0+1+2+3); all exact in f32.
-  std::vector<float> x(3000 * 16), cols(16);
-  for (int i = 0; i < 3000; ++i)
+  // [70000, 16] over axis 0 (loop, many row blocks, parallel from 2^20 elements): x[i][j] =
+  // (i mod 7) + j sums to 70000·j + 210000 (70000 = 7·10000: Σ (i mod 7) = 10000·21); all exact
+  // in f32.
+  std::vector<float> x(70000 * 16), cols(16);
+  for (int i = 0; i < 70000; ++i)
     for (int j = 0; j < 16; ++j) x[i * 16 + j] = static_cast<float>(i % 7 + j);
-  for (int j = 0; j < 16; ++j) cols[j] = static_cast<float>(3000 * j + 8994);
-  check_values(test::run_forward("ReduceSum", {{"axis", int64_t{0}}}, {Tensor::from({3000, 16}, x)}), cols);
-  // [2048, 32] over axis -1 (oneDNN): x[i][j] = j, every row sums to 0+...+31 = 496.
+  for (int j = 0; j < 16; ++j) cols[j] = static_cast<float>(70000 * j + 210000);
+  check_values(test::run_forward("ReduceSum", {{"axis", int64_t{0}}}, {Tensor::from({70000, 16}, x)}), cols);
+  // [32768, 32] over axis -1 (oneDNN, 2^20 elements): x[i][j] = j, every row sums to 0+...+31 = 496.
+  std::vector<float> big(32768 * 32);
+  for (int i = 0; i < 32768 * 32; ++i) big[i] = static_cast<float>(i % 32);
+  check_values(test::run_forward("ReduceSum", {{"axis", int64_t{-1}}}, {Tensor::from({32768, 32}, big)}),
+               std::vector<float>(32768, 496.0f));
+  // [2048, 32] over axis -1 (a serial loop below 2^20 elements): the same rows.
   std::vector<float> y(2048 * 32);
   for (int i = 0; i < 2048 * 32; ++i) y[i] = static_cast<float>(i % 32);
   check_values(test::run_forward("ReduceSum", {{"axis", int64_t{-1}}}, {Tensor::from({2048, 32}, y)}),
@@ -78,10 +84,10 @@ TEST_CASE("ReduceSum of large tensors") {
   // All 65536 of them: 2048 rows · 496 = 1015808.
   check_values(test::run_forward("ReduceSum", {}, {Tensor::from({2048, 32}, y)}), {1015808});
   // Backward over axis 0 with dout = [0, 1, ..., 15]: every row of dx is [0, ..., 15].
-  std::vector<float> d(16), dx(3000 * 16);
+  std::vector<float> d(16), dx(70000 * 16);
   for (int j = 0; j < 16; ++j) d[j] = static_cast<float>(j);
-  for (int i = 0; i < 3000 * 16; ++i) dx[i] = static_cast<float>(i % 16);
-  check_values(test::run_backward("ReduceSum", {{"axis", int64_t{0}}}, {Tensor::from({3000, 16}, x)},
+  for (int i = 0; i < 70000 * 16; ++i) dx[i] = static_cast<float>(i % 16);
+  check_values(test::run_backward("ReduceSum", {{"axis", int64_t{0}}}, {Tensor::from({70000, 16}, x)},
                                   Tensor::from({16}, d))[0],
                dx);
 }

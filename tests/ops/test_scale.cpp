@@ -19,13 +19,13 @@ TEST_CASE("Scale forward and backward") {
 }
 
 TEST_CASE("Scale on a tensor larger than the parallel threshold") {
-  // 300 x 200 = 60000 elements, x[i] = i mod 9: 0.25·x; backward with dout = x: dx = 0.25·x.
-  std::vector<float> v(60000), expected(60000);
-  for (int i = 0; i < 60000; ++i) {
+  // 1100 x 1000 = 1,100,000 elements, x[i] = i mod 9: 0.25·x; backward with dout = x: dx = 0.25·x.
+  std::vector<float> v(1100000), expected(1100000);
+  for (int i = 0; i < 1100000; ++i) {
     v[i] = static_cast<float>(i % 9);
     expected[i] = 0.25f * static_cast<float>(i % 9);
   }
-  Tensor x = Tensor::from({300, 200}, v);
+  Tensor x = Tensor::from({1100, 1000}, v);
   check_values(test::run_forward("Scale", {{"scale", 0.25}}, {x}), expected);
   check_values(test::run_backward("Scale", {{"scale", 0.25}}, {x}, x)[0], expected);
 }

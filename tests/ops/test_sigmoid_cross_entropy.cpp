@@ -41,7 +41,7 @@ TEST_CASE("SigmoidCrossEntropy rejects mismatched shapes") {
 }
 
 TEST_CASE("SigmoidCrossEntropy parallel path matches a double-precision reference") {
-  const int64_t b = 100, n = 200;  // b·n above the parallel threshold
+  const int64_t b = 1000, n = 1100;  // b·n = 1,100,000: above the parallel threshold (2^20)
   std::mt19937 rng(9);
   std::uniform_real_distribution<float> u(-6, 6), u01(0, 1);
   Tensor z({b, n}), y({b, n}), dout({b});

@@ -1,9 +1,11 @@
 // ops/softmax_cross_entropy.cpp: every attribute and optional input with values worked out by
-// hand, stability at extreme logits, label errors, buffer reuse across batch sizes, and the
-// parallel vectorised path against a double-precision reference.
+// hand, stability at extreme logits, label errors, buffer reuse across batch sizes, the parallel
+// vectorised path against a double-precision reference, and the lent logits gradient in a graph.
 #include <cmath>
 #include <random>
 
+#include "autodiff/backward.hpp"
+#include "graph/graph.hpp"
 #include "op_test_util.hpp"
 
 using namespace dagrad;
@@ -179,8 +181,33 @@ TEST_CASE("SoftmaxCrossEntropy parallel path matches a double reference, and one
   auto op = OpRegistry::instance().make("SoftmaxCrossEntropy",
                                         {{"weights", true}, {"correction", true}, {"remove_accidental_hits", true}});
   // 1000 columns: not a multiple of the vector width, so the loop tails are covered too.
-  Case big(67, 1000, 11), small(3, 1000, 12);
+  // 1100 x 1000 = 1,100,000 logits: above the parallel threshold (2^20).
+  Case big(1100, 1000, 11), small(3, 1000, 12);
   check_against_reference(*op, big);
   check_against_reference(*op, small);  // smaller batch after a larger one reuses the buffers
   check_against_reference(*op, big);
+}
+
+TEST_CASE("SoftmaxCrossEntropy lends its logits gradient in a graph, and a second reader adds to it") {
+  // logits (a parameter) = row 0 [0, ln3] with label 0, row 1 [ln3, 0] with label 1: softmax
+  // [1/4, 3/4] and [3/4, 1/4]; loss = sum of -log(1/4) twice = 2 ln 4. With dout = 1 from
+  // ReduceSum, d(loss)/d(logits) = softmax - onehot = [[-3/4, 3/4], [3/4, -3/4]]: the op lends
+  // the D it kept from forward.
+  Graph g;
+  int logits = g.param("logits", Tensor::from({2, 2}, std::vector<float>{0, kLn3, kLn3, 0}));
+  int lab = g.input("labels", {{2}, DType::i32});
+  // A second reader of the logits, before the cross-entropy in graph order, so that backward
+  // reaches it after the cross-entropy lent its gradient: sum(logits) adds 1 everywhere.
+  int other = g.add("ReduceSum", {logits});
+  int ce = g.add("ReduceSum", {g.add("SoftmaxCrossEntropy", {logits, lab})});
+  int both = g.add("Add", {ce, other});
+  g.set_input(lab, labels({0, 1}));
+  g.forward();
+  CHECK(g.value(ce).f32()[0] == doctest::Approx(2 * kLn4));
+  backward(g, ce);
+  check_values(g.grad(logits), {-0.75f, 0.75f, 0.75f, -0.75f});
+  backward(g, both);  // the lent gradient is copied before sum(logits)'s ones are added
+  check_values(g.grad(logits), {0.25f, 1.75f, 1.75f, 0.25f});
+  backward(g, ce);  // and the cross-entropy's own D was left unchanged by that addition
+  check_values(g.grad(logits), {-0.75f, 0.75f, 0.75f, -0.75f});
 }

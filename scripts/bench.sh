@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds and runs the flagship benchmark (bench/movielens_bench.cpp; docs/performance.md explains
+# it): MovieLens two-tower training per epoch, evaluation, peak memory, the compute floor, the
+# PyTorch reference and the synthetic scaling runs, in one invocation. Prints markdown tables and
+# writes the JSON to $BENCH_JSON (default out/bench/movielens_bench.json). Extra arguments go to
+# movielens_bench (e.g. --configs 64_32 --epochs 9 --scaling off).
+# The reference needs Debian's python3-torch with an optimised BLAS (libopenblas0-openmp; with the
+# reference netlib BLAS PyTorch's matmul runs at ~0.1 GFLOP/s): installed here when missing,
+# unless BENCH_NO_INSTALL=1. Not part of the test suite or CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=${BUILD_DIR:-build}
+JSON=${BENCH_JSON:-out/bench/movielens_bench.json}
+THREADS=${THREADS:-2}
+export DAGRAD_DATA=${DAGRAD_DATA:-$(cd .. && pwd)/shared/data/ml-100k}
+# Spinning OpenMP threads stall in 8 ms steps on a shared 2-core machine (docs/onednn-notes.md).
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+
+scripts/setup.sh "$BUILD_DIR"
+if [ "${BENCH_NO_INSTALL:-0}" != 1 ]; then
+  missing=()
+  for p in python3-torch libopenblas0-openmp; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    echo "bench: installing ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+fi
+mkdir -p "$(dirname "$JSON")"
+"$BUILD_DIR/bench/movielens_bench" --threads "$THREADS" --json "$JSON" "$@"

@@ -1,0 +1,97 @@
+// ops/embedding_mean.cpp: values worked out by hand, bit-identity with MaskedMean over Embedding
+// (forward, and the table gradient through a graph, for 1 and 2 threads), and the MaskedMean
+// layer building it.
+#include <omp.h>
+
+#include <random>
+
+#include "autodiff/backward.hpp"
+#include "graph/graph.hpp"
+#include "op_test_util.hpp"
+
+using namespace dagrad;
+using test::check_values;
+
+namespace {
+
+// table rows: 0 -> [9, 9] (padding, never read), 1 -> [1, 2], 2 -> [3, 4], 3 -> [5, 6].
+Tensor table4() { return Tensor::from({4, 2}, std::vector<float>{9, 9, 1, 2, 3, 4, 5, 6}); }
+// Row 0: ids 1 0 3 (middle is padding); row 1: 0 0 0 (empty); row 2: 2 2 1.
+Tensor ids3() { return Tensor::from_ids({3, 3}, std::vector<int32_t>{1, 0, 3, 0, 0, 0, 2, 2, 1}); }
+
+}  // namespace
+
+TEST_CASE("EmbeddingMean forward: mean of the rows of nonzero ids, zeros for an empty row") {
+  Tensor out = test::run_forward("EmbeddingMean", {}, {table4(), ids3()});
+  CHECK(out.shape() == Shape{3, 2});
+  // row 0: ([1,2] + [5,6]) / 2 = [3,4]; row 1: [0,0]; row 2: ([3,4] + [3,4] + [1,2]) / 3 = [7/3, 10/3]
+  check_values(out, {3, 4, 0, 0, 7.0f / 3, 10.0f / 3});
+}
+
+TEST_CASE("EmbeddingMean backward: each nonzero id's row gets dout / count, sparse rows recorded") {
+  auto op = OpRegistry::instance().make("EmbeddingMean", {});
+  Tensor table = table4(), ids = ids3(), out({3, 2});
+  op->forward({&table, &ids}, out);
+  Tensor dout = Tensor::from({3, 2}, std::vector<float>{2, 4, 7, 7, 3, 6});
+  Tensor dtable = Tensor::zeros({4, 2});
+  std::vector<int32_t> rows;
+  op->backward({&table, &ids}, out, dout, Grads({&dtable, nullptr}, {&rows, nullptr}));
+  // row 0 (count 2): ids 1 and 3 get [2,4]/2 = [1,2]. row 1: empty, nothing.
+  // row 2 (count 3): id 2 twice gets 2·[3,6]/3 = [2,4]; id 1 gets [1,2].
+  // Table rows: 0 -> 0; 1 -> [1,2] + [1,2] = [2,4]; 2 -> [2,4]; 3 -> [1,2].
+  check_values(dtable, {0, 0, 2, 4, 2, 4, 1, 2});
+  std::sort(rows.begin(), rows.end());
+  CHECK(rows == std::vector<int32_t>{1, 1, 2, 2, 3});  // every nonzero id, padding left out
+}
+
+TEST_CASE("EmbeddingMean rejects bad shapes and out-of-range ids") {
+  auto op = OpRegistry::instance().make("EmbeddingMean", {});
+  CHECK_THROWS_AS(op->infer({{{4, 2}}, {{3}, DType::i32}}), UserError);
+  CHECK_THROWS_AS(op->infer({{{4, 2}}, {{3, 3}, DType::f32}}), UserError);
+  CHECK(op->infer({{{4, 2}}, {{kBatch, 5}, DType::i32}}).shape == Shape{kBatch, 2});
+  Tensor table = table4(), ids = Tensor::from_ids({1, 2}, std::vector<int32_t>{1, 4}), out({1, 2});
+  CHECK_THROWS_WITH_AS(op->forward({&table, &ids}, out), doctest::Contains("id 4 at ids[0, 1]"), UserError);
+}
+
+TEST_CASE("EmbeddingMean equals MaskedMean of Embedding bit for bit, forward and table gradient") {
+  // 1400 x 24 tokens of width 32 (1,075,200 elements: the parallel paths), ids 0..99 with padding.
+  const int64_t v = 100, d = 32, b = 1400, t = 24;
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(-1, 1);
+  std::uniform_int_distribution<int32_t> uid(0, v - 1);
+  Tensor table({v, d}), ids({b, t}, DType::i32), dout({b, d});
+  for (float& x : table.values()) x = u(rng);
+  for (int64_t i = 0; i < b * t; ++i) ids.i32()[i] = uid(rng) % 3 == 0 ? 0 : uid(rng);
+  for (int64_t k = 0; k < t; ++k) ids.i32()[7 * t + k] = 0;  // one empty row
+  for (float& x : dout.values()) x = u(rng);
+
+  const int saved = omp_get_max_threads();
+  for (int threads : {1, 2}) {
+    omp_set_num_threads(threads);
+    INFO("threads " << threads);
+    // Both forms in one graph, each reduced to a loss sum(out ⊙ dout) through Mul and ReduceSum.
+    Graph g;
+    int tab_a = g.param("a", table.clone()), tab_b = g.param("b", table.clone());
+    int id = g.input("ids", {{kBatch, t}, DType::i32});
+    int w = g.input("w", {{kBatch, d}});
+    int fused = g.add("EmbeddingMean", {tab_a, id});
+    int plain = g.add("MaskedMean", {g.add("Embedding", {tab_b, id}), id});
+    int loss_a = g.add("ReduceSum", {g.add("Mul", {fused, w})});
+    int loss_b = g.add("ReduceSum", {g.add("Mul", {plain, w})});
+    g.set_input(id, ids);
+    g.set_input(w, dout);
+    g.forward();
+    for (int64_t k = 0; k < b * d; ++k) REQUIRE(g.value(fused).f32()[k] == g.value(plain).f32()[k]);
+    backward(g, loss_a);
+    Tensor grad_a = g.grad(tab_a).clone();
+    std::vector<int32_t> rows_a = g.grad_rows(tab_a);
+    backward(g, loss_b);
+    // The unfused table also records row 0 (padding, zero gradient); compare the nonzero rows.
+    std::vector<int32_t> rows_b = g.grad_rows(tab_b);
+    rows_b.erase(std::remove(rows_b.begin(), rows_b.end(), 0), rows_b.end());
+    CHECK(rows_a == rows_b);
+    for (int32_t r : rows_a)
+      for (int64_t c = 0; c < d; ++c) REQUIRE(grad_a.f32()[r * d + c] == g.grad(tab_b).f32()[r * d + c]);
+  }
+  omp_set_num_threads(saved);
+}
