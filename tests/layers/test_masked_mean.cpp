@@ -88,7 +88,7 @@ std::unique_ptr<Model> build_two_towers(const std::string& candidate_layers) {
   DataTables data;
   data.interactions.add("user", StringColumn{"a", "b"});
   data.interactions.add("title", StringColumn{"red fox", "blue sky fox"});
-  return Model::build_two_towers(parse_config(yaml, "test.yaml"), &data, nullptr, 1);
+  return Model::build(parse_config(yaml, "test.yaml"), &data, nullptr, 1);
 }
 
 }  // namespace
