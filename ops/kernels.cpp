@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <string>
+#include <tuple>
 
 #include "graph/dnnl_context.hpp"
 #include "graph/error.hpp"
@@ -12,6 +13,11 @@ namespace dagrad {
 namespace {
 
 using dt = dnnl::memory::data_type;
+
+dnnl::memory::desc strided(int64_t rows, int64_t cols, bool trans) {
+  // Logical [rows, cols]; stored row-major as [cols, rows] when transposed.
+  return {{rows, cols}, dt::f32, trans ? dnnl::memory::dims{1, rows} : dnnl::memory::dims{cols, 1}};
+}
 
 dnnl::memory wrap(const dnnl::memory::desc& md, const Tensor& t) {
   return dnnl::memory(md, dnnl_engine(), const_cast<float*>(t.f32()));
