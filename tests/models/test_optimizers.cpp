@@ -191,7 +191,9 @@ void check_sparse_equals_dense(const std::string& name, const Attrs& options, in
     REQUIRE(ss.size() == ds.size());
     std::vector<std::pair<std::string, std::pair<Tensor*, Tensor*>>> pairs = {{"w", {&s.w(), &d.w()}}};
     for (size_t i = 0; i < ss.size(); ++i) pairs.push_back({ss[i].first, {ss[i].second, ds[i].second}});
-    for (auto& [what, t] : pairs) {
+    for (auto& entry : pairs) {  // not a structured binding: clang 14 cannot capture one (INFO does)
+      const std::string& what = entry.first;
+      auto& t = entry.second;
       int64_t differ = 0;
       for (int64_t i = 0; i < t.first->size(); ++i) differ += t.first->f32()[i] != t.second->f32()[i];
       INFO("step " << k + 1 << ", " << what);
@@ -324,7 +326,9 @@ TEST_CASE("optimizer state: slot names, and a checkpoint restored before the fir
   auto ob = make("Adam", {{"learning_rate", 0.1}});
   b.g.param_value(b.w).copy_from(a.g.param_value(a.w));
   auto sa = oa->state(a.g);
-  for (auto& [name, t] : ob->state(b.g)) {
+  for (auto& entry : ob->state(b.g)) {
+    const std::string& name = entry.first;
+    Tensor* t = entry.second;
     auto it = std::find_if(sa.begin(), sa.end(), [&](const auto& p) { return p.first == name; });
     REQUIRE(it != sa.end());
     t->copy_from(*it->second);
