@@ -29,29 +29,10 @@
 #include <limits>
 
 #include "ops/op.hpp"
+#include "ops/softmax_row.hpp"
 
 namespace dagrad {
 namespace {
-
-// exp(x) for x <= 0, written so that GCC vectorises it (no libm call): x = n·ln2 + r with
-// |r| <= ln2/2, exp(r) by Cephes' degree-7 polynomial (about 1 ulp), 2^n through the exponent
-// bits. Below -87 the result (< 1.7e-38) is flushed to 0, which keeps 2^n a normal number.
-inline float exp_nonpositive(float x) {
-  constexpr float kMagic = 12582912.0f;  // 1.5·2^23: adding it rounds to an integer in the low bits
-  const float t = x * 1.44269504088896341f + kMagic;
-  const float n = t - kMagic;
-  const float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  const int32_t k = std::bit_cast<int32_t>(t) - std::bit_cast<int32_t>(kMagic);
-  const float scale = std::bit_cast<float>((k + 127) << 23);
-  return x < -87.0f ? 0.0f : p * scale;
-}
 
 // A buffer that grows but never shrinks, so a smaller (last) batch reuses it without allocating.
 float* reuse(Tensor& buf, int64_t n) {
@@ -226,47 +207,9 @@ class SoftmaxCrossEntropy : public Op {
 
   template <bool kCorr, bool kHits>
   static void forward_rows(const Rows& p, int64_t b) {
-    const int64_t c = p.c;
-    constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-#pragma omp parallel for schedule(static) if (b * c >= kParallelMinElements)
-    for (int64_t r = 0; r < b; ++r) {
-      const float* x = p.logits + r * c;
-      float* e = p.grad + r * c;
-      const int32_t lab = p.labels[r];
-      const int32_t hit = kHits ? p.cand[lab] : 0;
-      const float z_lab = x[lab] + (kCorr ? p.corr[lab] : 0.0f);
-      // Pass 1: the row maximum over the kept columns (the label column is always kept).
-      float m = z_lab;
-#pragma omp simd reduction(max : m)
-      for (int64_t j = 0; j < c; ++j) {
-        float z = x[j];
-        if constexpr (kCorr) z += p.corr[j];
-        if constexpr (kHits) z = p.cand[j] == hit ? kNegInf : z;
-        m = z > m ? z : m;
-      }
-      // Pass 2: e = exp(z - m) and its sum; accidental hits (label column included) get 0 here,
-      // and the label column is put back after the loop.
-      float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-      for (int64_t j = 0; j < c; ++j) {
-        float z = x[j];
-        if constexpr (kCorr) z += p.corr[j];
-        float v = exp_nonpositive(z - m);
-        if constexpr (kHits) v = p.cand[j] == hit ? 0.0f : v;
-        e[j] = v;
-        s += v;
-      }
-      if (kHits) {
-        e[lab] = exp_nonpositive(z_lab - m);
-        s += e[lab];
-      }
-      // Pass 3, in L1: D = e / sum - onehot(label).
-      const float inv = 1.0f / s;
-#pragma omp simd
-      for (int64_t j = 0; j < c; ++j) e[j] = inv * e[j];
-      e[lab] -= 1.0f;
-      p.loss[r] = std::log(s) + m - z_lab;
-    }
+#pragma omp parallel for schedule(static) if (b * p.c >= kParallelMinElements)
+    for (int64_t r = 0; r < b; ++r)
+      p.loss[r] = softmax_row<kCorr, kHits>(p.logits + r * p.c, p.corr, p.cand, p.labels[r], p.c, p.grad + r * p.c);
   }
 
   struct Grad {

@@ -4,6 +4,8 @@
 // or estimated by streaming frequency estimation, Yi et al. 2019), removal of accidental hits,
 // per-example weights. Metrics: FactorizedTopK against a candidate table (metrics: top_k, id_based,
 // batch_size = rows per forward pass when embedding queries and candidates), and the loss.
+// fused: true computes the softmax blockwise from the towers (DotSoftmaxCrossEntropy) instead of
+// materialising the [B, B] logits.
 #include <cmath>
 #include <unordered_map>
 
@@ -21,13 +23,14 @@ class Retrieval : public RetrievalTask {
   explicit Retrieval(LayerContext& ctx) {
     const ConfigNode& cfg = ctx.cfg;
     cfg.check_keys({"type", "query", "candidate", "candidate_id", "temperature", "normalize", "remove_accidental_hits",
-                    "sampling_correction", "weights", "metrics"});
+                    "sampling_correction", "weights", "metrics", "fused"});
     query_out_ = ctx.input("query");
     candidate_out_ = ctx.input("candidate");
     candidate_id_ = cfg.get_string("candidate_id", "");
     temperature_ = cfg.get_double("temperature", 1.0, Range::greater_than(0));
     normalize_ = cfg.get_bool("normalize", false);
     remove_hits_ = cfg.get_bool("remove_accidental_hits", false);
+    fused_ = cfg.get_bool("fused", false);
     weight_col_ = cfg.get_string("weights", "");
     if (remove_hits_ && candidate_id_.empty()) cfg.at("remove_accidental_hits").fail("needs candidate_id (the column identifying a candidate)");
     if (cfg.has("sampling_correction")) {
@@ -66,11 +69,20 @@ class Retrieval : public RetrievalTask {
     }
     query_ = q;
     candidate_ = c;
-    int logits = ctx.add("MatMul", {q, c}, {{"transpose_b", true}}, "logits");
-    if (temperature_ != 1.0) logits = ctx.add("Scale", {logits}, {{"scale", 1.0 / temperature_}}, "scaled_logits");
+    // MatMul, Scale and SoftmaxCrossEntropy, the logits a node; or with `fused: true` one
+    // DotSoftmaxCrossEntropy over q and c, blockwise, without the [B, B] logits in memory
+    // (less memory for large batches, not faster at 2048: docs/performance.md).
     labels_ = ctx.graph.input("task/labels", {{kBatch}, DType::i32});
-    std::vector<int> in = {logits, labels_};
+    std::vector<int> in;
     Attrs attrs;
+    if (fused_) {
+      in = {q, c, labels_};
+      if (temperature_ != 1.0) attrs.set("scale", 1.0 / temperature_);
+    } else {
+      int logits = ctx.add("MatMul", {q, c}, {{"transpose_b", true}}, "logits");
+      if (temperature_ != 1.0) logits = ctx.add("Scale", {logits}, {{"scale", 1.0 / temperature_}}, "scaled_logits");
+      in = {logits, labels_};
+    }
     if (!weight_col_.empty()) {
       weights_ = ctx.graph.input("task/weights", {{kBatch}, DType::f32});
       in.push_back(weights_);
@@ -86,7 +98,7 @@ class Retrieval : public RetrievalTask {
       in.push_back(candidate_ids_);
       attrs.set("remove_accidental_hits", true);
     }
-    int per_row = ctx.add("SoftmaxCrossEntropy", in, attrs, "cross_entropy");
+    int per_row = ctx.add(fused_ ? "DotSoftmaxCrossEntropy" : "SoftmaxCrossEntropy", in, attrs, "cross_entropy");
     loss_ = ctx.add("ReduceSum", {per_row}, {}, "loss");
   }
 
@@ -209,6 +221,7 @@ class Retrieval : public RetrievalTask {
     if (estimator_) s += ", logQ correction by streaming frequency estimation (alpha " + std::to_string(estimator_->alpha()) + ")";
     if (!probability_col_.empty()) s += ", logQ correction from column " + probability_col_;
     if (remove_hits_) s += ", accidental hits removed";
+    if (fused_) s += ", fused blockwise";
     return s + ")";
   }
 
@@ -250,7 +263,7 @@ class Retrieval : public RetrievalTask {
   int loss_ = -1, labels_ = -1, weights_ = -1, correction_ = -1, candidate_ids_ = -1;
   std::string candidate_id_, weight_col_, probability_col_;
   double temperature_ = 1.0;
-  bool normalize_ = false, remove_hits_ = false, id_based_ = false;
+  bool normalize_ = false, remove_hits_ = false, id_based_ = false, fused_ = false;
   std::vector<int64_t> ks_;
   std::unique_ptr<FrequencyEstimator> estimator_;
   Tensor labels_buf_, weights_buf_, correction_buf_, ids_buf_;

@@ -242,3 +242,32 @@ TEST_CASE("Retrieval's evaluate needs candidate_id for metrics and reads metrics
   CHECK(test::contains(e, "batch_size"));
   CHECK(test::contains(e, "> 0"));
 }
+
+TEST_CASE("Retrieval with fused: true builds one DotSoftmaxCrossEntropy and gives the same numbers") {
+  Table t = batch();
+  auto m = test::build_model(model(", fused: true"), test::tables_of(t));
+  Graph& g = m->graph();
+  CHECK(g.node(g.id("task/cross_entropy")).op_name == "DotSoftmaxCrossEntropy");
+  CHECK_THROWS_AS(g.id("task/logits"), UserError);  // no logits node
+  int q1 = g.id("q1"), c0 = g.id("c0"), c1 = g.id("c1");
+  for (int in : {q1, c0, c1}) g.set_input_needs_grad(in, true);
+  // The same numbers as the first test case: loss 1.00640887 and its gradients.
+  CHECK(test::task_loss(*m, t, kBoth) == doctest::Approx(1.00640887));
+  backward(g, m->task().loss());
+  check_values(test::values_of(g.grad(q1)), {0.5f, -0.26894142f});
+  check_values(test::values_of(g.grad(c0)), {-0.5f, 0.5f});
+  check_values(test::values_of(g.grad(c1)), {0.26894142f, -0.26894142f});
+  // And each option as worked out above: temperature, normalize, logQ from a column, weights,
+  // accidental hits.
+  CHECK(loss_of(", fused: true, temperature: 0.5", batch()) == doctest::Approx(0.82007519));
+  CHECK(loss_of(", fused: true, normalize: true", batch()) == doctest::Approx(0.95821929));
+  CHECK(loss_of(", fused: true, sampling_correction: {type: column, column: p}", batch({0.5f, 0.25f}, "p")) ==
+        doctest::Approx(1.26745991));
+  CHECK(loss_of(", fused: true, weights: w", batch({2.0f, 0.5f}, "w")) == doctest::Approx(1.54292520));
+  Table same = batch();
+  Table hits("train");
+  for (const char* c : {"q0", "q1", "c0", "c1"}) hits.add(c, same.floats(c));
+  hits.add("item", IntColumn{7, 7});
+  CHECK(loss_of(", fused: true, candidate_id: item, remove_accidental_hits: true", hits) ==
+        doctest::Approx(0).epsilon(1e-6));
+}

@@ -1,0 +1,75 @@
+// One row of a softmax cross-entropy, shared by SoftmaxCrossEntropy (over given logits) and
+// DotSoftmaxCrossEntropy (over logits it computes block by block): a vectorised exp for x <= 0,
+// and the three passes that turn a row of logits into its loss and D = softmax - onehot(label).
+#pragma once
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+namespace dagrad {
+
+// exp(x) for x <= 0, written so that GCC vectorises it (no libm call): x = n·ln2 + r with
+// |r| <= ln2/2, exp(r) by Cephes' degree-7 polynomial (about 1 ulp), 2^n through the exponent
+// bits. Below -87 the result (< 1.7e-38) is flushed to 0, which keeps 2^n a normal number.
+inline float exp_nonpositive(float x) {
+  constexpr float kMagic = 12582912.0f;  // 1.5·2^23: adding it rounds to an integer in the low bits
+  const float t = x * 1.44269504088896341f + kMagic;
+  const float n = t - kMagic;
+  const float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const int32_t k = std::bit_cast<int32_t>(t) - std::bit_cast<int32_t>(kMagic);
+  const float scale = std::bit_cast<float>((k + 127) << 23);
+  return x < -87.0f ? 0.0f : p * scale;
+}
+
+// Row x of c logits (plus corr[j] when kCorr; columns whose cand[j] equals the label column's
+// left out when kHits) with label `lab`: writes D = softmax(z) - onehot(lab) into e (0 in the
+// columns left out; e may be x itself) and returns the unweighted loss logsumexp(z) - z[lab].
+// Three passes: the row maximum; exp(z - max) and its sum; the scaling by 1 / sum, in L1.
+template <bool kCorr, bool kHits>
+inline float softmax_row(const float* x, const float* corr, const int32_t* cand, int32_t lab, int64_t c, float* e) {
+  constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+  const int32_t hit = kHits ? cand[lab] : 0;
+  const float z_lab = x[lab] + (kCorr ? corr[lab] : 0.0f);
+  // Pass 1: the row maximum over the kept columns (the label column is always kept).
+  float m = z_lab;
+#pragma omp simd reduction(max : m)
+  for (int64_t j = 0; j < c; ++j) {
+    float z = x[j];
+    if constexpr (kCorr) z += corr[j];
+    if constexpr (kHits) z = cand[j] == hit ? kNegInf : z;
+    m = z > m ? z : m;
+  }
+  // Pass 2: e = exp(z - m) and its sum; accidental hits (label column included) get 0 here, and
+  // the label column is put back after the loop.
+  float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+  for (int64_t j = 0; j < c; ++j) {
+    float z = x[j];
+    if constexpr (kCorr) z += corr[j];
+    float v = exp_nonpositive(z - m);
+    if constexpr (kHits) v = cand[j] == hit ? 0.0f : v;
+    e[j] = v;
+    s += v;
+  }
+  if (kHits) {
+    e[lab] = exp_nonpositive(z_lab - m);
+    s += e[lab];
+  }
+  // Pass 3, in L1: D = e / sum - onehot(label).
+  const float inv = 1.0f / s;
+#pragma omp simd
+  for (int64_t j = 0; j < c; ++j) e[j] = inv * e[j];
+  e[lab] -= 1.0f;
+  return std::log(s) + m - z_lab;
+}
+
+}  // namespace dagrad
