@@ -32,11 +32,13 @@ double top100(const JsonReader& run) {
 void profile_table(std::ostringstream& os, const JsonReader& run) {
   JsonReader p(run.raw("profile"));
   const double steps = p.num("steps", 1);
-  const double step_ms = 1e3 * run.num("epoch_s") * static_cast<double>(
+  // The median epoch over its steps (full batches and the partial last one).
+  const double steps_per_epoch = static_cast<double>(
       (static_cast<int64_t>(run.num("train_examples")) + static_cast<int64_t>(run.num("batch_size")) - 1) /
-      static_cast<int64_t>(run.num("batch_size"))) / steps;
+      static_cast<int64_t>(run.num("batch_size")));
+  const double step_ms = 1e3 * run.num("epoch_s") / steps_per_epoch;
   os << "\nPer-step profile, towers " << label(run.str("config")) << " (ms per training step, mean over "
-     << fmt("%.0f", steps) << " steps; median step " << fmt("%.2f", step_ms) << " ms):\n\n";
+     << fmt("%.0f", steps) << " steps; a step of the median epoch " << fmt("%.2f", step_ms) << " ms):\n\n";
   os << "| node | op | forward | backward |\n|---|---|---:|---:|\n";
   // The node list is an array of flat objects: split it at "}, {".
   std::string nodes = p.raw("nodes");

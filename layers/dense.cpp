@@ -1,4 +1,5 @@
-// Dense: x·kernel + bias with an optional activation (Keras Dense: glorot_uniform kernel, zero bias).
+// Dense: x·kernel + bias with an optional activation (Keras Dense: glorot_uniform kernel, zero bias),
+// built as one Dense op (ops/dense.cpp) for linear and relu, else Dense then the activation op.
 #include "layers/layer.hpp"
 
 namespace dagrad {
@@ -10,9 +11,12 @@ int build_dense_layer(const LayerContext& ctx, int x, int64_t units, const std::
     ctx.cfg.fail("layer '" + ctx.name + "': Dense needs a [batch, features] input, got " + shape_str(in));
   std::string p = prefix.empty() ? "" : prefix + "/";
   int kernel = ctx.param(p + "kernel", glorot_uniform(in[1], units, ctx.rng));
-  int y = ctx.add("MatMul", {x, kernel}, {}, p + "matmul");
-  if (use_bias) y = ctx.add("BiasAdd", {y, ctx.param(p + "bias", Tensor::zeros({units}))}, {}, p + "bias_add");
-  return add_activation(ctx, ctx.cfg, y, activation, p + activation);
+  if (!use_bias) return add_activation(ctx, ctx.cfg, ctx.add("MatMul", {x, kernel}, {}, p + "matmul"), activation, p + activation);
+  // The product, the bias and a ReLU in one Dense op; another activation follows as its own op.
+  const bool fuse_act = activation == "linear" || activation == "relu";
+  int y = ctx.add("Dense", {x, kernel, ctx.param(p + "bias", Tensor::zeros({units}))},
+                  {{"activation", fuse_act ? activation : std::string("linear")}}, p + "dense");
+  return fuse_act ? y : add_activation(ctx, ctx.cfg, y, activation, p + activation);
 }
 
 namespace {

@@ -39,9 +39,9 @@ TEST_CASE("Dense computes relu(x·kernel + bias) and its gradients, by hand") {
   CHECK(g.find("y/kernel") >= 0);
   CHECK(g.find("y/bias") >= 0);
   CHECK(g.params().size() == 2);
-  CHECK(g.node(g.find("y/matmul")).op_name == "MatMul");
-  CHECK(g.node(g.find("y/bias_add")).op_name == "BiasAdd");
-  CHECK(g.node(m->value("y")).op_name == "Relu");
+  // One Dense op: product, bias and ReLU (ops/dense.cpp); the values below show the ReLU.
+  CHECK(g.node(m->value("y")).name == "y/dense");
+  CHECK(g.node(m->value("y")).op_name == "Dense");
 
   test::set_param(*m, "y/kernel", {1, -1, 0.5,  //
                                    0.5, 1, -2});
@@ -137,4 +137,12 @@ TEST_CASE("Dense config errors name the key and what is allowed") {
   e = test::user_error([&] { test::build_model(dense_model("units: 2, unit: 3"), test::tables_of(t)); });
   CHECK(test::contains(e, "unit"));
   CHECK(test::contains(e, "did you mean"));
+}
+
+TEST_CASE("Dense with an activation it does not fuse is a Dense op then the activation op") {
+  Table t = two_rows();
+  auto m = test::build_model(dense_model("units: 3, activation: sigmoid"), test::tables_of(t));
+  const Graph& g = m->graph();
+  CHECK(g.node(g.id("y/dense")).op_name == "Dense");
+  CHECK(g.node(m->value("y")).op_name == "Sigmoid");
 }
