@@ -37,12 +37,13 @@ void gemm(const Tensor& a, bool ta, const Tensor& b, bool tb, Tensor& c, bool ac
     if (!accumulate) c.zero();
     return;
   }
-  // A transposed A (the weight gradients Xᵀ·dY, dC = Gᵀ·Q of the logits) goes to dnnl_sgemm: the
-  // matmul primitive's brgemm kernel reaches 60-65% of its speed there (bench/gemm_bench: dC
-  // 2048x2048x32 130 against 196 GFLOP/s, dW 65x2048x64 83 against 140, 2 threads, best of 41).
-  // Elsewhere the primitive is as fast or faster (dY·Wᵀ 226 against 133).
-  if (ta) {
-    const dnnl_status_t st = dnnl_sgemm('T', tb ? 'T' : 'N', m, n, k, 1.0f, a.f32(), a.dim(1), b.f32(), b.dim(1),
+  // A transposed operand goes to dnnl_sgemm, the rest to a matmul primitive cached per shape.
+  // bench/gemm_bench on an idle machine (2 threads, GFLOP/s median, primitive against sgemm):
+  // logits q·cᵀ 2048x32x2048 261 / 322, dC = Gᵀ·Q 265 / 306, dense dY·Wᵀ 185 / 214, dW = Xᵀ·dY
+  // 176 / 249; without transposes they tie (dQ = G·C 374 / 369, x·W 264 / 258). Interleaved
+  // training runs agreed: [64, 32] 0.282 against 0.307 s per epoch when q·cᵀ moved to sgemm.
+  if (ta || tb) {
+    const dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.0f, a.f32(), a.dim(1), b.f32(), b.dim(1),
                                         accumulate ? 1.0f : 0.0f, c.f32(), c.dim(1));
     if (st != dnnl_success) throw RuntimeFailure("dnnl_sgemm failed with status " + std::to_string(st));
     return;
