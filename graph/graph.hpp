@@ -92,6 +92,11 @@ class Graph {
   // sparse gradient: only grad_rows() (sorted, unique) are valid.
   const Tensor& grad(int id) const;
   bool grad_sparse(int id) const { return sparse_.at(id); }
+  // True when the last backward() wrote node `id`'s gradient; a node that loss does not reach
+  // keeps an older pass's gradient, which must not be applied again.
+  bool grad_current(int id) const {
+    return bw_.valid && static_cast<size_t>(id) < bw_.written.size() && bw_.written[static_cast<size_t>(id)];
+  }
   const std::vector<int32_t>& grad_rows(int id) const { return rows_.at(id); }
 
   // Flags by node id: 1 for the targets and every node they depend on.

@@ -60,7 +60,9 @@ void Optimizer::step(Graph& g) {
   scratch_.clear();
   for (int id = 0; id < g.size(); ++id) {
     const Node& n = g.node(id);
-    if (n.kind != NodeKind::Param || !n.needs_grad || !g.grad(id).defined()) continue;
+    // Parameters the last backward did not reach have no gradient for this step (Keras skips a
+    // None gradient): their buffers hold an earlier pass's.
+    if (n.kind != NodeKind::Param || !n.needs_grad || !g.grad(id).defined() || !g.grad_current(id)) continue;
     scratch_.push_back({n.name, &g.param_value(id), &g.grad(id), g.grad_sparse(id) ? &g.grad_rows(id) : nullptr});
   }
   step(scratch_);

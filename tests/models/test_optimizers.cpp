@@ -290,6 +290,26 @@ struct SmallModel {
 
 }  // namespace
 
+TEST_CASE("step(Graph) applies only the gradients the last backward wrote") {
+  // Two losses over one graph: y reaches w (dy/dw = [2, 4]), z = sum(u) reaches only u (ones).
+  // After backward(y) and a step, backward(z) leaves w's buffer holding [2, 4] from the first
+  // pass: the second step must not apply it again. SGD lr 0.1.
+  SmallModel m;
+  int z = m.g.add("ReduceSum", {m.u}, {}, "z");
+  auto o = make("SGD", {{"learning_rate", 0.1}});
+  m.forward_backward();
+  o->step(m.g);
+  test::check_values(m.g.param_value(m.w), {2.8f, 3.6f});
+  test::check_values(m.g.param_value(m.u), {5, 6, 7});
+  m.g.forward();
+  backward(m.g, z);
+  CHECK(m.g.grad_current(m.u));
+  CHECK(!m.g.grad_current(m.w));
+  o->step(m.g);
+  test::check_values(m.g.param_value(m.w), {2.8f, 3.6f});  // unchanged
+  test::check_values(m.g.param_value(m.u), {4.9f, 5.9f, 6.9f});
+}
+
 TEST_CASE("step(Graph) updates trainable parameters from backward and leaves the others") {
   // SGD lr 0.1: w = [3 - 0.1·2, 4 - 0.1·4] = [2.8, 3.6]; f is frozen; u has no gradient (skipped).
   SmallModel m;
