@@ -18,13 +18,7 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 
 scripts/setup.sh "$BUILD_DIR"
 if [ "${BENCH_NO_INSTALL:-0}" != 1 ]; then
-  missing=()
-  for p in python3-torch libopenblas0-openmp; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-  if [ ${#missing[@]} -gt 0 ]; then
-    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
-    echo "bench: installing ${missing[*]}"
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-  fi
+  scripts/install_packages.sh python3-torch libopenblas0-openmp
 fi
 mkdir -p "$(dirname "$JSON")"
 "$BUILD_DIR/bench/movielens_bench" --threads "$THREADS" --json "$JSON" "$@"
