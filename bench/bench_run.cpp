@@ -11,7 +11,7 @@
 #include "autodiff/backward.hpp"
 #include "bench/bench_util.hpp"
 #include "graph/dnnl_context.hpp"
-#include "models/run.hpp"
+#include "models/run/run.hpp"
 #include "models/tasks/retrieval.hpp"
 
 namespace dagrad::bench {

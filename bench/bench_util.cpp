@@ -12,7 +12,7 @@
 
 #include "graph/error.hpp"
 #include "graph/tensor.hpp"
-#include "ops/kernels.hpp"
+#include "ops/kernels/kernels.hpp"
 
 namespace dagrad::bench {
 

@@ -1,5 +1,5 @@
 // gemm_bench: the flagship's matrix products through oneDNN's matmul primitive and through
-// dnnl_sgemm, side by side in one process, to choose the route ops/kernels.cpp takes per shape.
+// dnnl_sgemm, side by side in one process, to choose the route ops/kernels/kernels.cpp takes per shape.
 // Prints GFLOP/s (median and best of the repeats). Usage: gemm_bench [repeats]; threads from
 // OMP_NUM_THREADS / DAGRAD_THREADS. Not a test.
 #include <oneapi/dnnl/dnnl.hpp>

@@ -17,7 +17,7 @@
 #include "graph/dnnl_context.hpp"
 #include "graph/error.hpp"
 #include "graph/tensor.hpp"
-#include "ops/kernels.hpp"
+#include "ops/kernels/kernels.hpp"
 
 namespace dagrad::bench {
 namespace {

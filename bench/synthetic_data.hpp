@@ -6,7 +6,7 @@
 #pragma once
 #include <cstdint>
 
-#include "models/dataset.hpp"
+#include "models/data/dataset.hpp"
 
 namespace dagrad::bench {
 

@@ -7,8 +7,8 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "graph/dnnl_context.hpp"
-#include "models/archive.hpp"
-#include "models/run.hpp"
+#include "models/io/archive.hpp"
+#include "models/run/run.hpp"
 
 namespace dagrad::cli {
 namespace {

@@ -6,7 +6,7 @@
 
 #include "autodiff/gradcheck.hpp"
 #include "cli/commands.hpp"
-#include "ops/op.hpp"
+#include "graph/op.hpp"
 
 namespace dagrad::cli {
 

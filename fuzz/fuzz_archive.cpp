@@ -1,4 +1,4 @@
-// libFuzzer target: models/archive.cpp's reader on arbitrary bytes, then every entry read with
+// libFuzzer target: models/io/archive.cpp's reader on arbitrary bytes, then every entry read with
 // every accessor. Bad bytes must end in UserError; anything else (a crash, a sanitizer report,
 // another exception) is a bug.
 #include <boost/crc.hpp>
@@ -7,7 +7,7 @@
 #include <string>
 
 #include "graph/error.hpp"
-#include "models/archive.hpp"
+#include "models/io/archive.hpp"
 
 namespace {
 

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "graph/error.hpp"
-#include "models/config.hpp"
-#include "models/dataset.hpp"
+#include "config/config.hpp"
+#include "models/data/dataset.hpp"
 #include "models/model.hpp"
 
 namespace {

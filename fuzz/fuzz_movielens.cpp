@@ -8,7 +8,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "experiments/movielens/movielens_data.hpp"
+#include "models/data/sources/movielens_data.hpp"
 #include "graph/error.hpp"
 
 namespace ml = dagrad::movielens;

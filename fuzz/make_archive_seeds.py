@@ -1,5 +1,5 @@
 """Writes the archive fuzzer's seed corpus (fuzz/corpus/archive/): small handmade dagrad archives
-in the format of models/archive.cpp (magic, version, entry count, entries, CRC-32 of all before).
+in the format of models/io/archive.cpp (magic, version, entry count, entries, CRC-32 of all before).
 
 Run from the repository root: python3 fuzz/make_archive_seeds.py
 """

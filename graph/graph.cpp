@@ -16,15 +16,6 @@ Shape concrete(const Shape& s, int64_t batch) {
   return c;
 }
 
-void Profile::reset(int nodes) {
-  forward_s.assign(nodes, 0.0);
-  backward_s.assign(nodes, 0.0);
-  forward_calls.assign(nodes, 0);
-  backward_calls.assign(nodes, 0);
-  clear_s = feed_s = optimizer_s = 0;
-  steps = 0;
-}
-
 int Graph::append(Node n) {
   if (n.name.empty()) throw UserError("a graph node needs a name");
   if (by_name_.count(n.name))

@@ -24,6 +24,13 @@ inline constexpr int64_t kTokens = -2;
 std::string shape_str(const Shape& s);   // "[B, 32]" style
 int64_t numel(const Shape& s);           // product of the dimensions (kBatch counts as 1)
 
+// What a graph knows of a value before it is computed: its shape (dimensions may be kBatch or
+// kTokens) and its dtype.
+struct TensorType {
+  Shape shape;
+  DType dtype = DType::f32;
+};
+
 class Tensor {
  public:
   Tensor() = default;

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "graph/graph.hpp"
-#include "models/config.hpp"
+#include "config/config.hpp"
 
 namespace dagrad {
 

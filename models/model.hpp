@@ -7,7 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "models/features.hpp"
+#include "models/data/features.hpp"
+#include "models/data/preprocessing/preprocessor.hpp"
 #include "models/task.hpp"
 
 namespace dagrad {

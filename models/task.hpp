@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "layers/layer.hpp"
-#include "models/archive.hpp"
-#include "models/dataset.hpp"
+#include "models/io/archive.hpp"
+#include "models/data/dataset.hpp"
 
 namespace dagrad {
 

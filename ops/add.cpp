@@ -1,6 +1,6 @@
 // Add: out = a + b elementwise, for f32 tensors of identical shape (oneDNN binary_add).
-#include "ops/kernels.hpp"
-#include "ops/op.hpp"
+#include "ops/kernels/kernels.hpp"
+#include "graph/op.hpp"
 
 namespace dagrad {
 

@@ -1,6 +1,6 @@
 // BiasAdd: out = x + b, x [..., N] and b [N]: the bias row is added to every row of x.
-#include "ops/kernels.hpp"
-#include "ops/op.hpp"
+#include "ops/kernels/kernels.hpp"
+#include "graph/op.hpp"
 
 namespace dagrad {
 

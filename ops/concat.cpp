@@ -2,7 +2,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "ops/op.hpp"
+#include "graph/op.hpp"
+#include "ops/kernels/kernels.hpp"
 
 namespace dagrad {
 

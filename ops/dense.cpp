@@ -3,8 +3,8 @@
 // the ReLU are one pass over the product while it is in cache, and backward makes one pass for the
 // ReLU's mask and the bias gradient instead of three ops' passes (BiasAdd's backward alone copies
 // the whole gradient through). The Dense and MLP layers build it.
-#include "ops/kernels.hpp"
-#include "ops/op.hpp"
+#include "ops/kernels/kernels.hpp"
+#include "graph/op.hpp"
 
 namespace dagrad {
 

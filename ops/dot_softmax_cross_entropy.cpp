@@ -21,8 +21,9 @@
 #include <algorithm>
 #include <string>
 
-#include "ops/op.hpp"
-#include "ops/softmax_row.hpp"
+#include "graph/op.hpp"
+#include "ops/kernels/kernels.hpp"
+#include "ops/kernels/softmax_row.hpp"
 
 namespace dagrad {
 namespace {

@@ -1,7 +1,7 @@
 // Base for unary activations backed by oneDNN eltwise (forward and backward from the output).
 #pragma once
-#include "ops/kernels.hpp"
-#include "ops/op.hpp"
+#include "ops/kernels/kernels.hpp"
+#include "graph/op.hpp"
 
 namespace dagrad {
 

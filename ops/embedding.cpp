@@ -4,7 +4,8 @@
 
 #include <cstring>
 
-#include "ops/op.hpp"
+#include "graph/op.hpp"
+#include "ops/kernels/kernels.hpp"
 
 namespace dagrad {
 

@@ -8,7 +8,8 @@
 
 #include <string>
 
-#include "ops/op.hpp"
+#include "graph/op.hpp"
+#include "ops/kernels/kernels.hpp"
 
 namespace dagrad {
 

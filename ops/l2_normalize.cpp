@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "ops/op.hpp"
+#include "graph/op.hpp"
+#include "ops/kernels/kernels.hpp"
 
 namespace dagrad {
 

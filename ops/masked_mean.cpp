@@ -1,6 +1,7 @@
 // MaskedMean: out[b] = mean of x[b, t, :] over the tokens t whose id is nonzero, from x [B, T, D]
 // and ids [B, T] i32: Keras Embedding(mask_zero=True) followed by GlobalAveragePooling1D.
-#include "ops/op.hpp"
+#include "graph/op.hpp"
+#include "ops/kernels/kernels.hpp"
 
 namespace dagrad {
 

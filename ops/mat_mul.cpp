@@ -1,6 +1,6 @@
 // MatMul: out = op(a) · op(b) for 2-D a and b; op transposes when transpose_a / transpose_b is set.
-#include "ops/kernels.hpp"
-#include "ops/op.hpp"
+#include "ops/kernels/kernels.hpp"
+#include "graph/op.hpp"
 
 namespace dagrad {
 

@@ -1,6 +1,7 @@
 // MeanSquaredError: out[b] = mean over n of (pred[b, n] - target[b, n])², from pred and target
 // [B, N] (Keras mean_squared_error, before any reduction over the batch).
-#include "ops/op.hpp"
+#include "graph/op.hpp"
+#include "ops/kernels/kernels.hpp"
 
 namespace dagrad {
 

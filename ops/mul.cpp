@@ -1,6 +1,6 @@
 // Mul: out = a · b elementwise, for f32 tensors of identical shape (oneDNN binary_mul).
-#include "ops/kernels.hpp"
-#include "ops/op.hpp"
+#include "ops/kernels/kernels.hpp"
+#include "graph/op.hpp"
 
 namespace dagrad {
 

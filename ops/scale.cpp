@@ -1,6 +1,6 @@
 // Scale: out = scale · x elementwise; `scale` is a required number attribute.
-#include "ops/kernels.hpp"
-#include "ops/op.hpp"
+#include "ops/kernels/kernels.hpp"
+#include "graph/op.hpp"
 
 namespace dagrad {
 

@@ -3,7 +3,8 @@
 // The stable form max(z, 0) - z·y + log(1 + exp(-|z|)) never overflows exp.
 #include <cmath>
 
-#include "ops/op.hpp"
+#include "graph/op.hpp"
+#include "ops/kernels/kernels.hpp"
 
 namespace dagrad {
 

@@ -28,8 +28,9 @@
 #include <cmath>
 #include <limits>
 
-#include "ops/op.hpp"
-#include "ops/softmax_row.hpp"
+#include "graph/op.hpp"
+#include "ops/kernels/kernels.hpp"
+#include "ops/kernels/softmax_row.hpp"
 
 namespace dagrad {
 namespace {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Downloads MovieLens 100k (GroupLens ml-100k.zip), unpacks it and checks its files' SHA-256 sums
-# against experiments/movielens/ml-100k.sha256 before installing them in DEST.
+# against models/data/sources/ml-100k.sha256 before installing them in DEST.
 # Usage: scripts/get_movielens.sh [DEST]    (DEST defaults to ./data/ml-100k)
 # MOVIELENS_ZIP=/path/to/ml-100k.zip uses a local copy of the zip instead of downloading.
 # The data's license forbids redistribution: never commit it.
@@ -8,7 +8,7 @@ set -euo pipefail
 
 URL=https://files.grouplens.org/datasets/movielens/ml-100k.zip
 DEST=${1:-data/ml-100k}
-SUMS="$(cd "$(dirname "$0")/.." && pwd)/experiments/movielens/ml-100k.sha256"
+SUMS="$(cd "$(dirname "$0")/.." && pwd)/models/data/sources/ml-100k.sha256"
 
 die() { echo "get_movielens: error: $*" >&2; exit 1; }
 say() { echo "get_movielens: $*"; }

@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "ops/op.hpp"
+#include "graph/op.hpp"
 
 namespace dagrad::test {
 

@@ -298,7 +298,7 @@ std::vector<std::uint8_t> render(const Chart& c) {
   return encode_png(c.width, c.height, canvas.pixels());
 }
 
-// As models/archive.hpp's write_file_atomic (this library keeps free of the core): a temporary
+// As models/io/archive.hpp's write_file_atomic (this library keeps free of the core): a temporary
 // file named with the pid, written, fsynced, renamed over `path`, then the folder fsynced.
 void write_atomically(const std::string& path, const std::vector<std::uint8_t>& bytes) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());

@@ -11,7 +11,7 @@
 #include "experiments/movielens/report.hpp"
 #include "experiments/movielens/serve.hpp"
 #include "graph/dnnl_context.hpp"
-#include "models/run.hpp"
+#include "models/run/run.hpp"
 
 using namespace dagrad;
 

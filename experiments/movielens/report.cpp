@@ -10,12 +10,12 @@
 
 #include "experiments/common/plot.hpp"
 #include "graph/error.hpp"
-#include "models/archive.hpp"
+#include "models/io/archive.hpp"
 
 namespace dagrad::movielens {
 namespace {
 
-// history.json as written by models/history.cpp: {"rows": [{"k": v, ...}, ...]} with numbers or null.
+// history.json as written by models/fit/history.cpp: {"rows": [{"k": v, ...}, ...]} with numbers or null.
 std::vector<std::map<std::string, double>> read_history(const std::string& path) {
   std::ifstream f(path);
   if (!f) return {};

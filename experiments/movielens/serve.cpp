@@ -8,8 +8,8 @@
 #include <numeric>
 #include <set>
 
-#include "experiments/movielens/movielens_data.hpp"
-#include "models/archive.hpp"
+#include "models/data/sources/movielens_data.hpp"
+#include "models/io/archive.hpp"
 #include "models/model.hpp"
 #include "models/tasks/retrieval.hpp"
 

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "graph/error.hpp"
-#include "ops/kernels.hpp"
+#include "ops/kernels/kernels.hpp"
 
 namespace dagrad::metrics {
 namespace {

@@ -2,7 +2,7 @@
 // A sparse gradient updates only its rows: a zero-gradient element is left exactly as it is.
 #include <cmath>
 
-#include "models/optimizer.hpp"
+#include "models/optimizers/optimizer.hpp"
 
 namespace dagrad {
 

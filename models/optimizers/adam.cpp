@@ -5,7 +5,7 @@
 // the dense update.
 #include <cmath>
 
-#include "models/optimizer.hpp"
+#include "models/optimizers/optimizer.hpp"
 
 namespace dagrad {
 

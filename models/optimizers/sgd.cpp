@@ -2,7 +2,7 @@
 // nesterov w += momentum·v - lr·g. Without momentum a sparse gradient updates only its rows
 // (exact); with momentum every row moves, as in the dense update, unless lazy: true (then rows
 // the gradient does not hold keep w and v as they are: cheaper, not equal to the dense update).
-#include "models/optimizer.hpp"
+#include "models/optimizers/optimizer.hpp"
 
 namespace dagrad {
 

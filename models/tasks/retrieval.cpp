@@ -9,7 +9,7 @@
 #include <cmath>
 #include <unordered_map>
 
-#include "models/frequency_estimator.hpp"
+#include "models/tasks/frequency_estimator.hpp"
 #include "models/metrics/factorized_top_k.hpp"
 #include "models/metrics/mean_loss.hpp"
 #include "models/model.hpp"

@@ -1,12 +1,12 @@
-// cli/cmd_fit.cpp and models/fitter.cpp end to end: a synthetic retrieval problem that the test
+// cli/cmd_fit.cpp and models/fit/fitter.cpp end to end: a synthetic retrieval problem that the test
 // generates, trained through `dagrad fit` with YAML files; resume gives identical parameters.
 #include <doctest/doctest.h>
 
 #include <regex>
 #include <sstream>
 
-#include "models/archive.hpp"
-#include "models/run.hpp"
+#include "models/io/archive.hpp"
+#include "models/run/run.hpp"
 #include "test_util.hpp"
 
 using namespace dagrad;

@@ -3,7 +3,7 @@
 // preprocessing and streaming state, and load_parameters says what differs.
 #include <doctest/doctest.h>
 
-#include "models/archive.hpp"
+#include "models/io/archive.hpp"
 #include "models/model_test_util.hpp"
 #include "test_util.hpp"
 

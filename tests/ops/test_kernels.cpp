@@ -1,11 +1,11 @@
-// ops/kernels.cpp: gemm for every transpose and accumulate combination, by hand and against a
+// ops/kernels/kernels.cpp: gemm for every transpose and accumulate combination, by hand and against a
 // double-precision reference on shapes large enough to take oneDNN's blocked, threaded paths.
 #include <cmath>
 #include <cstring>
 #include <random>
 
 #include "op_test_util.hpp"
-#include "ops/kernels.hpp"
+#include "ops/kernels/kernels.hpp"
 
 using namespace dagrad;
 using test::check_values;

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <functional>
 
-#include "models/archive.hpp"
+#include "models/io/archive.hpp"
 #include "reliability/reliability_util.hpp"
 
 using namespace dagrad;

@@ -8,7 +8,7 @@
 #include <random>
 
 #include "graph/error.hpp"
-#include "models/archive.hpp"
+#include "models/io/archive.hpp"
 #include "reliability/reliability_util.hpp"
 
 using namespace dagrad;

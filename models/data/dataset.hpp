@@ -1,0 +1,46 @@
+// The tables a run works on, and where they come from: a data source (registered by name; csv
+// built in, experiments add their own) fills the interactions and candidates, and a seeded split
+// carves train / validation / test out of the interactions.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "models/data/table.hpp"
+
+namespace dagrad {
+
+struct DataTables {
+  Table interactions{"interactions"};  // every example, before the split
+  Table train{"train"}, validation{"validation"}, test{"test"};
+  Table candidates{"candidates"};      // retrieval: every item that can be recommended
+  const Table& by_name(const std::string& name) const;  // "interactions", "train", ...
+};
+
+// Loads the interactions (and candidates, if the source has them) described by `cfg` (the training
+// file's `data` map) from `data_dir` (the --data flag or the source's default).
+using DataSourceFn = std::function<void(const ConfigNode& cfg, const std::string& data_dir, DataTables& out)>;
+
+struct DataSourceInfo {
+  std::string name, description;
+  DataSourceFn load;
+};
+
+class DataSourceRegistry {
+ public:
+  static DataSourceRegistry& instance();
+  bool add(DataSourceInfo info);
+  const DataSourceInfo& find(const ConfigNode& at, const std::string& name) const;  // error lists known
+  std::vector<std::string> names() const;
+
+ private:
+  std::vector<DataSourceInfo> sources_;
+};
+
+// Reads `data` (source, split) and fills every table: the interactions are shuffled with
+// split.seed and cut into the first `train` rows, the next `validation`, then `test` (counts, or
+// fractions of the whole when below 1), as TFRS's shuffle(seed).take/skip.
+void load_data(const ConfigNode& data_cfg, const std::string& data_dir, DataTables& out);
+
+}  // namespace dagrad

@@ -1,0 +1,67 @@
+#include "models/data/features.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace dagrad {
+
+size_t EncodedColumn::rows() const {
+  if (ragged) return offsets.empty() ? 0 : offsets.size() - 1;
+  size_t n = dtype == DType::i32 ? ids.size() : values.size();
+  return width ? n / static_cast<size_t>(width) : 0;
+}
+
+EncodedColumn encode_numeric(const Column& values, const std::string& column) {
+  EncodedColumn e;
+  e.dtype = DType::f32;
+  e.width = 1;
+  if (auto* f = std::get_if<FloatColumn>(&values)) e.values = *f;
+  else if (auto* i = std::get_if<IntColumn>(&values)) e.values.assign(i->begin(), i->end());
+  else throw UserError("column '" + column + "' holds strings; a graph input needs numbers (add a StringLookup)");
+  return e;
+}
+
+const EncodedColumn& EncodedTable::column(int input) const {
+  for (const auto& [id, c] : inputs)
+    if (id == input) return c;
+  throw InternalError("encoded table '" + name + "' does not feed input " + std::to_string(input));
+}
+
+void Feeder::feed(Graph& g, const EncodedTable& t, std::span<const int64_t> rows) {
+  if (buffers_.size() < t.inputs.size()) buffers_.resize(t.inputs.size());
+  const int64_t b = static_cast<int64_t>(rows.size());
+  for (size_t k = 0; k < t.inputs.size(); ++k) {
+    const auto& [id, col] = t.inputs[k];
+    int64_t width = col.width;
+    if (col.ragged) {
+      width = 1;  // at least one token position, so the token axis always exists
+      for (int64_t r : rows) width = std::max(width, col.offsets[r + 1] - col.offsets[r]);
+    }
+    Shape shape = g.node(id).type.shape.size() == 1 ? Shape{b} : Shape{b, width};
+    Tensor& buf = buffers_[k];
+    Tensor view = buf.defined() && buf.dtype() == col.dtype ? buf.resized(shape) : Tensor();
+    if (!view.defined()) {
+      buf = Tensor(shape, col.dtype);
+      view = buf;
+    }
+    if (col.ragged) {
+      int32_t* out = view.i32();
+      std::fill_n(out, view.size(), 0);
+      for (int64_t i = 0; i < b; ++i) {
+        int64_t s = col.offsets[rows[i]], e = col.offsets[rows[i] + 1];
+        std::copy(col.ids.begin() + s, col.ids.begin() + e, out + i * width);
+      }
+    } else if (col.dtype == DType::i32) {
+      int32_t* out = view.i32();
+      for (int64_t i = 0; i < b; ++i)
+        std::memcpy(out + i * width, col.ids.data() + rows[i] * width, width * 4);
+    } else {
+      float* out = view.f32();
+      for (int64_t i = 0; i < b; ++i)
+        std::memcpy(out + i * width, col.values.data() + rows[i] * width, width * 4);
+    }
+    g.set_input(id, view);
+  }
+}
+
+}  // namespace dagrad

@@ -1,0 +1,289 @@
+// The preprocessing layers as model layers: each wraps one of models/data/preprocessing/ (Keras
+// semantics) as a Preprocessor that reads one input column, adapts on a table, encodes a whole
+// column once, and saves its state with the model.
+#include "models/data/preprocessing/discretization.hpp"
+#include "models/data/preprocessing/integer_lookup.hpp"
+#include "models/data/preprocessing/normalization.hpp"
+#include "models/data/preprocessing/string_lookup.hpp"
+#include "models/data/preprocessing/text_vectorization.hpp"
+#include "models/data/preprocessing/preprocessor.hpp"
+
+namespace dagrad {
+namespace {
+
+using preprocessing::Discretization;
+using preprocessing::EncodedTexts;
+using preprocessing::IntegerLookup;
+using preprocessing::Normalization;
+using preprocessing::StringLookup;
+using preprocessing::TextVectorization;
+
+const std::vector<std::string> kCommonKeys = {"type", "input", "adapt"};
+
+std::vector<std::string> keys_with(std::vector<std::string> extra) {
+  extra.insert(extra.end(), kCommonKeys.begin(), kCommonKeys.end());
+  return extra;
+}
+
+const StringColumn& need_strings(const Column& c, const char* layer) {
+  if (auto* s = std::get_if<StringColumn>(&c)) return *s;
+  throw UserError(std::string(layer) + " reads a string column, got a column of " + column_type_name(column_type(c)));
+}
+
+const IntColumn& need_ints(const Column& c, const char* layer) {
+  if (auto* s = std::get_if<IntColumn>(&c)) return *s;
+  throw UserError(std::string(layer) + " reads an int column, got a column of " + column_type_name(column_type(c)));
+}
+
+EncodedColumn ids_from(const Tensor& t) {
+  EncodedColumn e;
+  e.dtype = DType::i32;
+  e.width = 1;
+  e.ids.assign(t.i32(), t.i32() + t.size());
+  return e;
+}
+
+class StringLookupLayer : public Preprocessor {
+ public:
+  explicit StringLookupLayer(const ConfigNode& cfg) {
+    cfg.check_keys(keys_with({"vocabulary"}));
+    if (cfg.has("vocabulary")) {
+      try {
+        lookup_ = StringLookup(cfg.require_strings("vocabulary"));
+      } catch (const UserError& e) {
+        cfg.at("vocabulary").fail(e.what());
+      }
+      adapted_ = true;
+    }
+  }
+  TensorType output_type() const override { return {{kBatch}, DType::i32}; }
+  int64_t id_range() const override { return lookup_.vocabulary_size(); }
+  bool adapted() const override { return adapted_; }
+  void adapt(const Column& c) override {
+    if (adapted_) return;  // a given vocabulary wins
+    lookup_.adapt(need_strings(c, "StringLookup"));
+    adapted_ = true;
+  }
+  EncodedColumn encode(const Column& c) const override { return ids_from(lookup_.transform(need_strings(c, "StringLookup"))); }
+  void save(ArchiveWriter& w, const std::string& p) const override { w.put_strings(p + "vocabulary", lookup_.vocabulary()); }
+  void load(const ArchiveReader& r, const std::string& p) override {
+    lookup_ = StringLookup(r.strings(p + "vocabulary"));
+    adapted_ = true;
+  }
+  std::string describe() const override { return "StringLookup, " + std::to_string(id_range()) + " ids (0 = out of vocabulary)"; }
+
+ private:
+  StringLookup lookup_;
+  bool adapted_ = false;
+};
+
+class IntegerLookupLayer : public Preprocessor {
+ public:
+  explicit IntegerLookupLayer(const ConfigNode& cfg) {
+    cfg.check_keys(keys_with({"vocabulary"}));
+    if (cfg.has("vocabulary")) {
+      try {
+        lookup_ = IntegerLookup(cfg.require_ints("vocabulary"));
+      } catch (const UserError& e) {
+        cfg.at("vocabulary").fail(e.what());
+      }
+      adapted_ = true;
+    }
+  }
+  TensorType output_type() const override { return {{kBatch}, DType::i32}; }
+  int64_t id_range() const override { return lookup_.vocabulary_size(); }
+  bool adapted() const override { return adapted_; }
+  void adapt(const Column& c) override {
+    if (adapted_) return;
+    lookup_.adapt(need_ints(c, "IntegerLookup"));
+    adapted_ = true;
+  }
+  EncodedColumn encode(const Column& c) const override { return ids_from(lookup_.transform(need_ints(c, "IntegerLookup"))); }
+  void save(ArchiveWriter& w, const std::string& p) const override {
+    std::vector<std::string> v;
+    for (int64_t x : lookup_.vocabulary()) v.push_back(std::to_string(x));
+    w.put_strings(p + "vocabulary", v);
+  }
+  void load(const ArchiveReader& r, const std::string& p) override {
+    std::vector<int64_t> v;
+    for (const auto& s : r.strings(p + "vocabulary")) {
+      try { v.push_back(std::stoll(s)); } catch (...) { throw UserError(r.path() + ": damaged IntegerLookup vocabulary"); }
+    }
+    lookup_ = IntegerLookup(std::move(v));
+    adapted_ = true;
+  }
+  std::string describe() const override { return "IntegerLookup, " + std::to_string(id_range()) + " ids (0 = out of vocabulary)"; }
+
+ private:
+  IntegerLookup lookup_;
+  bool adapted_ = false;
+};
+
+class DiscretizationLayer : public Preprocessor {
+ public:
+  explicit DiscretizationLayer(const ConfigNode& cfg) {
+    cfg.check_keys(keys_with({"boundaries", "num_boundaries"}));
+    if (cfg.has("boundaries") == cfg.has("num_boundaries"))
+      cfg.fail("Discretization needs exactly one of 'boundaries' (a list) or 'num_boundaries' (evenly spaced between min and max)");
+    if (cfg.has("boundaries")) {
+      std::vector<float> b;
+      for (double d : cfg.require_doubles("boundaries")) b.push_back(static_cast<float>(d));
+      try {
+        disc_ = Discretization(std::move(b));
+      } catch (const UserError& e) {
+        cfg.at("boundaries").fail(e.what());
+      }
+      adapted_ = true;
+    } else {
+      num_ = cfg.require_int("num_boundaries", Range::at_least(1));
+    }
+  }
+  TensorType output_type() const override { return {{kBatch}, DType::i32}; }
+  int64_t id_range() const override { return disc_.num_buckets(); }
+  bool adapted() const override { return adapted_; }
+  void adapt(const Column& c) override {
+    if (adapted_) return;
+    if (auto* i = std::get_if<IntColumn>(&c)) disc_.adapt_linspace(std::span<const int64_t>(*i), num_);
+    else if (auto* f = std::get_if<FloatColumn>(&c)) disc_.adapt_linspace(std::span<const float>(*f), num_);
+    else throw UserError("Discretization reads a numeric column, got strings");
+    adapted_ = true;
+  }
+  EncodedColumn encode(const Column& c) const override {
+    if (auto* i = std::get_if<IntColumn>(&c)) return ids_from(disc_.transform(std::span<const int64_t>(*i)));
+    if (auto* f = std::get_if<FloatColumn>(&c)) return ids_from(disc_.transform(std::span<const float>(*f)));
+    throw UserError("Discretization reads a numeric column, got strings");
+  }
+  void save(ArchiveWriter& w, const std::string& p) const override {
+    const auto& b = disc_.boundaries();
+    w.put_tensor(p + "boundaries", Tensor::from({static_cast<int64_t>(b.size())}, b));
+  }
+  void load(const ArchiveReader& r, const std::string& p) override {
+    Tensor t = r.tensor(p + "boundaries");
+    disc_ = Discretization(std::vector<float>(t.f32(), t.f32() + t.size()));
+    adapted_ = true;
+  }
+  std::string describe() const override { return "Discretization, " + std::to_string(id_range()) + " buckets"; }
+
+ private:
+  Discretization disc_;
+  int64_t num_ = 0;
+  bool adapted_ = false;
+};
+
+class NormalizationLayer : public Preprocessor {
+ public:
+  explicit NormalizationLayer(const ConfigNode& cfg) {
+    cfg.check_keys(keys_with({"mean", "variance"}));
+    if (cfg.has("mean") != cfg.has("variance")) cfg.fail("give both 'mean' and 'variance', or neither (adapt from data)");
+    if (cfg.has("mean")) {
+      norm_ = Normalization({static_cast<float>(cfg.require_double("mean"))},
+                            {static_cast<float>(cfg.require_double("variance", Range::at_least(0)))});
+      adapted_ = true;
+    }
+  }
+  TensorType output_type() const override { return {{kBatch, 1}, DType::f32}; }
+  int64_t id_range() const override { return 0; }
+  bool adapted() const override { return adapted_; }
+  void adapt(const Column& c) override {
+    if (adapted_) return;
+    if (auto* i = std::get_if<IntColumn>(&c)) norm_.adapt(std::span<const int64_t>(*i));
+    else if (auto* f = std::get_if<FloatColumn>(&c)) norm_.adapt(std::span<const float>(*f));
+    else throw UserError("Normalization reads a numeric column, got strings");
+    adapted_ = true;
+  }
+  EncodedColumn encode(const Column& c) const override {
+    Tensor t;
+    if (auto* i = std::get_if<IntColumn>(&c)) t = norm_.transform(std::span<const int64_t>(*i));
+    else if (auto* f = std::get_if<FloatColumn>(&c)) t = norm_.transform(std::span<const float>(*f));
+    else throw UserError("Normalization reads a numeric column, got strings");
+    EncodedColumn e;
+    e.dtype = DType::f32;
+    e.width = 1;
+    e.values.assign(t.f32(), t.f32() + t.size());
+    return e;
+  }
+  void save(ArchiveWriter& w, const std::string& p) const override {
+    w.put_tensor(p + "mean", Tensor::from({1}, norm_.mean()));
+    w.put_tensor(p + "variance", Tensor::from({1}, norm_.variance()));
+  }
+  void load(const ArchiveReader& r, const std::string& p) override {
+    Tensor m = r.tensor(p + "mean", {1}), v = r.tensor(p + "variance", {1});
+    norm_ = Normalization({m.f32()[0]}, {v.f32()[0]});
+    adapted_ = true;
+  }
+  std::string describe() const override {
+    return "Normalization, mean " + std::to_string(norm_.mean()[0]) + ", variance " + std::to_string(norm_.variance()[0]);
+  }
+
+ private:
+  Normalization norm_;
+  bool adapted_ = false;
+};
+
+class TextVectorizationLayer : public Preprocessor {
+ public:
+  explicit TextVectorizationLayer(const ConfigNode& cfg) : text_(max_tokens_of(cfg)) {
+    cfg.check_keys(keys_with({"max_tokens", "vocabulary"}));
+    if (cfg.has("vocabulary")) {
+      try {
+        text_ = TextVectorization(cfg.require_strings("vocabulary"), max_tokens_of(cfg));
+      } catch (const UserError& e) {
+        cfg.at("vocabulary").fail(e.what());
+      }
+      adapted_ = true;
+    }
+  }
+  TensorType output_type() const override { return {{kBatch, kTokens}, DType::i32}; }
+  int64_t id_range() const override { return text_.vocabulary_size(); }
+  bool adapted() const override { return adapted_; }
+  void adapt(const Column& c) override {
+    if (adapted_) return;
+    text_.adapt(need_strings(c, "TextVectorization"));
+    adapted_ = true;
+  }
+  EncodedColumn encode(const Column& c) const override {
+    EncodedTexts t = text_.encode(need_strings(c, "TextVectorization"));
+    EncodedColumn e;
+    e.dtype = DType::i32;
+    e.ragged = true;
+    e.ids = std::move(t.ids);
+    e.offsets = std::move(t.offsets);
+    return e;
+  }
+  void save(ArchiveWriter& w, const std::string& p) const override {
+    w.put_strings(p + "vocabulary", text_.vocabulary());
+    w.put_int(p + "max_tokens", text_.max_tokens().value_or(-1));
+  }
+  void load(const ArchiveReader& r, const std::string& p) override {
+    int64_t mt = r.integer(p + "max_tokens");
+    text_ = TextVectorization(r.strings(p + "vocabulary"), mt < 0 ? std::nullopt : std::optional<int64_t>(mt));
+    adapted_ = true;
+  }
+  std::string describe() const override {
+    return "TextVectorization, " + std::to_string(id_range()) + " ids (0 = padding, 1 = out of vocabulary), padded per batch";
+  }
+
+ private:
+  static std::optional<int64_t> max_tokens_of(const ConfigNode& cfg) {
+    if (!cfg.has("max_tokens")) return std::nullopt;
+    return cfg.require_int("max_tokens", Range::at_least(3));
+  }
+  TextVectorization text_;
+  bool adapted_ = false;
+};
+
+std::unique_ptr<Preprocessor> string_lookup(const ConfigNode& c) { return std::make_unique<StringLookupLayer>(c); }
+std::unique_ptr<Preprocessor> integer_lookup(const ConfigNode& c) { return std::make_unique<IntegerLookupLayer>(c); }
+std::unique_ptr<Preprocessor> discretization(const ConfigNode& c) { return std::make_unique<DiscretizationLayer>(c); }
+std::unique_ptr<Preprocessor> normalization(const ConfigNode& c) { return std::make_unique<NormalizationLayer>(c); }
+std::unique_ptr<Preprocessor> text_vectorization(const ConfigNode& c) { return std::make_unique<TextVectorizationLayer>(c); }
+
+}  // namespace
+
+DAGRAD_REGISTER_PREPROCESSOR(string_lookup, "StringLookup", "strings to ids 1..N in vocabulary order, 0 out of vocabulary");
+DAGRAD_REGISTER_PREPROCESSOR(integer_lookup, "IntegerLookup", "integers to ids 1..N, 0 out of vocabulary");
+DAGRAD_REGISTER_PREPROCESSOR(discretization, "Discretization", "numbers to bucket ids by boundaries");
+DAGRAD_REGISTER_PREPROCESSOR(normalization, "Normalization", "(x - mean) / max(sqrt(variance), 1e-7)");
+DAGRAD_REGISTER_PREPROCESSOR(text_vectorization, "TextVectorization", "text to token ids, padded per batch");
+
+}  // namespace dagrad

@@ -1,0 +1,315 @@
+#include "models/io/archive.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/crc.hpp>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "graph/error.hpp"
+
+namespace dagrad {
+namespace {
+
+constexpr char kMagic[8] = {'D', 'A', 'G', 'R', 'A', 'D', 'A', 'R'};
+enum Kind : uint8_t { kF32 = 1, kI32 = 2, kStrings = 3, kText = 4, kInt = 5, kDouble = 6 };
+
+const char* kind_name(uint8_t k) {
+  switch (k) {
+    case kF32: return "f32 tensor";
+    case kI32: return "i32 tensor";
+    case kStrings: return "string list";
+    case kText: return "text";
+    case kInt: return "integer";
+    case kDouble: return "number";
+    default: return "unknown";
+  }
+}
+
+template <class T>
+void put(std::string& b, T v) {
+  b.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+
+uint32_t crc32(const char* p, size_t n) {
+  boost::crc_32_type c;
+  c.process_bytes(p, n);
+  return c.checksum();
+}
+
+}  // namespace
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+  // The temporary name carries the pid, so that remove_stale_temporaries can tell a file left by a
+  // killed process from one a live writer is still filling.
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  auto fail = [&](const std::string& what, int err, int fd) {
+    if (fd >= 0) ::close(fd);
+    ::unlink(tmp.c_str());
+    throw RuntimeFailure("cannot write " + path + ": " + what + std::strerror(err) + " (the previous version of the file, if any, is untouched)");
+  };
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail("", errno, -1);
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t w = ::write(fd, content.data() + done, content.size() - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) fail("", errno, fd);
+    if (w == 0) fail("", ENOSPC, fd);
+    done += static_cast<size_t>(w);
+  }
+  if (::fsync(fd) != 0) fail("", errno, fd);
+  if (::close(fd) != 0) fail("", errno, -1);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) fail("renaming the temporary file: ", errno, -1);
+  // The rename is durable only once the directory entry is on disk too.
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);  // best effort: the new file is complete and in place whatever this returns
+    ::close(dfd);
+  }
+}
+
+int remove_stale_temporaries(const std::string& dir) {
+  namespace fs = std::filesystem;
+  int removed = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    auto at = name.rfind(".tmp.");
+    if (at == std::string::npos || at + 5 >= name.size()) continue;
+    const std::string pid_text = name.substr(at + 5);
+    if (pid_text.find_first_not_of("0123456789") != std::string::npos || pid_text.size() > 9) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
+    if (pid != ::getpid() && ::kill(pid, 0) == 0) continue;  // a live process may still be writing it
+    if (pid != ::getpid() && errno == EPERM) continue;       // alive, owned by someone else
+    std::error_code rm;
+    if (fs::remove(it->path(), rm)) ++removed;
+  }
+  return removed;
+}
+
+void ArchiveWriter::begin(const std::string& name, uint8_t kind) {
+  DAGRAD_ASSERT(!names_.count(name), "archive entry '" + name + "' written twice");
+  names_[name] = 1;
+  put<uint32_t>(buf_, static_cast<uint32_t>(name.size()));
+  buf_ += name;
+  put<uint8_t>(buf_, kind);
+}
+
+void ArchiveWriter::put_tensor(const std::string& name, const Tensor& t) {
+  begin(name, t.dtype() == DType::f32 ? kF32 : kI32);
+  put<uint32_t>(buf_, static_cast<uint32_t>(t.rank()));
+  for (int i = 0; i < t.rank(); ++i) put<int64_t>(buf_, t.dim(i));
+  put<uint64_t>(buf_, static_cast<uint64_t>(t.size()) * 4);
+  const char* p = t.dtype() == DType::f32 ? reinterpret_cast<const char*>(t.f32())
+                                          : reinterpret_cast<const char*>(t.i32());
+  buf_.append(p, static_cast<size_t>(t.size()) * 4);
+}
+
+void ArchiveWriter::put_strings(const std::string& name, const std::vector<std::string>& v) {
+  begin(name, kStrings);
+  std::string payload;
+  put<uint64_t>(payload, v.size());
+  for (const auto& s : v) {
+    put<uint64_t>(payload, s.size());
+    payload += s;
+  }
+  put<uint64_t>(buf_, payload.size());
+  buf_ += payload;
+}
+
+void ArchiveWriter::put_text(const std::string& name, const std::string& text) {
+  begin(name, kText);
+  put<uint64_t>(buf_, text.size());
+  buf_ += text;
+}
+
+void ArchiveWriter::put_int(const std::string& name, int64_t v) {
+  begin(name, kInt);
+  put<uint64_t>(buf_, 8);
+  put<int64_t>(buf_, v);
+}
+
+void ArchiveWriter::put_double(const std::string& name, double v) {
+  begin(name, kDouble);
+  put<uint64_t>(buf_, 8);
+  put<double>(buf_, v);
+}
+
+std::string ArchiveWriter::bytes() const {
+  std::string out(kMagic, 8);
+  put<uint32_t>(out, kArchiveVersion);
+  put<uint32_t>(out, static_cast<uint32_t>(names_.size()));
+  out += buf_;
+  put<uint32_t>(out, crc32(out.data(), out.size()));
+  return out;
+}
+
+void ArchiveWriter::save(const std::string& path) const { write_file_atomic(path, bytes()); }
+
+ArchiveReader::ArchiveReader(const std::string& path) : path_(path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw UserError(path + ": cannot open (" + std::strerror(errno) + ")");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  data_ = ss.str();
+  parse();
+}
+
+ArchiveReader::ArchiveReader(std::string bytes, std::string name) : path_(std::move(name)), data_(std::move(bytes)) {
+  parse();
+}
+
+ArchiveReader ArchiveReader::from_bytes(std::string bytes, std::string name) {
+  return ArchiveReader(std::move(bytes), std::move(name));
+}
+
+void ArchiveReader::parse() {
+  auto bad = [&](const std::string& why) { return UserError(path_ + ": " + why); };
+  // Magic, version and entry count (16 bytes), then the CRC (4): anything shorter is cut off.
+  bool magic = data_.size() >= 8 && std::memcmp(data_.data(), kMagic, 8) == 0;
+  if (data_.size() < 8 || (magic && data_.size() < 20))
+    throw bad("truncated: " + std::to_string(data_.size()) + " bytes, not a complete dagrad file");
+  if (!magic) throw bad("not a dagrad model or checkpoint file (bad magic)");
+  uint32_t version;
+  std::memcpy(&version, data_.data() + 8, 4);
+  if (version > kArchiveVersion)
+    throw bad("written by a newer dagrad (format version " + std::to_string(version) + "; this build reads up to " +
+              std::to_string(kArchiveVersion) + ")");
+  uint32_t stored;
+  std::memcpy(&stored, data_.data() + data_.size() - 4, 4);
+  if (crc32(data_.data(), data_.size() - 4) != stored)
+    throw bad("corrupted or truncated (checksum mismatch); the file cannot be trusted");
+  uint32_t count;
+  std::memcpy(&count, data_.data() + 12, 4);
+  size_t pos = 16, end = data_.size() - 4;
+  auto need = [&](uint64_t n) {
+    if (pos > end || n > end - pos) throw bad("truncated or damaged entry table");
+  };
+  for (uint32_t i = 0; i < count; ++i) {
+    uint32_t len;
+    need(4);
+    std::memcpy(&len, data_.data() + pos, 4);
+    pos += 4;
+    need(static_cast<uint64_t>(len) + 1);
+    std::string name = data_.substr(pos, len);
+    pos += len;
+    uint8_t kind = static_cast<uint8_t>(data_[pos++]);
+    size_t start = pos;
+    if (kind == kF32 || kind == kI32) {
+      uint32_t rank;
+      need(4);
+      std::memcpy(&rank, data_.data() + pos, 4);
+      pos += 4;
+      need(static_cast<uint64_t>(rank) * 8);
+      pos += static_cast<size_t>(rank) * 8;
+    }
+    uint64_t size;
+    need(8);
+    std::memcpy(&size, data_.data() + pos, 8);
+    pos += 8;
+    need(size);
+    pos += size;
+    entries_[name] = {kind, start, pos - start};
+  }
+}
+
+std::vector<std::string> ArchiveReader::names() const {
+  std::vector<std::string> n;
+  for (const auto& [k, v] : entries_) n.push_back(k);
+  return n;
+}
+
+const ArchiveReader::Entry& ArchiveReader::entry(const std::string& name, uint8_t kind) const {
+  auto it = entries_.find(name);
+  if (it == entries_.end()) throw UserError(path_ + ": has no entry '" + name + "'");
+  bool tensor_ok = (kind == kF32 || kind == kI32) && (it->second.kind == kF32 || it->second.kind == kI32);
+  if (it->second.kind != kind && !tensor_ok)
+    throw UserError(path_ + ": entry '" + name + "' is a " + kind_name(it->second.kind) + ", expected a " +
+                    kind_name(kind));
+  return it->second;
+}
+
+Tensor ArchiveReader::tensor(const std::string& name, const Shape& expect) const {
+  const Entry& e = entry(name, kF32);
+  const char* p = data_.data() + e.offset;
+  uint32_t rank;
+  std::memcpy(&rank, p, 4);
+  Shape shape(rank);
+  if (rank) std::memcpy(shape.data(), p + 4, static_cast<size_t>(rank) * 8);  // data() may be null
+  // The element count as numel() computes it (left to right), refusing a product that overflows:
+  // only a damaged file can hold one, and numel() on it would be undefined behaviour.
+  int64_t elements = 1;
+  for (auto d : shape) {
+    if (d < 0) throw UserError(path_ + ": entry '" + name + "' has a negative dimension");
+    if (__builtin_mul_overflow(elements, d, &elements))
+      throw UserError(path_ + ": entry '" + name + "' has a shape too large to exist");
+  }
+  if (!expect.empty() && shape != expect)
+    throw UserError(path_ + ": entry '" + name + "' has shape " + shape_str(shape) + ", the model expects " +
+                    shape_str(expect));
+  uint64_t bytes;
+  std::memcpy(&bytes, p + 4 + rank * 8, 8);
+  if (bytes / 4 != static_cast<uint64_t>(elements) || bytes % 4 != 0)
+    throw UserError(path_ + ": entry '" + name + "' size does not match its shape");
+  Tensor t(shape, e.kind == kF32 ? DType::f32 : DType::i32);
+  if (bytes) std::memcpy(e.kind == kF32 ? static_cast<void*>(t.f32()) : static_cast<void*>(t.i32()), p + 12 + rank * 8, bytes);
+  return t;
+}
+
+std::string_view ArchiveReader::payload(const std::string& name, uint8_t kind) const {
+  const Entry& e = entry(name, kind);
+  return std::string_view(data_).substr(e.offset + 8, e.size - 8);  // after the 8-byte length
+}
+
+std::vector<std::string> ArchiveReader::strings(const std::string& name) const {
+  // A count, then each string as its length and bytes; lengths are checked against what is left,
+  // so a damaged entry is reported instead of read past.
+  std::string_view rest = payload(name, kStrings);
+  auto damaged = [&] { return UserError(path_ + ": entry '" + name + "' is damaged"); };
+  auto take_u64 = [&] {
+    if (rest.size() < 8) throw damaged();
+    uint64_t v;
+    std::memcpy(&v, rest.data(), 8);
+    rest.remove_prefix(8);
+    return v;
+  };
+  uint64_t n = take_u64();
+  std::vector<std::string> v;
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t len = take_u64();
+    if (len > rest.size()) throw damaged();
+    v.emplace_back(rest.substr(0, len));
+    rest.remove_prefix(len);
+  }
+  if (!rest.empty()) throw damaged();
+  return v;
+}
+
+std::string ArchiveReader::text(const std::string& name) const { return std::string(payload(name, kText)); }
+
+int64_t ArchiveReader::integer(const std::string& name) const {
+  std::string_view p = payload(name, kInt);
+  if (p.size() != 8)
+    throw UserError(path_ + ": entry '" + name + "' is damaged (an integer of " + std::to_string(p.size()) + " bytes)");
+  int64_t v;
+  std::memcpy(&v, p.data(), 8);
+  return v;
+}
+
+double ArchiveReader::number(const std::string& name) const {
+  std::string_view p = payload(name, kDouble);
+  if (p.size() != 8)
+    throw UserError(path_ + ": entry '" + name + "' is damaged (a number of " + std::to_string(p.size()) + " bytes)");
+  double v;
+  std::memcpy(&v, p.data(), 8);
+  return v;
+}
+
+}  // namespace dagrad

@@ -1,0 +1,51 @@
+#include "models/run/run.hpp"
+
+#include <filesystem>
+#include <ostream>
+
+namespace dagrad {
+
+RunSetup prepare_run(const RunSpec& spec) {
+  std::vector<std::string> model_over, train_over;
+  for (const auto& o : spec.overrides) {
+    if (o.rfind("model.", 0) == 0) model_over.push_back(o.substr(6));
+    else train_over.push_back(o);
+  }
+  if (!std::filesystem::exists(spec.model_path)) throw UserError(spec.model_path + ": no such model file");
+  ConfigNode model_cfg = load_config(spec.model_path, model_over);
+  std::string train_path = spec.train_path;
+  if (train_path.empty()) {
+    if (!model_cfg.has("fit"))
+      throw UserError(spec.model_path + ": no training file given (--train FIT.yaml) and no 'fit' section in the model file");
+    train_path = spec.model_path;
+  } else if (!std::filesystem::exists(train_path)) {
+    throw UserError(train_path + ": no such training file");
+  }
+  RunSetup s{model_cfg, load_config(train_path, train_over), {}, {}, {}};
+  s.train_cfg.check_keys({"data", "fit", "name", "inputs", "layers", "task"});
+  s.options = FitOptions::from_config(s.train_cfg.at("fit"));
+  load_data(s.train_cfg.at("data"), spec.data_dir, s.data);
+  s.out_dir = spec.out_dir.empty() ? "out/" + s.model_cfg.get_string("name", "model") : spec.out_dir;
+  return s;
+}
+
+RunOutput run_fit(const RunSpec& spec, std::ostream& log) {
+  RunSetup s = prepare_run(spec);
+  check_writable_dir(s.out_dir);  // before the model adapts on the data, and long before training
+  const std::string ck = s.out_dir + "/checkpoint.dagrad";
+  std::unique_ptr<ArchiveReader> resume;
+  if (spec.resume && std::filesystem::exists(ck)) resume = std::make_unique<ArchiveReader>(ck);
+  RunOutput out;
+  out.model = Model::build(s.model_cfg, &s.data, resume.get(), s.options.seed);  // all checks before any write
+  check_fit_inputs(*out.model, s.data);
+  ensure_writable_dir(s.out_dir);
+  if (int n = remove_stale_temporaries(s.out_dir))
+    log << "removed " << n << " temporary file" << (n == 1 ? "" : "s") << " left in " << s.out_dir
+        << " by an earlier run that was killed\n";
+  write_file_atomic(s.out_dir + "/config.yaml", "# model\n" + to_yaml(s.model_cfg) + "\n# training\n" + to_yaml(s.train_cfg));
+  out.result = fit(*out.model, s.data, s.options, s.out_dir, resume.get(), log);
+  out.summary_json = write_summary(s.out_dir, out.model->name(), out.result);
+  return out;
+}
+
+}  // namespace dagrad
