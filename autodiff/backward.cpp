@@ -7,7 +7,7 @@
 namespace dagrad {
 namespace {
 
-// Nodes on a path from a trainable leaf to the loss.
+// Nodes on a path from something that needs a gradient to the loss.
 std::vector<char> live_nodes(const Graph& g, int loss) {
   std::vector<char> live = g.ancestors(std::span<const int>(&loss, 1));
   for (int i = 0; i < g.size(); ++i) live[i] = live[i] && g.node(i).needs_grad;
@@ -17,8 +17,7 @@ std::vector<char> live_nodes(const Graph& g, int loss) {
 // Makes `gr` a gradient buffer shaped like `v`, reusing its storage when it is large enough.
 void shape_like(Tensor& gr, const Tensor& v) {
   if (gr.defined() && gr.shape() == v.shape()) return;
-  if (Tensor r = gr.defined() ? gr.resized(v.shape()) : Tensor(); r.defined()) gr = r;
-  else gr = Tensor(v.shape());
+  gr = grown_view(gr, v.shape());
 }
 
 // Sorts and deduplicates `rows` (ids in [0, n)) through a bitmap: O(rows + n / 64), and the
@@ -35,6 +34,45 @@ void sort_unique(std::vector<int32_t>& rows, int64_t n, std::vector<uint64_t>& b
 
 }  // namespace
 
+const Tensor& Gradients::grad(int id) const {
+  const size_t i = static_cast<size_t>(id);
+  if (i < is_lent_.size() && is_lent_[i]) return lent_[i];
+  return grads_.at(i);
+}
+
+void Gradients::prepare(const Graph& g, int loss) {
+  if (graph_ == &g && version_ == g.version() && loss_ == loss) return;
+  const size_t n = static_cast<size_t>(g.size());
+  grads_.resize(n);
+  rows_.resize(n);
+  lent_.resize(n);
+  // A rank-2 parameter whose every consumer reads it through a sparse_rows() input (an
+  // embedding table) gets a sparse gradient.
+  std::vector<int> dense_uses(n, 0), sparse_uses(n, 0);
+  for (int i = 0; i < g.size(); ++i) {
+    const Node& node = g.node(i);
+    if (node.kind != NodeKind::Op) continue;
+    for (size_t k = 0; k < node.slots.size(); ++k)
+      if (node.slots[k] >= 0)
+        (node.op->sparse_rows(static_cast<int>(k)) ? sparse_uses : dense_uses)[node.inputs[node.slots[k]]]++;
+  }
+  sparse_.assign(n, 0);
+  for (int i = 0; i < g.size(); ++i) {
+    const Node& node = g.node(i);
+    sparse_[i] = node.kind == NodeKind::Param && node.type.shape.size() == 2 && sparse_uses[i] > 0 && dense_uses[i] == 0;
+    // A sparse gradient must be zero outside its rows: start it afresh (the buffer may have been
+    // another node's, or dense).
+    if (sparse_[i]) {
+      grads_[i] = Tensor();
+      rows_[i].clear();
+    }
+  }
+  live_ = live_nodes(g, loss);
+  graph_ = &g;
+  version_ = g.version();
+  loss_ = loss;
+}
+
 double backward_flops(const Graph& g, int loss) {
   std::vector<char> live = live_nodes(g, loss);
   double total = 0;
@@ -42,123 +80,129 @@ double backward_flops(const Graph& g, int loss) {
   for (int i = loss; i >= 0; --i) {
     const Node& n = g.node(i);
     if (!live[i] || n.kind != NodeKind::Op) continue;
-    in.clear();
-    for (int j : n.inputs) in.push_back(&g.value(j));
-    for (size_t k = 0; k < n.inputs.size(); ++k)
-      if (live[n.inputs[k]]) total += n.op->flops(in, g.value(i), static_cast<int>(k));
+    g.op_inputs(i, in);
+    for (size_t k = 0; k < n.slots.size(); ++k)
+      if (n.slots[k] >= 0 && live[n.inputs[n.slots[k]]]) total += n.op->flops(in, g.value(i), static_cast<int>(k));
   }
   return total;
 }
 
-void backward(Graph& g, int loss, const Tensor* seed) {
+void backward(Graph& g, int loss, Gradients& gr, const Tensor* seed) {
   const Tensor& lv = g.value(loss);
   if (!seed && lv.size() != 1)
     throw UserError("backward: loss node '" + g.node(loss).name + "' must be a single value, has shape " +
                     shape_str(lv.shape()));
   if (!g.node(loss).needs_grad)
     throw UserError("backward: loss node '" + g.node(loss).name + "' depends on no parameter");
-  g.update_sparse_flags();
-  BackwardState& st = g.bw_;
-  if (!st.valid || st.loss != loss) {
-    st.live = live_nodes(g, loss);
-    st.loss = loss;
-    st.valid = true;
-  }
-  const std::vector<char>& live = st.live;
+  gr.prepare(g, loss);
+  const std::vector<char>& live = gr.live_;
 
   using Clock = std::chrono::steady_clock;
-  Profile* prof = g.profile_;
+  Profile* prof = g.profile();
   auto t0 = prof ? Clock::now() : Clock::time_point{};
   double clear_s = 0;
-  // Dense gradient buffers are neither shaped nor zeroed here: the first op to write one in this
-  // pass writes it fresh (writes_fresh_grads), lends its own (Grads::lend), or finds it zeroed
-  // just before. A sparse gradient keeps the invariant "zero outside its rows": the last pass's
-  // rows are cleared.
-  const size_t nodes = g.nodes_.size();
-  st.written.assign(nodes, 0);
-  st.is_lent.assign(nodes, 0);
-  if (st.lent.size() != nodes) st.lent.resize(nodes);
+  // Dense gradient buffers are shaped here but not zeroed: each is marked pending, and the first
+  // op to touch it in this pass zeroes it (Grads::operator[]), writes it (Grads::out) or lends
+  // its own tensor (Grads::lend). A sparse gradient keeps the invariant "zero outside its rows":
+  // the last pass's rows are cleared.
+  const size_t nodes = static_cast<size_t>(g.size());
+  gr.written_.assign(nodes, 0);
+  gr.is_lent_.assign(nodes, 0);
+  gr.pending_.assign(nodes, 0);
   for (int i = 0; i <= loss; ++i) {
-    if (!live[i] || !g.sparse_[i]) continue;
-    const Tensor& v = g.values_[i];
-    Tensor& gr = g.grads_[i];
-    if (gr.defined() && gr.shape() == v.shape()) {
-      const int64_t width = v.dim(1);
-      for (int32_t r : g.rows_[i]) std::fill_n(gr.f32() + r * width, width, 0.0f);
-    } else {
-      shape_like(gr, v);
-      gr.zero();
+    if (!live[i]) continue;
+    const Tensor& v = g.value(i);
+    Tensor& buf = gr.grads_[i];
+    if (!gr.sparse_[i]) {
+      shape_like(buf, v);
+      gr.pending_[i] = 1;
+      continue;
     }
-    g.rows_[i].clear();
+    if (buf.defined() && buf.shape() == v.shape()) {
+      const int64_t width = v.dim(1);
+      for (int32_t r : gr.rows_[i]) std::fill_n(buf.f32() + r * width, width, 0.0f);
+    } else {
+      shape_like(buf, v);
+      buf.zero();
+    }
+    gr.rows_[i].clear();
   }
-  shape_like(g.grads_[loss], lv);
   if (seed) {
     DAGRAD_ASSERT(seed->shape() == lv.shape(), "backward seed shape " + shape_str(seed->shape()) +
                                                    " differs from loss " + shape_str(lv.shape()));
-    g.grads_[loss].copy_from(*seed);
+    gr.grads_[loss].copy_from(*seed);
   } else {
-    g.grads_[loss].fill(1.0f);
+    gr.grads_[loss].fill(1.0f);
   }
-  st.written[loss] = 1;
+  gr.pending_[loss] = 0;
+  gr.written_[loss] = 1;
   if (prof) clear_s += std::chrono::duration<double>(Clock::now() - t0).count();
 
   for (int i = loss; i >= 0; --i) {
-    Node& n = g.nodes_[i];
+    const Node& n = g.node(i);
     if (!live[i] || n.kind != NodeKind::Op) continue;
-    const size_t k_in = n.inputs.size();
-    st.in.clear();
-    st.dense.clear();
-    st.rows.clear();
-    st.fresh.clear();
-    st.lend_slots.assign(k_in, nullptr);
-    const bool op_fresh = n.op->writes_fresh_grads();
     if (prof) t0 = Clock::now();
-    for (size_t k = 0; k < k_in; ++k) {
-      const int j = n.inputs[k];
-      const bool first = std::find(n.inputs.begin(), n.inputs.begin() + static_cast<std::ptrdiff_t>(k), j) ==
-                         n.inputs.begin() + static_cast<std::ptrdiff_t>(k);
-      bool fresh = live[j] && !st.written[j] && !g.sparse_[j];
-      // A value read twice by one op gets both gradients added: it cannot be written fresh.
-      const bool repeated = std::count(n.inputs.begin(), n.inputs.end(), j) > 1;
-      if (live[j] && !g.sparse_[j] && first) {
-        if (fresh) shape_like(g.grads_[j], g.values_[j]);
-        if (fresh && (!op_fresh || repeated)) g.grads_[j].zero();
-        if (st.is_lent[j]) {  // about to be added to: copy the lent gradient into the own buffer
-          shape_like(g.grads_[j], g.values_[j]);
-          g.grads_[j].copy_from(st.lent[j]);
-          st.is_lent[j] = 0;
-        }
+    const size_t slots = n.slots.size();
+    g.op_inputs(i, gr.in_);
+    gr.dense_.assign(slots, nullptr);
+    gr.row_lists_.assign(slots, nullptr);
+    gr.pending_slots_.assign(slots, nullptr);
+    gr.lend_slots_.assign(slots, nullptr);
+    // A value the op reads twice gets both gradients added: it may not take a lent one.
+    bool repeated = false;
+    for (size_t a = 0; a < n.inputs.size() && !repeated; ++a)
+      for (size_t b = a + 1; b < n.inputs.size() && !repeated; ++b) repeated = n.inputs[a] == n.inputs[b];
+    for (size_t k = 0; k < slots; ++k) {
+      if (n.slots[k] < 0) continue;
+      const int j = n.inputs[n.slots[k]];
+      if (!live[j]) continue;
+      gr.dense_[k] = &gr.grads_[j];
+      if (gr.sparse_[j]) {
+        gr.row_lists_[k] = &gr.rows_[j];
+        continue;
       }
-      if (fresh && (!op_fresh || repeated)) fresh = false;
-      st.in.push_back(&g.values_[j]);
-      st.dense.push_back(live[j] ? &g.grads_[j] : nullptr);
-      st.rows.push_back(live[j] && g.sparse_[j] ? &g.rows_[j] : nullptr);
-      st.fresh.push_back(fresh);
+      if (gr.is_lent_[j]) {  // about to be added to: copy the lent gradient into the own buffer
+        gr.grads_[j].copy_from(gr.lent_[j]);
+        gr.is_lent_[j] = 0;
+      }
+      gr.pending_slots_[k] = &gr.pending_[j];
     }
+    if (gr.pending_[i]) {  // no consumer touched this node's gradient: it is zero
+      gr.grads_[i].zero();
+      gr.pending_[i] = 0;
+    }
+    const Tensor& dout = gr.is_lent_[i] ? gr.lent_[i] : gr.grads_[i];
     if (prof) clear_s += std::chrono::duration<double>(Clock::now() - t0).count();
     if (prof) t0 = Clock::now();
-    const Tensor& dout = st.is_lent[i] ? st.lent[i] : g.grads_[i];
-    n.op->backward(st.in, g.values_[i], dout, Grads(st.dense, st.rows, st.fresh, st.lend_slots));
+    g.op(i).backward(gr.in_, g.value(i), dout,
+                     Grads(gr.dense_, gr.row_lists_, gr.pending_slots_,
+                           repeated ? std::span<const Tensor*>() : std::span<const Tensor*>(gr.lend_slots_)));
     if (prof) {
       prof->backward_s[i] += std::chrono::duration<double>(Clock::now() - t0).count();
       prof->backward_calls[i]++;
     }
-    for (size_t k = 0; k < k_in; ++k) {
-      const int j = n.inputs[k];
-      if (!live[j]) continue;
-      st.written[j] = 1;
-      if (st.lend_slots[k]) {  // the op lent its own tensor as this gradient
-        DAGRAD_ASSERT(st.lend_slots[k]->shape() == g.values_[j].shape(),
-                      "op '" + n.name + "' lent a gradient of shape " + shape_str(st.lend_slots[k]->shape()) +
-                          " for " + shape_str(g.values_[j].shape()));
-        st.lent[j] = *st.lend_slots[k];
-        st.is_lent[j] = 1;
+    for (size_t k = 0; k < slots; ++k) {
+      if (!gr.dense_[k]) continue;
+      const int j = n.inputs[n.slots[k]];
+      gr.written_[j] = 1;
+      if (const Tensor* t = gr.lend_slots_[k]) {  // the op lent its own tensor as this gradient
+        DAGRAD_ASSERT(t->shape() == g.value(j).shape(),
+                      "op '" + n.name + "' lent a gradient of shape " + shape_str(t->shape()) + " for " +
+                          shape_str(g.value(j).shape()));
+        gr.lent_[j] = *t;
+        gr.is_lent_[j] = 1;
       }
     }
   }
   if (prof) t0 = Clock::now();
-  for (int i = 0; i <= loss; ++i)
-    if (g.sparse_[i] && live[i]) sort_unique(g.rows_[i], g.values_[i].dim(0), st.row_bits);
+  for (int i = 0; i <= loss; ++i) {
+    if (!live[i]) continue;
+    if (gr.pending_[i]) {  // a leaf whose consumers added nothing
+      gr.grads_[i].zero();
+      gr.pending_[i] = 0;
+    }
+    if (gr.sparse_[i]) sort_unique(gr.rows_[i], g.value(i).dim(0), gr.row_bits_);
+  }
   if (prof) prof->clear_s += clear_s + std::chrono::duration<double>(Clock::now() - t0).count();
 }
 

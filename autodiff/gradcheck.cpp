@@ -64,6 +64,13 @@ CheckResult check_op_sample(const std::string& op_name, const Sample& s, uint64_
   try {
     op = OpRegistry::instance().make(op_name, s.attrs);
     for (const auto& spec : s.inputs) {
+      if (spec.absent) {  // an optional input the sample leaves out
+        TensorType none;
+        none.absent = true;
+        types.push_back(none);
+        x.emplace_back();
+        continue;
+      }
       Tensor t(spec.shape, spec.dtype);
       if (spec.dtype == DType::f32) {
         std::uniform_real_distribution<double> u(spec.lo, spec.hi);
@@ -82,7 +89,7 @@ CheckResult check_op_sample(const std::string& op_name, const Sample& s, uint64_
     if (ot.dtype != DType::f32) return fail("output is not f32: nothing to differentiate");
     Tensor out(ot.shape);
     Inputs in;
-    for (auto& t : x) in.push_back(&t);
+    for (auto& t : x) in.push_back(t.defined() ? &t : nullptr);
 
     op->forward(in, out);
     if (!all_finite(out)) return fail("forward produced a non-finite value");
@@ -96,7 +103,7 @@ CheckResult check_op_sample(const std::string& op_name, const Sample& s, uint64_
     std::vector<Tensor*> d1(x.size(), nullptr), d2(x.size(), nullptr);
     std::vector<std::vector<int32_t>*> rp(x.size(), nullptr), none(x.size(), nullptr);
     for (size_t i = 0; i < x.size(); ++i) {
-      if (x[i].dtype() != DType::f32 || !s.inputs[i].check_grad) continue;
+      if (!x[i].defined() || x[i].dtype() != DType::f32 || !s.inputs[i].check_grad) continue;
       g1[i] = Tensor::zeros(x[i].shape());
       g2[i] = Tensor::zeros(x[i].shape());
       d1[i] = &g1[i];
@@ -130,29 +137,40 @@ CheckResult check_op_sample(const std::string& op_name, const Sample& s, uint64_
       }
     }
 
-    // The fresh-write contract: into NaN-filled buffers marked fresh, one backward call must
-    // write every element, with the values one call accumulates into zeros.
-    if (op->writes_fresh_grads()) {
+    // The write contract of Grads::out(): into NaN-filled buffers that hold nothing yet, one
+    // backward call must give the values that one call accumulates into zeros, whether the op
+    // adds (the buffer is zeroed on first use) or writes every element. Then the same with
+    // lending allowed: a lent gradient must hold those values too.
+    for (const bool allow_lend : {false, true}) {
       std::vector<Tensor> g3(x.size());
       std::vector<Tensor*> d3(x.size(), nullptr);
-      std::vector<char> fresh(x.size(), 0);
+      std::vector<char> pending(x.size(), 0);
+      std::vector<char*> pending_at(x.size(), nullptr);
+      std::vector<const Tensor*> lent(x.size(), nullptr);
       for (size_t i = 0; i < x.size(); ++i) {
-        if (!d1[i] || rp[i]) continue;  // a sparse gradient is never fresh
+        if (!d1[i] || rp[i]) continue;  // a sparse gradient is always zero outside its rows
         g3[i] = Tensor(x[i].shape());
         g3[i].fill(std::numeric_limits<float>::quiet_NaN());
         d3[i] = &g3[i];
-        fresh[i] = 1;
+        pending[i] = 1;
+        pending_at[i] = &pending[i];
       }
       op->forward(in, out);
-      op->backward(in, out, proj, Grads(d3, none, fresh));
+      op->backward(in, out, proj,
+                   Grads(std::span<Tensor* const>(d3), std::span<std::vector<int32_t>* const>(none),
+                         std::span<char* const>(pending_at),
+                         allow_lend ? std::span<const Tensor*>(lent) : std::span<const Tensor*>()));
       for (size_t i = 0; i < x.size(); ++i) {
         if (!d3[i]) continue;
-        for (int64_t j = 0; j < g3[i].size(); ++j) {
-          const double a = g1[i].f32()[j], b = g3[i].f32()[j];
+        const Tensor& got = lent[i] ? *lent[i] : g3[i];
+        if (got.shape() != g3[i].shape())
+          return fail("input " + std::to_string(i) + ": lent a gradient of shape " + shape_str(got.shape()));
+        for (int64_t j = 0; j < got.size(); ++j) {
+          const double a = g1[i].f32()[j], b = got.f32()[j];
           if (!(std::fabs(a - b) <= 1e-6 + 1e-5 * std::fabs(a)))
-            return fail("input " + std::to_string(i) + " element " + std::to_string(j) +
-                        ": a fresh gradient is not written as accumulating into zeros would (" +
-                        std::to_string(b) + " instead of " + std::to_string(a) + ")");
+            return fail("input " + std::to_string(i) + " element " + std::to_string(j) + ": a gradient " +
+                        (lent[i] ? "lent" : "written into a buffer that held nothing") + " is " + std::to_string(b) +
+                        ", where accumulating into zeros gives " + std::to_string(a));
         }
       }
     }
@@ -204,14 +222,15 @@ CheckResult check_graph(Graph& g, int loss, const std::vector<int>& wrt, const G
   int target = loss;
   std::span<const int> targets(&target, 1);
   g.forward(targets);
-  backward(g, loss);
+  Gradients gr;
+  backward(g, loss, gr);
   // Copy the analytic gradients: the numeric passes below overwrite nothing but values.
   for (int id : wrt) {
-    Tensor grad = g.grad(id).clone();
-    if (g.grad_sparse(id)) {  // only recorded rows are valid; the rest are zero
+    Tensor grad = gr.grad(id).clone();
+    if (gr.sparse(id)) {  // only recorded rows are valid; the rest are zero
       Tensor dense = Tensor::zeros(grad.shape());
       int64_t w = grad.dim(1);
-      for (int32_t row : g.grad_rows(id))
+      for (int32_t row : gr.rows(id))
         for (int64_t c = 0; c < w; ++c) dense.f32()[row * w + c] = grad.f32()[row * w + c];
       grad = dense;
     }

@@ -32,13 +32,14 @@ double step_flops(Model& m, const EncodedTable& enc, const Table& train, int64_t
   m.feeder().feed(g, enc, rows);
   m.task().prepare_batch(g, train, rows, false);
   g.forward(std::span<const int>(&loss, 1));
-  backward(g, loss);
+  Gradients grads;
+  backward(g, loss, grads);
   double opt = 0;
   for (int id : g.params()) {
     if (!g.node(id).needs_grad) continue;
     const Tensor& v = g.param_value(id);
-    opt += g.grad_sparse(id) ? static_cast<double>(g.grad_rows(id).size()) * static_cast<double>(v.dim(1))
-                             : static_cast<double>(v.size());
+    opt += grads.sparse(id) ? static_cast<double>(grads.rows(id).size()) * static_cast<double>(v.dim(1))
+                            : static_cast<double>(v.size());
   }
   return g.forward_flops(std::span<const int>(&loss, 1)) + backward_flops(g, loss) + kAdagradFlopsPerElement * opt;
 }

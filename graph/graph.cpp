@@ -1,6 +1,7 @@
 #include "graph/graph.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -16,6 +17,11 @@ Shape concrete(const Shape& s, int64_t batch) {
   return c;
 }
 
+uint64_t Graph::next_version() {
+  static std::atomic<uint64_t> counter{0};
+  return ++counter;
+}
+
 int Graph::append(Node n) {
   if (n.name.empty()) throw UserError("a graph node needs a name");
   if (by_name_.count(n.name))
@@ -25,14 +31,10 @@ int Graph::append(Node n) {
   by_name_[n.name] = n.id;
   nodes_.push_back(std::move(n));
   values_.emplace_back();
-  grads_.emplace_back();
   computed_.push_back(0);
-  sparse_.push_back(0);
-  rows_.emplace_back();
   inferred_.emplace_back();
-  sparse_dirty_ = true;
   plans_.clear();
-  bw_.valid = false;
+  version_ = next_version();
   return nodes_.back().id;
 }
 
@@ -60,38 +62,118 @@ int Graph::param(const std::string& name, Tensor value, bool trainable) {
   return id;
 }
 
-int Graph::add(const std::string& op_name, std::vector<int> inputs, const Attrs& attrs, std::string name) {
-  if (name.empty()) {
-    name = op_name;
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-    name += "_" + std::to_string(size());
+namespace {
+
+std::string lowercase(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+// The declared inputs of an op: (name, optional) pairs.
+std::vector<std::pair<std::string, bool>> declared(const Op& op) {
+  std::vector<std::pair<std::string, bool>> d;
+  for (std::string n : op.input_names()) {
+    const bool optional = !n.empty() && n.back() == '?';
+    if (optional) n.pop_back();
+    d.emplace_back(n, optional);
   }
-  auto fail = [&](const std::string& why) -> UserError {
-    std::string shapes;
-    for (int i : inputs)
-      shapes += (shapes.empty() ? "" : ", ") +
-                (i >= 0 && i < size() ? nodes_[i].name + " " + shape_str(nodes_[i].type.shape) + " " +
-                                            dtype_name(nodes_[i].type.dtype)
-                                      : std::string("?"));
-    return UserError("node '" + name + "' (" + op_name + "): " + why + "; inputs: " +
-                     (shapes.empty() ? "none" : shapes));
-  };
-  for (int i : inputs)
-    if (i < 0 || i >= size()) throw fail("input id " + std::to_string(i) + " does not exist");
+  return d;
+}
+
+std::string input_list(const std::vector<std::pair<std::string, bool>>& d) {
+  std::string s;
+  for (const auto& [n, opt] : d) s += (s.empty() ? "" : ", ") + n + (opt ? " (optional)" : "");
+  return s;
+}
+
+}  // namespace
+
+int Graph::add(const std::string& op_name, std::vector<int> inputs, const Attrs& attrs, std::string name) {
+  if (name.empty()) name = lowercase(op_name) + "_" + std::to_string(size());
   std::unique_ptr<Op> op;
   try {
     op = OpRegistry::instance().make(op_name, attrs);
   } catch (const UserError& e) {
     throw UserError("node '" + name + "': " + e.what());
   }
+  // Positional inputs fill the declared ones in order; the optional ones left over are absent.
+  const auto d = declared(*op);
+  if (!d.empty() && inputs.size() < d.size()) {
+    for (size_t k = inputs.size(); k < d.size(); ++k)
+      if (!d[k].second) break;
+      else inputs.push_back(-1);
+  }
+  return add_node(op_name, inputs, attrs, std::move(name), std::move(op));
+}
+
+int Graph::add(const std::string& op_name, const NamedInputs& inputs, const Attrs& attrs, std::string name) {
+  if (name.empty()) name = lowercase(op_name) + "_" + std::to_string(size());
+  std::unique_ptr<Op> op;
+  try {
+    op = OpRegistry::instance().make(op_name, attrs);
+  } catch (const UserError& e) {
+    throw UserError("node '" + name + "': " + e.what());
+  }
+  const auto d = declared(*op);
+  if (d.empty()) throw UserError("node '" + name + "' (" + op_name + "): this op takes its inputs by position, not by name");
+  std::vector<int> slot_ids(d.size(), -1);
+  std::vector<char> given(d.size(), 0);
+  for (const auto& [key, id] : inputs) {
+    size_t k = 0;
+    while (k < d.size() && d[k].first != key) ++k;
+    if (k == d.size())
+      throw UserError("node '" + name + "' (" + op_name + "): no input named '" + key + "' (inputs: " + input_list(d) + ")");
+    if (given[k]) throw UserError("node '" + name + "' (" + op_name + "): input '" + key + "' is given twice");
+    given[k] = 1;
+    slot_ids[k] = id;
+  }
+  for (size_t k = 0; k < d.size(); ++k)
+    if (!given[k] && !d[k].second)
+      throw UserError("node '" + name + "' (" + op_name + "): input '" + d[k].first + "' is required (inputs: " +
+                      input_list(d) + ")");
+  return add_node(op_name, slot_ids, attrs, std::move(name), std::move(op));
+}
+
+int Graph::add_node(const std::string& op_name, const std::vector<int>& slot_ids, const Attrs& attrs, std::string name,
+                    std::unique_ptr<Op> op) {
+  auto fail = [&](const std::string& why) -> UserError {
+    std::string shapes;
+    for (int i : slot_ids) {
+      if (i == -1) continue;
+      shapes += (shapes.empty() ? "" : ", ") +
+                (i >= 0 && i < size() ? nodes_[i].name + " " + shape_str(nodes_[i].type.shape) + " " +
+                                            dtype_name(nodes_[i].type.dtype)
+                                      : std::string("?"));
+    }
+    return UserError("node '" + name + "' (" + op_name + "): " + why + "; inputs: " +
+                     (shapes.empty() ? "none" : shapes));
+  };
+  Node n;
+  for (int i : slot_ids) {
+    if (i == -1) {
+      n.slots.push_back(-1);
+      continue;
+    }
+    if (i < 0 || i >= size()) throw fail("input id " + std::to_string(i) + " does not exist");
+    n.slots.push_back(static_cast<int>(n.inputs.size()));
+    n.inputs.push_back(i);
+  }
+  const auto d = declared(*op);
+  if (!d.empty() && slot_ids.size() != d.size())
+    throw fail("expects " + std::to_string(d.size()) + " inputs (" + input_list(d) + "), got " +
+               std::to_string(slot_ids.size()));
   auto [lo, hi] = op->arity();
-  int n_in = static_cast<int>(inputs.size());
+  int n_in = static_cast<int>(slot_ids.size());
   if (n_in < lo || (hi >= 0 && n_in > hi))
     throw fail("expects " + (lo == hi ? std::to_string(lo) : std::to_string(lo) + " to " + (hi < 0 ? "any" : std::to_string(hi))) +
                " inputs, got " + std::to_string(n_in));
   std::vector<TensorType> types;
-  for (int i : inputs) types.push_back(nodes_[i].type);
-  Node n;
+  for (int s : n.slots) {
+    TensorType t;
+    if (s < 0) t.absent = true;
+    else t = nodes_[n.inputs[s]].type;
+    types.push_back(t);
+  }
   try {
     n.type = op->infer(types);
   } catch (const UserError& e) {
@@ -102,7 +184,6 @@ int Graph::add(const std::string& op_name, std::vector<int> inputs, const Attrs&
   n.op_name = op_name;
   n.attrs = attrs;
   n.op = std::move(op);
-  n.inputs = std::move(inputs);
   for (int i : n.inputs) n.needs_grad = n.needs_grad || nodes_[i].needs_grad;
   return append(std::move(n));
 }
@@ -164,17 +245,19 @@ void Graph::set_input_needs_grad(int id, bool on) {
     m.needs_grad = false;
     for (int i : m.inputs) m.needs_grad = m.needs_grad || nodes_[i].needs_grad;
   }
-  sparse_dirty_ = true;
-  bw_.valid = false;
+  version_ = next_version();
 }
 
-void Graph::ensure_value(int id, const Shape& shape, DType dtype) {
-  Tensor& v = values_[id];
-  if (v.defined() && v.dtype() == dtype) {
-    if (v.shape() == shape) return;
-    if (Tensor r = v.resized(shape); r.defined()) { v = r; return; }
-  }
-  v = Tensor(shape, dtype);
+Op& Graph::op(int id) {
+  Node& n = nodes_.at(id);
+  DAGRAD_ASSERT(n.kind == NodeKind::Op, "op() of non-op node " + n.name);
+  return *n.op;
+}
+
+void Graph::op_inputs(int id, Inputs& out) const {
+  const Node& n = nodes_.at(id);
+  out.clear();
+  for (int s : n.slots) out.push_back(s < 0 ? nullptr : &values_[n.inputs[s]]);
 }
 
 std::vector<char> Graph::ancestors(std::span<const int> targets) const {
@@ -221,31 +304,38 @@ void Graph::forward(std::span<const int> targets) {
       continue;
     }
     if (n.kind == NodeKind::Param) continue;
-    in.clear();
-    for (int i : n.inputs) in.push_back(&values_[i]);
+    op_inputs(n.id, in);
     if (!inferred_matches(n)) {  // a new shape: infer (this allocates; a repeated shape does not)
       types_scratch_.clear();
-      for (int i : n.inputs) types_scratch_.push_back({values_[i].shape(), values_[i].dtype()});
+      for (const Tensor* t : in) {
+        TensorType ty;
+        if (t) ty = {t->shape(), t->dtype()};
+        else ty.absent = true;
+        types_scratch_.push_back(ty);
+      }
       Inferred& c = inferred_[n.id];
       c.valid = false;
       try {
         c.out = n.op->infer(types_scratch_);
       } catch (const UserError& e) {
         std::string shapes;
-        for (const auto& ty : types_scratch_) shapes += (shapes.empty() ? "" : ", ") + shape_str(ty.shape);
+        for (const auto& ty : types_scratch_)
+          if (!ty.absent) shapes += (shapes.empty() ? "" : ", ") + shape_str(ty.shape);
         throw UserError("node '" + n.name + "' (" + n.op_name + ") at run time: " + e.what() +
                         "; input shapes: " + shapes);
       }
       c.in.clear();
       c.dtypes.clear();
       for (const auto& ty : types_scratch_) {
+        if (ty.absent) continue;  // c.in and c.dtypes follow n.inputs, the inputs given
         c.in.push_back(ty.shape);
         c.dtypes.push_back(ty.dtype);
       }
       c.valid = true;
     }
     const TensorType& t = inferred_[n.id].out;
-    ensure_value(n.id, t.shape, t.dtype);
+    Tensor& v = values_[n.id];
+    if (!(v.defined() && v.dtype() == t.dtype && v.shape() == t.shape)) v = grown_view(v, t.shape, t.dtype);
     const auto t0 = profile_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     try {
       n.op->forward(in, values_[n.id]);
@@ -266,8 +356,8 @@ double Graph::forward_flops(std::span<const int> targets) const {
   Inputs in;
   for (const auto& n : nodes_) {
     if (!need[n.id] || n.kind != NodeKind::Op) continue;
-    in.clear();
-    for (int i : n.inputs) in.push_back(&value(i));
+    for (int i : n.inputs) value(i);  // computed, or an InternalError naming it
+    op_inputs(n.id, in);
     total += n.op->flops(in, value(n.id), -1);
   }
   return total;
@@ -284,26 +374,9 @@ const Tensor& Graph::value(int id) const {
   return values_[id];
 }
 
-const Tensor& Graph::grad(int id) const {
-  if (static_cast<size_t>(id) < bw_.is_lent.size() && bw_.is_lent[id]) return bw_.lent[id];
-  return grads_.at(id);
-}
-
 Tensor& Graph::param_value(int id) {
   DAGRAD_ASSERT(nodes_.at(id).kind == NodeKind::Param, "param_value of non-parameter " + nodes_[id].name);
   return values_[id];
-}
-
-void Graph::update_sparse_flags() {
-  if (!sparse_dirty_) return;
-  std::vector<int> dense_uses(nodes_.size(), 0), sparse_uses(nodes_.size(), 0);
-  for (const auto& n : nodes_)
-    for (size_t k = 0; k < n.inputs.size(); ++k)
-      (n.op->sparse_rows(static_cast<int>(k)) ? sparse_uses : dense_uses)[n.inputs[k]]++;
-  for (const auto& n : nodes_)
-    sparse_[n.id] = n.kind == NodeKind::Param && n.type.shape.size() == 2 && sparse_uses[n.id] > 0 &&
-                    dense_uses[n.id] == 0;
-  sparse_dirty_ = false;
 }
 
 std::string Graph::summary(int64_t batch) const {

@@ -1,8 +1,9 @@
 // Graph: an append-only list of nodes in topological order, referred to by integer id.
 // A node is a named input (fed per batch), a parameter (owns its value), or an op applied to
 // earlier nodes. Shapes are inferred as nodes are added; a dimension known only at run time (the
-// batch, a padded token axis) is kBatch;
-// at run time buffers are planned per shape and reused, so a training step does not allocate.
+// batch, a padded token axis) is kBatch; at run time buffers are planned per shape and reused,
+// so a training step does not allocate. Gradients are not the graph's: autodiff/ computes them
+// through this public interface.
 #pragma once
 #include <map>
 #include <memory>
@@ -24,25 +25,25 @@ struct Node {
   std::string op_name;  // for op nodes
   Attrs attrs;          // for op nodes, as given
   std::unique_ptr<Op> op;
-  std::vector<int> inputs;
+  std::vector<int> inputs;  // the ids of the inputs given, in declared order
+  // Per declared input of the op: its index in `inputs`, or -1 for an optional input not given.
+  // The identity for ops without optional inputs.
+  std::vector<int> slots;
   TensorType type;         // dimension 0 may be kBatch
   bool needs_grad = false; // a parameter, an input asked for, or an op over one of those
 };
 
-// What backward() keeps between calls, so that a training step does not allocate.
-struct BackwardState {
-  bool valid = false;
-  int loss = -1;
-  std::vector<char> live;             // by node: backward computes its gradient
-  std::vector<char> written;          // by node: its gradient was written in this pass
-  std::vector<Tensor> lent;           // by node: a gradient an op lent (Grads::lend) ...
-  std::vector<char> is_lent;          // ... in this pass, used instead of the graph's own buffer
-  std::vector<const Tensor*> lend_slots;  // one op's Grads::lend records
-  std::vector<uint64_t> row_bits;     // deduplication of a sparse gradient's rows
-  Inputs in;                          // one op's arguments
-  std::vector<Tensor*> dense;
-  std::vector<std::vector<int32_t>*> rows;
-  std::vector<char> fresh;
+// Inputs given to Graph::add by name, for ops that declare input_names(): {{"logits", id}, ...}.
+class NamedInputs {
+ public:
+  NamedInputs() = default;
+  NamedInputs(std::initializer_list<std::pair<std::string, int>> in) : items_(in) {}
+  void add(const std::string& name, int id) { items_.emplace_back(name, id); }
+  auto begin() const { return items_.begin(); }
+  auto end() const { return items_.end(); }
+
+ private:
+  std::vector<std::pair<std::string, int>> items_;
 };
 
 class Graph {
@@ -54,8 +55,15 @@ class Graph {
   // Building. Names must be unique; an empty op-node name becomes "<op>_<id>".
   int input(const std::string& name, TensorType type);
   int param(const std::string& name, Tensor value, bool trainable = true);
-  // Throws UserError naming the node, the op and the input shapes when they do not fit.
+  // Throws UserError naming the node, the op and the input shapes when they do not fit. Inputs
+  // fill the op's declared inputs in order; trailing optional ones may be left out.
   int add(const std::string& op, std::vector<int> inputs, const Attrs& attrs = {}, std::string name = "");
+  // The same with inputs by name (Op::input_names); optional ones may be left out.
+  int add(const std::string& op, const NamedInputs& inputs, const Attrs& attrs = {}, std::string name = "");
+  // Changes with the structure (a node added, an input's needs_grad changed), and differs between
+  // any two graphs of the process: lets a differentiator keep what it derived from the structure
+  // between calls.
+  uint64_t version() const { return version_; }
 
   int size() const { return static_cast<int>(nodes_.size()); }
   const Node& node(int id) const { return nodes_.at(id); }
@@ -75,17 +83,11 @@ class Graph {
   const Tensor& value(int id) const;
   Tensor& param_value(int id);             // parameters only: optimizers write here
 
-  // Gradients, valid after backward() until the next forward() (a gradient an op lent lives in
-  // that op's buffers). A parameter read only by ops that touch rows (an embedding table) has a
-  // sparse gradient: only grad_rows() (sorted, unique) are valid.
-  const Tensor& grad(int id) const;
-  bool grad_sparse(int id) const { return sparse_.at(id); }
-  // True when the last backward() wrote node `id`'s gradient; a node that loss does not reach
-  // keeps an older pass's gradient, which must not be applied again.
-  bool grad_current(int id) const {
-    return bw_.valid && static_cast<size_t>(id) < bw_.written.size() && bw_.written[static_cast<size_t>(id)];
-  }
-  const std::vector<int32_t>& grad_rows(int id) const { return rows_.at(id); }
+  // The op of an op node, for its differentiator.
+  Op& op(int id);
+  // The arguments of op node `id`'s op: the values of its inputs, one per declared input (null
+  // for an optional input not given). Reuses `out`'s storage.
+  void op_inputs(int id, Inputs& out) const;
 
   // Flags by node id: 1 for the targets and every node they depend on.
   std::vector<char> ancestors(std::span<const int> targets) const;
@@ -102,19 +104,16 @@ class Graph {
   std::string summary(int64_t batch = 1) const;
 
  private:
-  friend void backward(Graph& g, int loss, const Tensor* seed);
-  friend double backward_flops(const Graph& g, int loss);
   int append(Node n);
-  void ensure_value(int id, const Shape& shape, DType dtype);
-  void update_sparse_flags();
+  int add_node(const std::string& op_name, const std::vector<int>& slot_ids, const Attrs& attrs, std::string name,
+               std::unique_ptr<Op> op);
 
   std::vector<Node> nodes_;
   std::map<std::string, int> by_name_;
-  std::vector<Tensor> values_, grads_;
+  std::vector<Tensor> values_;
   std::vector<char> computed_;             // value is current for the last forward
-  std::vector<char> sparse_;
-  std::vector<std::vector<int32_t>> rows_; // touched rows of sparse gradients
-  bool sparse_dirty_ = true;
+  uint64_t version_ = next_version();
+  static uint64_t next_version();
   Profile* profile_ = nullptr;
 
   // Forward plans, so that a step neither allocates nor re-infers shapes: the nodes each recent
@@ -136,7 +135,6 @@ class Graph {
   std::vector<Inferred> inferred_;
   Inputs in_scratch_;
   std::vector<TensorType> types_scratch_;
-  BackwardState bw_;
 };
 
 // Shape with kBatch replaced by `batch` and kTokens by 1 (memory estimates per token).

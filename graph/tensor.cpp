@@ -4,7 +4,6 @@
 #include <cstring>
 #include <sstream>
 
-#include "graph/dnnl_context.hpp"
 #include "graph/error.hpp"
 
 namespace dagrad {
@@ -136,16 +135,11 @@ void Tensor::copy_from(const Tensor& o) {
 
 int64_t Tensor::capacity() const { return storage_ ? storage_->elements - offset_ : 0; }
 
-dnnl::memory::desc Tensor::md() const {
-  dnnl::memory::dims dims(shape_.begin(), shape_.end());
-  dnnl::memory::dims strides(dims.size());
-  int64_t s = 1;
-  for (int i = static_cast<int>(dims.size()) - 1; i >= 0; --i) { strides[i] = s; s *= dims[i]; }
-  return {dims, dtype_ == DType::f32 ? dnnl::memory::data_type::f32 : dnnl::memory::data_type::s32, strides};
-}
-
-dnnl::memory Tensor::mem() const {
-  return dnnl::memory(md(), dnnl_engine(), static_cast<char*>(storage_->data) + offset_ * 4);
+Tensor grown_view(Tensor& buf, const Shape& shape, DType dtype) {
+  if (buf.defined() && buf.dtype() == dtype)
+    if (Tensor r = buf.resized(shape); r.defined()) return r;
+  buf = Tensor(shape, dtype);
+  return buf;
 }
 
 }  // namespace dagrad

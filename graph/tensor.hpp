@@ -1,13 +1,11 @@
 // Tensor: a shape, a dtype (f32 values or i32 ids) and a view into shared, 64-byte aligned storage.
-// Views (reshape, row ranges) share storage and cost nothing; wrap as dnnl::memory without copying.
+// Views (reshape, row ranges) share storage and cost nothing.
 #pragma once
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
-
-#include <oneapi/dnnl/dnnl.hpp>
 
 namespace dagrad {
 
@@ -29,6 +27,7 @@ int64_t numel(const Shape& s);           // product of the dimensions (kBatch co
 struct TensorType {
   Shape shape;
   DType dtype = DType::f32;
+  bool absent = false;  // an optional op input that was not given (see Op::input_names)
 };
 
 class Tensor {
@@ -67,10 +66,6 @@ class Tensor {
   void zero();
   void copy_from(const Tensor& other);      // same shape and dtype required
 
-  // Wraps the data as oneDNN memory (plain row-major layout) without copying.
-  dnnl::memory::desc md() const;
-  dnnl::memory mem() const;
-
   // Storage capacity in elements from this view's offset; lets a buffer be reused for a smaller batch.
   int64_t capacity() const;
 
@@ -81,5 +76,10 @@ class Tensor {
   Shape shape_;
   DType dtype_ = DType::f32;
 };
+
+// A view shaped `shape` of `buf`'s storage when it holds enough elements of `dtype`, else a new
+// allocation that `buf` keeps: a buffer that grows to the largest shape asked for and never
+// shrinks, so that a smaller (last) batch reuses it without allocating. Contents are undefined.
+Tensor grown_view(Tensor& buf, const Shape& shape, DType dtype = DType::f32);
 
 }  // namespace dagrad

@@ -22,6 +22,14 @@ int LayerContext::add(const std::string& op, std::vector<int> in, const Attrs& a
   }
 }
 
+int LayerContext::add(const std::string& op, const NamedInputs& in, const Attrs& attrs, const std::string& suffix) const {
+  try {
+    return graph.add(op, in, attrs, suffix.empty() ? name : name + "/" + suffix);
+  } catch (const UserError& e) {
+    cfg.fail(std::string("layer '") + name + "': " + e.what());
+  }
+}
+
 LayerRegistry& LayerRegistry::instance() {
   static LayerRegistry r;
   return r;

@@ -30,6 +30,8 @@ struct LayerContext {
   std::vector<int> inputs(const std::string& key = "inputs") const;
   // Adds an op node named "<layer>/<suffix>"; an error names the layer's position.
   int add(const std::string& op, std::vector<int> in, const Attrs& attrs, const std::string& suffix) const;
+  // The same with inputs by name, for ops with optional inputs (Op::input_names).
+  int add(const std::string& op, const NamedInputs& in, const Attrs& attrs, const std::string& suffix) const;
   int param(const std::string& suffix, Tensor value) const { return graph.param(name + "/" + suffix, std::move(value)); }
 };
 

@@ -22,10 +22,9 @@ class Add : public Op {
   }
 
   void backward(const Inputs&, const Tensor&, const Tensor& dout, const Grads& din) override {
-    if (Tensor* da = din[0]) accumulate(*da, dout, din.fresh(0));
-    if (Tensor* db = din[1]) accumulate(*db, dout, din.fresh(1));
+    if (GradOut da = din.out(0)) accumulate(*da, dout, da.overwrite);
+    if (GradOut db = din.out(1)) accumulate(*db, dout, db.overwrite);
   }
-  bool writes_fresh_grads() const override { return true; }
 
   static std::vector<Sample> samples() {
     return {{"vector", {}, {{{7}}, {{7}}}},

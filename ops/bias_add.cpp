@@ -42,13 +42,12 @@ class BiasAdd : public Op {
   // db += column sums of dout with a plain loop: oneDNN's reduction over the rows is its reference
   // kernel (1.2 ms for 2048x64, see the oneDNN notes); the loop takes ~13 µs on 1 thread.
   void backward(const Inputs& in, const Tensor&, const Tensor& dout, const Grads& din) override {
-    if (Tensor* dx = din[0]) accumulate(*dx, dout, din.fresh(0));
-    if (Tensor* db = din[1]) {
+    if (GradOut dx = din.out(0)) accumulate(*dx, dout, dx.overwrite);
+    if (GradOut db = din.out(1)) {
       const int64_t n = in[1]->size();
-      sum_middle_axis(dout, 1, n ? dout.size() / n : 0, n, 1.0f, !din.fresh(1), *db);
+      sum_middle_axis(dout, 1, n ? dout.size() / n : 0, n, 1.0f, !db.overwrite, *db);
     }
   }
-  bool writes_fresh_grads() const override { return true; }
 
   static std::vector<Sample> samples() {
     return {{"vector", {}, {{{5}}, {{5}}}},

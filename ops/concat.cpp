@@ -53,20 +53,22 @@ class Concat : public Op {
     return input < 0 ? 0.0 : static_cast<double>(in[input]->size());
   }
 
-  // din[k] += the columns of dout that input k filled (din[k] = them when fresh).
+  // din[k] += the columns of dout that input k filled (written when the buffer held nothing).
   void backward(const Inputs& in, const Tensor&, const Tensor& dout, const Grads& din) override {
     const int64_t width = dout.dim(-1);
     const int64_t rows = width ? dout.size() / width : 0;
     const float* d = dout.f32();
+    outs_.clear();
+    for (size_t k = 0; k < in.size(); ++k) outs_.push_back(din.out(k));
 #pragma omp parallel for schedule(static) if (dout.size() >= kParallelMinElements)
     for (int64_t r = 0; r < rows; ++r) {
       int64_t offset = 0;
       for (size_t k = 0; k < in.size(); ++k) {
         const int64_t w = in[k]->dim(-1);
-        if (Tensor* g = din[k]) {
+        if (const GradOut& g = outs_[k]) {
           float* dst = g->f32() + r * w;
           const float* src = d + r * width + offset;
-          if (din.fresh(k)) {
+          if (g.overwrite) {
             std::memcpy(dst, src, static_cast<size_t>(w) * sizeof(float));
           } else {
 #pragma omp simd
@@ -78,7 +80,6 @@ class Concat : public Op {
     }
   }
 
-  bool writes_fresh_grads() const override { return true; }
 
   static std::vector<Sample> samples() {
     return {{"one input", {}, {{{3, 4}}}},
@@ -86,6 +87,9 @@ class Concat : public Op {
             {"three vectors", {}, {{{2}}, {{3}}, {{1}}}},
             {"rank 3, three inputs", {}, {{{2, 3, 1}}, {{2, 3, 4}}, {{2, 3, 2}}}}};
   }
+
+ private:
+  std::vector<GradOut> outs_;  // backward's destinations, reused
 };
 
 DAGRAD_REGISTER_OP(Concat, "Concat", "joins 1 or more f32 tensors along the last axis; other dimensions must match");

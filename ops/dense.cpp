@@ -73,11 +73,10 @@ class Dense : public Op {
       for (int64_t i = 0; i < size; ++i) d[i] = y[i] > 0.0f ? g[i] : 0.0f;
       dz = &dz_;
     }
-    if (Tensor* db = din[2]) sum_middle_axis(*dz, 1, rows, n, 1.0f, !din.fresh(2), *db);
-    if (Tensor* dw = din[1]) gemm(*in[0], true, *dz, false, *dw, !din.fresh(1));
-    if (Tensor* dx = din[0]) gemm(*dz, false, *in[1], true, *dx, !din.fresh(0));
+    if (GradOut db = din.out(2)) sum_middle_axis(*dz, 1, rows, n, 1.0f, !db.overwrite, *db);
+    if (GradOut dw = din.out(1)) gemm(*in[0], true, *dz, false, *dw, !dw.overwrite);
+    if (GradOut dx = din.out(0)) gemm(*dz, false, *in[1], true, *dx, !dx.overwrite);
   }
-  bool writes_fresh_grads() const override { return true; }
 
   // Forward: the product, the bias add (and the ReLU). Per gradient: a product for x and kernel
   // (x's also the ReLU mask), a sum per output element for the bias.

@@ -1,8 +1,8 @@
 // DotSoftmaxCrossEntropy: the softmax cross-entropy of the logits scale·q·cᵀ, per row, without the
-// [B, N] logits ever existing in memory. Inputs: q [B, d] f32, c [N, d] f32, labels [B] i32, then
-// the optional inputs enabled by bool attributes as in SoftmaxCrossEntropy: `weights` -> [B] f32,
-// `correction` -> [N] f32 added to every row's logits, `remove_accidental_hits` -> candidate ids
-// [N] i32. Attribute `scale` (default 1; the Retrieval task passes 1 / temperature).
+// [B, N] logits ever existing in memory. Inputs: q [B, d] f32, c [N, d] f32, labels [B] i32, and
+// optionally, by name, weights [B] f32, correction [N] f32 added to every row's logits and
+// candidate_ids [N] i32, as in SoftmaxCrossEntropy (ops/softmax_inputs.hpp). Attribute `scale`
+// (default 1; the Retrieval task passes 1 / temperature).
 // out[b] = w_b · (logsumexp_j z_bj - z_b,label), z = scale·q·cᵀ + correction over the kept columns:
 // exactly SoftmaxCrossEntropy(Scale(MatMul(q, c, transpose_b))), computed differently.
 //
@@ -24,6 +24,7 @@
 #include "graph/op.hpp"
 #include "ops/kernels/kernels.hpp"
 #include "ops/kernels/softmax_row.hpp"
+#include "ops/softmax_inputs.hpp"
 
 namespace dagrad {
 namespace {
@@ -41,56 +42,35 @@ void sgemm1(char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha, cons
   if (st != dnnl_success) throw RuntimeFailure("dnnl_sgemm failed with status " + std::to_string(st));
 }
 
-float* reuse(Tensor& buf, int64_t n) {
-  if (buf.capacity() < n) buf = Tensor({std::max<int64_t>(n, 1)});
-  return buf.f32();
-}
+float* reuse(Tensor& buf, int64_t n) { return grown_view(buf, {std::max<int64_t>(n, 1)}).f32(); }
+
+namespace si = softmax_inputs;
+// Input positions.
+constexpr int kQ = 0, kC = 1, kLabels = 2, kWeights = kLabels + si::kWeights, kCorr = kLabels + si::kCorrection,
+              kCand = kLabels + si::kCandidateIds;
 
 }  // namespace
 
 class DotSoftmaxCrossEntropy : public Op {
  public:
-  explicit DotSoftmaxCrossEntropy(const Attrs& a)
-      : scale_(static_cast<float>(a.get_double("scale", 1.0))),
-        weights_(a.get_bool("weights", false)),
-        correction_(a.get_bool("correction", false)),
-        remove_hits_(a.get_bool("remove_accidental_hits", false)) {
-    int next = 3;
-    w_in_ = weights_ ? next++ : -1;
-    corr_in_ = correction_ ? next++ : -1;
-    cand_in_ = remove_hits_ ? next++ : -1;
-    n_inputs_ = next;
-  }
+  explicit DotSoftmaxCrossEntropy(const Attrs& a) : scale_(static_cast<float>(a.get_double("scale", 1.0))) {}
 
   std::pair<int, int> arity() const override { return {3, 6}; }
+  std::vector<std::string> input_names() const override { return si::names({"q", "c"}); }
 
   TensorType infer(const std::vector<TensorType>& in) const override {
-    if (static_cast<int>(in.size()) != n_inputs_)
-      throw UserError("expects " + std::to_string(n_inputs_) + " inputs (" + input_list() + "), got " +
+    if (in.size() != 6)
+      throw UserError("expects the inputs q, c, labels, weights?, correction?, candidate_ids? (absent ones marked), got " +
                       std::to_string(in.size()));
-    expect_rank(in[0], 2, "q");
-    expect_rank(in[1], 2, "c");
-    expect_dtype(in[0], DType::f32, "q");
-    expect_dtype(in[1], DType::f32, "c");
-    if (in[0].shape[1] != in[1].shape[1])
-      throw UserError("q " + shape_str(in[0].shape) + " and c " + shape_str(in[1].shape) +
+    expect_rank(in[kQ], 2, "q");
+    expect_rank(in[kC], 2, "c");
+    expect_dtype(in[kQ], DType::f32, "q");
+    expect_dtype(in[kC], DType::f32, "c");
+    if (in[kQ].shape[1] != in[kC].shape[1])
+      throw UserError("q " + shape_str(in[kQ].shape) + " and c " + shape_str(in[kC].shape) +
                       " must have the same width");
-    expect_rank(in[2], 1, "labels");
-    expect_dtype(in[2], DType::i32, "labels");
-    const int64_t b = in[0].shape[0], n = in[1].shape[0];
-    if (in[2].shape[0] != b)
-      throw UserError("labels " + shape_str(in[2].shape) + " must have one label per row of q " + shape_str(in[0].shape));
-    auto per = [&](int i, DType d, int64_t count, const char* what, const char* per_what) {
-      if (i < 0) return;
-      expect_rank(in[i], 1, what);
-      expect_dtype(in[i], d, what);
-      if (in[i].shape[0] != count)
-        throw UserError(std::string(what) + " " + shape_str(in[i].shape) + " must have one value per " + per_what);
-    };
-    per(w_in_, DType::f32, b, "weights", "row of q");
-    per(corr_in_, DType::f32, n, "correction", "row of c");
-    per(cand_in_, DType::i32, n, "candidate ids", "row of c");
-    return {{b}, DType::f32};
+    si::check(in, kLabels, in[kQ].shape[0], in[kC].shape[0], "row of q", "row of c");
+    return {{in[kQ].shape[0]}, DType::f32};
   }
 
   void forward(const Inputs& in, Tensor& out) override {
@@ -107,16 +87,8 @@ class DotSoftmaxCrossEntropy : public Op {
     DAGRAD_ASSERT(seen_.q == in[0]->f32() && seen_.c == in[1]->f32() && seen_.b == p.b && seen_.n == p.n,
                   "DotSoftmaxCrossEntropy backward without a forward on the same inputs");
     const float* g = dout.f32();
-    if (w_in_ >= 0)
-      if (Tensor* dw = din[w_in_]) {
-        float* dwp = dw->f32();
-        const bool add = !din.fresh(w_in_);
-        for (int64_t r = 0; r < p.b; ++r) dwp[r] = (add ? dwp[r] : 0.0f) + g[r] * loss_.f32()[r];
-      }
-    Tensor* dq = din[0];
-    Tensor* dc = din[1];
-    Tensor* dcorr = corr_in_ >= 0 ? din[corr_in_] : nullptr;
-    if (!dq && !dc && !dcorr) return;
+    si::weights_grad(din.out(kWeights), g, loss_.f32(), p.b);
+    if (!din.needs(kQ) && !din.needs(kC) && !din.needs(kCorr)) return;
     bool unit = true;
     for (int64_t r = 0; r < p.b && unit; ++r) unit = g[r] == 1.0f;
     const float *gq = dq0_.f32(), *gc = dc0_.f32(), *gcorr = dcorr0_.f32();
@@ -126,46 +98,36 @@ class DotSoftmaxCrossEntropy : public Op {
       gc = dc1_.f32();
       gcorr = dcorr1_.f32();
     }
-    auto give = [&](Tensor* t, int input, const float* src) {
+    auto give = [&](int input, const float* src) {
+      const GradOut t = din.out(input);
       if (!t) return;
       float* d = t->f32();
       const int64_t size = t->size();
-      if (din.fresh(input)) std::copy_n(src, size, d);
+      if (t.overwrite) std::copy_n(src, size, d);
       else
         for (int64_t i = 0; i < size; ++i) d[i] += src[i];
     };
-    give(dq, 0, gq);
-    give(dc, 1, gc);
-    give(dcorr, corr_in_, gcorr);
+    give(kQ, gq);
+    give(kC, gc);
+    give(kCorr, gcorr);
   }
-  bool writes_fresh_grads() const override { return true; }
 
   // The three products (logits, and one per gradient) at 2·B·N·d each, and the softmax's 5-6
   // operations per logit (as SoftmaxCrossEntropy's), counted under the forward.
   double flops(const Inputs& in, const Tensor&, int input) const override {
     const double bn = static_cast<double>(in[0]->dim(0)) * static_cast<double>(in[1]->dim(0));
     const double prod = 2.0 * bn * static_cast<double>(in[0]->dim(1));
-    if (input < 0) return prod + (correction_ ? 6.0 : 5.0) * bn;
-    return input == 0 || input == 1 ? prod : input == corr_in_ ? bn : static_cast<double>(in[0]->dim(0));
+    if (input < 0) return prod + (in[kCorr] ? 6.0 : 5.0) * bn;
+    return input == kQ || input == kC ? prod : input == kCorr ? bn : static_cast<double>(in[0]->dim(0));
   }
 
   static std::vector<Sample> samples() {
-    std::vector<Sample> s;
-    for (int mask = 0; mask < 8; ++mask) {
-      const bool w = mask & 1, corr = mask & 2, hits = mask & 4;
-      const int64_t b = 4, n = 6, d = 3;
-      Sample smp{std::string("weights=") + (w ? "1" : "0") + " correction=" + (corr ? "1" : "0") +
-                     " remove_accidental_hits=" + (hits ? "1" : "0"),
-                 {{"weights", w}, {"correction", corr}, {"remove_accidental_hits", hits}, {"scale", 1.5}},
-                 {{{b, d}, DType::f32, -1, 1}, {{n, d}, DType::f32, -1, 1}, {{b}, DType::i32, 0, n - 1}}};
-      if (w) smp.inputs.push_back({{b}, DType::f32, 0.2, 1.5});
-      if (corr) smp.inputs.push_back({{n}, DType::f32, -1, 1});
-      // Candidate ids 0..2 over 6 rows of c: most labels collide with another candidate.
-      if (hits) smp.inputs.push_back({{n}, DType::i32, 0, 2});
-      s.push_back(std::move(smp));
-    }
+    std::vector<Sample> s = si::samples({{{4, 3}, DType::f32, -1, 1}, {{6, 3}, DType::f32, -1, 1}}, 4, 6, {{"scale", 1.5}});
     // More rows than one block (kBlockRows) and than one thread's share.
-    s.push_back({"150 rows", {{"scale", 0.5}}, {{{150, 2}, DType::f32, -1, 1}, {{7, 2}, DType::f32, -1, 1}, {{150}, DType::i32, 0, 6}}});
+    s.push_back({"150 rows",
+                 {{"scale", 0.5}},
+                 {{{150, 2}, DType::f32, -1, 1}, {{7, 2}, DType::f32, -1, 1}, {{150}, DType::i32, 0, 6}, InputSpec::none(),
+                  InputSpec::none(), InputSpec::none()}});
     return s;
   }
 
@@ -179,21 +141,17 @@ class DotSoftmaxCrossEntropy : public Op {
   };
 
   Problem problem(const Inputs& in) const {
-    Problem p{in[0]->f32(),
-              in[1]->f32(),
-              in[2]->i32(),
-              w_in_ >= 0 ? in[w_in_]->f32() : nullptr,
-              corr_in_ >= 0 ? in[corr_in_]->f32() : nullptr,
-              cand_in_ >= 0 ? in[cand_in_]->i32() : nullptr,
-              in[0]->dim(0),
-              in[1]->dim(0),
-              in[0]->dim(1)};
+    Problem p{in[kQ]->f32(),
+              in[kC]->f32(),
+              in[kLabels]->i32(),
+              in[kWeights] ? in[kWeights]->f32() : nullptr,
+              in[kCorr] ? in[kCorr]->f32() : nullptr,
+              in[kCand] ? in[kCand]->i32() : nullptr,
+              in[kQ]->dim(0),
+              in[kC]->dim(0),
+              in[kQ]->dim(1)};
     if (p.n == 0 && p.b > 0) throw UserError("DotSoftmaxCrossEntropy: c has no rows (no candidates)");
-    for (int64_t r = 0; r < p.b; ++r)
-      if (p.labels[r] < 0 || p.labels[r] >= p.n)
-        throw UserError("DotSoftmaxCrossEntropy: label " + std::to_string(p.labels[r]) + " at labels[" +
-                        std::to_string(r) + "] is outside [0, " + std::to_string(p.n) + "): c has " +
-                        std::to_string(p.n) + " rows");
+    si::check_labels(*in[kLabels], p.n, "DotSoftmaxCrossEntropy", "c has", "rows");
     return p;
   }
 
@@ -262,17 +220,7 @@ class DotSoftmaxCrossEntropy : public Op {
     }
   }
 
-  std::string input_list() const {
-    std::string s = "q, c, labels";
-    if (weights_) s += ", weights";
-    if (correction_) s += ", correction";
-    if (remove_hits_) s += ", candidate ids";
-    return s;
-  }
-
   float scale_;
-  bool weights_, correction_, remove_hits_;
-  int w_in_, corr_in_, cand_in_, n_inputs_;
   // Grown to the largest problem seen, never shrunk: unit-dout gradients and row losses from
   // forward, gradients for another dout, per-thread logits blocks and partial sums.
   Tensor dq0_, dc0_, dcorr0_, loss_, dq1_, dc1_, dcorr1_, scratch_, dc_part_, col_part_;

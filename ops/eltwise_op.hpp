@@ -15,9 +15,8 @@ class EltwiseOp : public Op {
   }
   void forward(const Inputs& in, Tensor& out) override { eltwise_forward(Alg, *in[0], out); }
   void backward(const Inputs&, const Tensor& out, const Tensor& dout, const Grads& din) override {
-    if (Tensor* dx = din[0]) eltwise_backward(Alg, out, dout, *dx, din.fresh(0));
+    if (GradOut dx = din.out(0)) eltwise_backward(Alg, out, dout, *dx, dx.overwrite);
   }
-  bool writes_fresh_grads() const override { return true; }
 };
 
 }  // namespace dagrad

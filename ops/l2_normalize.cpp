@@ -39,16 +39,15 @@ class L2Normalize : public Op {
   }
 
   void backward(const Inputs& in, const Tensor& out, const Tensor& dout, const Grads& din) override {
-    Tensor* dx = din[0];
+    GradOut dx = din.out(0);
     if (!dx) return;
     const int64_t width = in[0]->dim(-1);
     const int64_t rows = width ? in[0]->size() / width : 0;
     const float eps = static_cast<float>(epsilon_);
     const float *x = in[0]->f32(), *y = out.f32(), *dy = dout.f32();
-    if (din.fresh(0)) return backward_width<false>(x, y, dy, dx->f32(), rows, width, eps);
+    if (dx.overwrite) return backward_width<false>(x, y, dy, dx->f32(), rows, width, eps);
     backward_width<true>(x, y, dy, dx->f32(), rows, width, eps);
   }
-  bool writes_fresh_grads() const override { return true; }
 
   // Forward: a square-add and a multiply per element; backward: two multiply-adds for s and the
   // dot product, then a multiply-add and a multiply.

@@ -54,14 +54,13 @@ class MaskedMean : public Op {
   }
 
   // dx[b, t, :] += dout[b, :] / count for unmasked tokens; masked tokens and empty rows get nothing
-  // (zeros when dx is fresh).
+  // (zeros when dx held nothing).
   void backward(const Inputs& in, const Tensor&, const Tensor& dout, const Grads& din) override {
-    Tensor* dx = din[0];
+    GradOut dx = din.out(0);
     if (!dx) return;
-    if (din.fresh(0)) return backward_rows<false>(*in[0], *in[1], dout, *dx);
+    if (dx.overwrite) return backward_rows<false>(*in[0], *in[1], dout, *dx);
     backward_rows<true>(*in[0], *in[1], dout, *dx);
   }
-  bool writes_fresh_grads() const override { return true; }
 
   static std::vector<Sample> samples() {
     return {

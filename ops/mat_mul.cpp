@@ -31,18 +31,17 @@ class MatMul : public Op {
   void backward(const Inputs& in, const Tensor&, const Tensor& dout, const Grads& din) override {
     const Tensor& a = *in[0];
     const Tensor& b = *in[1];
-    if (Tensor* da = din[0]) {
-      const bool add = !din.fresh(0);
+    if (GradOut da = din.out(0)) {
+      const bool add = !da.overwrite;
       if (!ta_) gemm(dout, false, b, !tb_, *da, add);  // dA = dC · op(B)ᵀ
       else gemm(b, tb_, dout, true, *da, add);          // dA = op(B) · dCᵀ
     }
-    if (Tensor* db = din[1]) {
-      const bool add = !din.fresh(1);
+    if (GradOut db = din.out(1)) {
+      const bool add = !db.overwrite;
       if (!tb_) gemm(a, !ta_, dout, false, *db, add);  // dB = op(A)ᵀ · dC
       else gemm(dout, true, a, ta_, *db, add);          // dB = dCᵀ · op(A)
     }
   }
-  bool writes_fresh_grads() const override { return true; }
 
   // 2·m·k·n forward and for each input's gradient (one product of the same size each).
   double flops(const Inputs& in, const Tensor& out, int) const override {

@@ -39,8 +39,8 @@ class MeanSquaredError : public Op {
 
   // dpred = 2 (pred - target) / N · dout[b]; dtarget is its negative.
   void backward(const Inputs& in, const Tensor&, const Tensor& dout, const Grads& din) override {
-    Tensor* dp = din[0];
-    Tensor* dy = din[1];
+    GradOut dp = din.out(0);
+    GradOut dy = din.out(1);
     if (!dp && !dy) return;
     const int64_t b = in[0]->dim(0), n = in[0]->dim(1);
     const float* p = in[0]->f32();
@@ -49,7 +49,7 @@ class MeanSquaredError : public Op {
     float* dpp = dp ? dp->f32() : nullptr;
     float* dyp = dy ? dy->f32() : nullptr;
     const float two_over_n = n ? 2.0f / static_cast<float>(n) : 0.0f;
-    const bool add_p = !din.fresh(0), add_y = !din.fresh(1);
+    const bool add_p = !dp.overwrite, add_y = !dy.overwrite;
 #pragma omp parallel for schedule(static) if (b * n >= kParallelMinElements)
     for (int64_t r = 0; r < b; ++r) {
       const float k = g[r] * two_over_n;
@@ -75,7 +75,6 @@ class MeanSquaredError : public Op {
   // either gradient.
   double flops(const Inputs& in, const Tensor&, int) const override { return 3.0 * static_cast<double>(in[0]->size()); }
 
-  bool writes_fresh_grads() const override { return true; }
 
   static std::vector<Sample> samples() {
     return {{"matrix", {}, {{{4, 5}}, {{4, 5}}}},

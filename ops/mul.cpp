@@ -23,10 +23,9 @@ class Mul : public Op {
 
   // da += dout · b and db += dout · a, each one binary_mul with a sum post-op (no scratch).
   void backward(const Inputs& in, const Tensor&, const Tensor& dout, const Grads& din) override {
-    if (Tensor* da = din[0]) binary_op(dnnl::algorithm::binary_mul, dout, *in[1], *da, !din.fresh(0));
-    if (Tensor* db = din[1]) binary_op(dnnl::algorithm::binary_mul, dout, *in[0], *db, !din.fresh(1));
+    if (GradOut da = din.out(0)) binary_op(dnnl::algorithm::binary_mul, dout, *in[1], *da, !da.overwrite);
+    if (GradOut db = din.out(1)) binary_op(dnnl::algorithm::binary_mul, dout, *in[0], *db, !db.overwrite);
   }
-  bool writes_fresh_grads() const override { return true; }
 
   // One multiply forward; a multiply-add per element for either gradient.
   double flops(const Inputs& in, const Tensor& out, int input) const override {

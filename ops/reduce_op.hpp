@@ -54,13 +54,12 @@ class ReduceOp : public Op {
 
   // dx[o, k, i] += dout[o, i] (divided by count for the mean).
   void backward(const Inputs& in, const Tensor&, const Tensor& dout, const Grads& din) override {
-    Tensor* dx = din[0];
+    GradOut dx = din.out(0);
     if (!dx) return;
     const auto [outer, count, inner] = view(*in[0]);
     const float scale = Mean ? 1.0f / static_cast<float>(count) : 1.0f;
-    broadcast_middle_axis(dout, outer, count, inner, scale, !din.fresh(0), *dx);
+    broadcast_middle_axis(dout, outer, count, inner, scale, !dx.overwrite, *dx);
   }
-  bool writes_fresh_grads() const override { return true; }
 
   static std::vector<Sample> samples() {
     return {{"vector, all", {}, {{{7}}}},

@@ -18,15 +18,15 @@ class Relu : public EltwiseOp<dnnl::algorithm::eltwise_relu_use_dst_for_bwd> {
     for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
   }
 
-  // dx += dy where y > 0 (dx = that, zero elsewhere, when fresh).
+  // dx += dy where y > 0 (written, zero elsewhere, when dx held nothing).
   void backward(const Inputs&, const Tensor& out, const Tensor& dout, const Grads& din) override {
-    Tensor* dx_t = din[0];
+    GradOut dx_t = din.out(0);
     if (!dx_t) return;
     const float* y = out.f32();
     const float* dy = dout.f32();
     float* dx = dx_t->f32();
     const int64_t n = out.size();
-    if (din.fresh(0)) {
+    if (dx_t.overwrite) {
 #pragma omp parallel for simd schedule(static) if (parallel: n >= kParallelMinElements)
       for (int64_t i = 0; i < n; ++i) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
     } else {

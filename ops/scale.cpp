@@ -18,14 +18,13 @@ class Scale : public Op {
   void forward(const Inputs& in, Tensor& out) override { scale_into(scale_, *in[0], out); }
 
   // dx += scale · dout in one loop: oneDNN eltwise with a sum post-op is its reference kernel.
-  // A fresh dx is written by the forward kernel.
+  // A dx that holds nothing yet is written by the forward kernel.
   void backward(const Inputs&, const Tensor&, const Tensor& dout, const Grads& din) override {
-    Tensor* dx = din[0];
+    GradOut dx = din.out(0);
     if (!dx) return;
-    if (din.fresh(0)) scale_into(scale_, dout, *dx);
+    if (dx.overwrite) scale_into(scale_, dout, *dx);
     else axpy(scale_, dout, *dx);
   }
-  bool writes_fresh_grads() const override { return true; }
 
   static std::vector<Sample> samples() {
     return {{"vector, scale 2.5", {{"scale", 2.5}}, {{{6}}}},

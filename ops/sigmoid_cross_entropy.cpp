@@ -41,8 +41,8 @@ class SigmoidCrossEntropy : public Op {
 
   // dz = (sigmoid(z) - y) / N · dout[b]; dy = -z / N · dout[b].
   void backward(const Inputs& in, const Tensor&, const Tensor& dout, const Grads& din) override {
-    Tensor* dz = din[0];
-    Tensor* dy = din[1];
+    GradOut dz = din.out(0);
+    GradOut dy = din.out(1);
     if (!dz && !dy) return;
     const int64_t b = in[0]->dim(0), n = in[0]->dim(1);
     const float* z = in[0]->f32();
@@ -51,7 +51,7 @@ class SigmoidCrossEntropy : public Op {
     float* dzp = dz ? dz->f32() : nullptr;
     float* dyp = dy ? dy->f32() : nullptr;
     const float inv_n = n ? 1.0f / static_cast<float>(n) : 0.0f;
-    const bool add_z = !din.fresh(0), add_y = !din.fresh(1);
+    const bool add_z = !dz.overwrite, add_y = !dy.overwrite;
 #pragma omp parallel for schedule(static) if (b * n >= kParallelMinElements)
     for (int64_t r = 0; r < b; ++r) {
       const float k = g[r] * inv_n;
@@ -69,7 +69,6 @@ class SigmoidCrossEntropy : public Op {
     return (input < 0 ? 7.0 : input == 0 ? 6.0 : 2.0) * static_cast<double>(in[0]->size());
   }
 
-  bool writes_fresh_grads() const override { return true; }
 
   static std::vector<Sample> samples() {
     return {{"matrix", {}, {{{3, 4}, DType::f32, -3, 3}, {{3, 4}, DType::f32, 0, 1}}},

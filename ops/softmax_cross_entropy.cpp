@@ -1,16 +1,15 @@
 // SoftmaxCrossEntropy: the fused, numerically stable softmax cross-entropy with logits, per row.
-// Inputs: logits [B, C] f32, labels [B] i32, then the optional inputs enabled by bool attributes,
-// in this order: `weights` -> weights [B] f32; `correction` -> correction [C] f32 added to every
-// row's logits (logQ correction: pass -log p); `remove_accidental_hits` -> candidate ids [C] i32
-// (a column c != label whose candidate id equals the label column's is left out of row b's softmax,
-// as TFRS's remove_accidental_hits). out[b] = w_b · (logsumexp_c z_bc - z_b,label), z = logits +
-// correction over the columns kept.
+// Inputs: logits [B, C] f32, labels [B] i32, and optionally, by name, weights [B] f32,
+// correction [C] f32 added to every row's logits (logQ correction: pass -log p) and candidate_ids
+// [C] i32 (a column c != label whose candidate id equals the label column's is left out of row
+// b's softmax, as TFRS's remove_accidental_hits; see ops/softmax_inputs.hpp).
+// out[b] = w_b · (logsumexp_c z_bc - z_b,label), z = logits + correction over the columns kept.
 //
 // Speed: this runs on 2048 x 2048 logits every training step. Forward makes three passes over each
 // row (max; exp and sum; scaling by 1 / sum and subtracting 1 at the label, while the row is in
 // L1) and keeps D = softmax(z) - onehot(label), the logits gradient of a unit weight. Backward is
 // then dlogits = dout·w · D, one pass; and when every dout·w is 1 (the Retrieval task's summed
-// loss) no pass at all: D itself is lent to the graph as the logits gradient (Grads::lend), which
+// loss) no pass at all: D itself is lent as the logits gradient (Grads::lend), which
 // saves writing and reading 16 MB per step. The numbers below are for the earlier layout (e and
 // 1 / sum kept, backward dlogits += dout·w/sum · e - dout·w at the label), which costs the same
 // forward. Measured for 2048 x 2048 on 2 threads (OMP_WAIT_POLICY=PASSIVE), fastest of 200 runs
@@ -31,90 +30,62 @@
 #include "graph/op.hpp"
 #include "ops/kernels/kernels.hpp"
 #include "ops/kernels/softmax_row.hpp"
+#include "ops/softmax_inputs.hpp"
 
 namespace dagrad {
 namespace {
 
+namespace si = softmax_inputs;
+// Input positions.
+constexpr int kLogits = 0, kLabels = 1, kWeights = kLabels + si::kWeights, kCorr = kLabels + si::kCorrection,
+              kCand = kLabels + si::kCandidateIds;
+
 // A buffer that grows but never shrinks, so a smaller (last) batch reuses it without allocating.
-float* reuse(Tensor& buf, int64_t n) {
-  if (buf.capacity() < n) buf = Tensor({n});
-  return buf.f32();
-}
+float* reuse(Tensor& buf, int64_t n) { return grown_view(buf, {n}).f32(); }
 
 }  // namespace
 
 class SoftmaxCrossEntropy : public Op {
  public:
-  explicit SoftmaxCrossEntropy(const Attrs& a)
-      : weights_(a.get_bool("weights", false)),
-        correction_(a.get_bool("correction", false)),
-        remove_hits_(a.get_bool("remove_accidental_hits", false)) {
-    int next = 2;
-    w_in_ = weights_ ? next++ : -1;
-    corr_in_ = correction_ ? next++ : -1;
-    cand_in_ = remove_hits_ ? next++ : -1;
-    n_inputs_ = next;
-  }
+  explicit SoftmaxCrossEntropy(const Attrs&) {}
 
   std::pair<int, int> arity() const override { return {2, 5}; }
+  std::vector<std::string> input_names() const override { return si::names({"logits"}); }
 
   TensorType infer(const std::vector<TensorType>& in) const override {
-    if (static_cast<int>(in.size()) != n_inputs_)
-      throw UserError("expects " + std::to_string(n_inputs_) + " inputs (" + input_list() + "), got " +
+    if (in.size() != 5)
+      throw UserError("expects the inputs logits, labels, weights?, correction?, candidate_ids? (absent ones marked), got " +
                       std::to_string(in.size()));
-    expect_rank(in[0], 2, "logits");
-    expect_dtype(in[0], DType::f32, "logits");
-    expect_rank(in[1], 1, "labels");
-    expect_dtype(in[1], DType::i32, "labels");
-    const int64_t b = in[0].shape[0], c = in[0].shape[1];
-    if (in[1].shape[0] != b)
-      throw UserError("labels " + shape_str(in[1].shape) + " must have one label per row of logits " +
-                      shape_str(in[0].shape));
-    if (w_in_ >= 0) {
-      expect_rank(in[w_in_], 1, "weights");
-      expect_dtype(in[w_in_], DType::f32, "weights");
-      if (in[w_in_].shape[0] != b)
-        throw UserError("weights " + shape_str(in[w_in_].shape) + " must have one weight per row of logits " +
-                        shape_str(in[0].shape));
-    }
-    if (corr_in_ >= 0) {
-      expect_rank(in[corr_in_], 1, "correction");
-      expect_dtype(in[corr_in_], DType::f32, "correction");
-      if (in[corr_in_].shape[0] != c)
-        throw UserError("correction " + shape_str(in[corr_in_].shape) + " must have one value per column of logits " +
-                        shape_str(in[0].shape));
-    }
-    if (cand_in_ >= 0) {
-      expect_rank(in[cand_in_], 1, "candidate ids");
-      expect_dtype(in[cand_in_], DType::i32, "candidate ids");
-      if (in[cand_in_].shape[0] != c)
-        throw UserError("candidate ids " + shape_str(in[cand_in_].shape) + " must have one id per column of logits " +
-                        shape_str(in[0].shape));
-    }
+    expect_rank(in[kLogits], 2, "logits");
+    expect_dtype(in[kLogits], DType::f32, "logits");
+    const int64_t b = in[kLogits].shape[0], c = in[kLogits].shape[1];
+    const std::string shape = " of logits " + shape_str(in[kLogits].shape);
+    si::check(in, kLabels, b, c, "row" + shape, "column" + shape);
     return {{b}, DType::f32};
   }
 
   void forward(const Inputs& in, Tensor& out) override {
     const int64_t b = in[0]->dim(0), c = in[0]->dim(1);
     if (c == 0) throw UserError("SoftmaxCrossEntropy: logits have no columns");
-    check_labels(*in[1], c);
-    Rows rows{in[0]->f32(),
-              in[1]->i32(),
-              corr_in_ >= 0 ? in[corr_in_]->f32() : nullptr,
-              cand_in_ >= 0 ? in[cand_in_]->i32() : nullptr,
+    si::check_labels(*in[kLabels], c, "SoftmaxCrossEntropy", "logits have", "columns");
+    Rows rows{in[kLogits]->f32(),
+              in[kLabels]->i32(),
+              in[kCorr] ? in[kCorr]->f32() : nullptr,
+              in[kCand] ? in[kCand]->i32() : nullptr,
               reuse(grad_, b * c),
               reuse(loss_, b),
               c};
     if (!(lent_.defined() && lent_.f32() == grad_.f32() && lent_.shape() == in[0]->shape()))
       lent_ = grad_.resized(in[0]->shape());
-    if (correction_) {
-      if (remove_hits_) forward_rows<true, true>(rows, b);
+    if (rows.corr) {
+      if (rows.cand) forward_rows<true, true>(rows, b);
       else forward_rows<true, false>(rows, b);
     } else {
-      if (remove_hits_) forward_rows<false, true>(rows, b);
+      if (rows.cand) forward_rows<false, true>(rows, b);
       else forward_rows<false, false>(rows, b);
     }
-    const float* w = w_in_ >= 0 ? in[w_in_]->f32() : nullptr;
+    correction_ = rows.corr != nullptr;
+    const float* w = in[kWeights] ? in[kWeights]->f32() : nullptr;
     float* o = out.f32();
     for (int64_t r = 0; r < b; ++r) o[r] = w ? w[r] * rows.loss[r] : rows.loss[r];
     seen_logits_ = in[0]->f32();
@@ -126,27 +97,22 @@ class SoftmaxCrossEntropy : public Op {
                   "SoftmaxCrossEntropy backward without a forward on the same logits");
     const int64_t b = in[0]->dim(0), c = in[0]->dim(1);
     const float* g = dout.f32();
-    const float* w = w_in_ >= 0 ? in[w_in_]->f32() : nullptr;
-    if (w_in_ >= 0)
-      if (Tensor* dw = din[w_in_]) {
-        float* dwp = dw->f32();
-        const bool add = !din.fresh(w_in_);
-        for (int64_t r = 0; r < b; ++r) dwp[r] = (add ? dwp[r] : 0.0f) + g[r] * loss_.f32()[r];
-      }
-    Tensor* dlogits = din[0];
-    Tensor* dcorr = corr_in_ >= 0 ? din[corr_in_] : nullptr;
-    if (!dlogits && !dcorr) return;
-    if (dlogits && !dcorr && din.can_lend(0)) {  // dlogits = D exactly when every dout·w is 1
+    const float* w = in[kWeights] ? in[kWeights]->f32() : nullptr;
+    si::weights_grad(din.out(kWeights), g, loss_.f32(), b);
+    GradOut dcorr = din.out(kCorr);
+    if (!din.needs(kLogits) && !dcorr) return;
+    if (!dcorr) {  // dlogits = D exactly when every dout·w is 1: lend it, if the caller takes it
       bool unit = true;
       for (int64_t r = 0; r < b && unit; ++r) unit = g[r] * (w ? w[r] : 1.0f) == 1.0f;
-      if (unit) return din.lend(0, lent_);
+      if (unit && din.lend(kLogits, lent_)) return;
     }
+    GradOut dlogits = din.out(kLogits);
     const int nt = omp_get_max_threads();
     // Per-thread column sums of the logits gradient (for dcorrection), reduced in thread order.
     float* part = dcorr ? reuse(col_part_, int64_t{nt} * c) : nullptr;
     Grad grad{grad_.f32(), g, w, dlogits ? dlogits->f32() : nullptr, part, c};
     int used = 1;  // threads that wrote a column-sum slice
-    if (dlogits && !din.fresh(0)) {
+    if (dlogits && !dlogits.overwrite) {
       if (dcorr) used = backward_rows<true, true, true>(grad, b, nt);
       else backward_rows<true, false, true>(grad, b, nt);
     } else if (dlogits) {
@@ -157,7 +123,7 @@ class SoftmaxCrossEntropy : public Op {
     }
     if (dcorr) {
       float* dc = dcorr->f32();
-      const bool add = !din.fresh(corr_in_);
+      const bool add = !dcorr.overwrite;
 #pragma omp parallel for schedule(static) if (c * used >= kParallelMinElements)
       for (int64_t j = 0; j < c; ++j) {
         float s = 0.0f;
@@ -166,34 +132,16 @@ class SoftmaxCrossEntropy : public Op {
       }
     }
   }
-  // A fresh logits gradient is written in the same single pass: no 16 MB zeroing beforehand.
-  bool writes_fresh_grads() const override { return true; }
 
   // Per logit, forward: the max, a subtraction, an exp, the sum and the scaling (plus the
   // correction's add); backward: a multiply per element into either gradient (none when lent).
   double flops(const Inputs& in, const Tensor&, int input) const override {
     const double n = static_cast<double>(in[0]->size());
     if (input < 0) return (correction_ ? 6.0 : 5.0) * n;
-    return input == 0 || input == corr_in_ ? n : static_cast<double>(in[0]->dim(0));
+    return input == kLogits || input == kCorr ? n : static_cast<double>(in[0]->dim(0));
   }
 
-  static std::vector<Sample> samples() {
-    std::vector<Sample> s;
-    for (int mask = 0; mask < 8; ++mask) {
-      const bool w = mask & 1, corr = mask & 2, hits = mask & 4;
-      const int64_t b = 4, c = 6;
-      Sample smp{std::string("weights=") + (w ? "1" : "0") + " correction=" + (corr ? "1" : "0") +
-                     " remove_accidental_hits=" + (hits ? "1" : "0"),
-                 {{"weights", w}, {"correction", corr}, {"remove_accidental_hits", hits}},
-                 {{{b, c}, DType::f32, -2, 2}, {{b}, DType::i32, 0, c - 1}}};
-      if (w) smp.inputs.push_back({{b}, DType::f32, 0.2, 1.5});
-      if (corr) smp.inputs.push_back({{c}, DType::f32, -1, 1});
-      // Candidate ids 0..2 over 6 columns: most labels collide with another column.
-      if (hits) smp.inputs.push_back({{c}, DType::i32, 0, 2});
-      s.push_back(std::move(smp));
-    }
-    return s;
-  }
+  static std::vector<Sample> samples() { return si::samples({{{4, 6}, DType::f32, -2, 2}}, 4, 6); }
 
  private:
   struct Rows {
@@ -224,7 +172,7 @@ class SoftmaxCrossEntropy : public Op {
 
   // G[r, j] = dout_r · w_r · D[r, j]; dlogits += G (= G unless kAdd) and/or part += G. Returns
   // the number of threads that ran (each wrote its own slice of part).
-  template <bool kLogits, bool kCols, bool kAdd>
+  template <bool kDlogits, bool kCols, bool kAdd>
   static int backward_rows(const Grad& p, int64_t b, int nt) {
     const int64_t c = p.c;
     int used = 1;
@@ -239,11 +187,11 @@ class SoftmaxCrossEntropy : public Op {
       for (int64_t r = 0; r < b; ++r) {
         const float k = p.dout[r] * (p.w ? p.w[r] : 1.0f);
         const float* e = p.grad + r * c;
-        float* d = kLogits ? p.dlogits + r * c : nullptr;
+        float* d = kDlogits ? p.dlogits + r * c : nullptr;
 #pragma omp simd
         for (int64_t j = 0; j < c; ++j) {
           const float v = k * e[j];
-          if (kLogits) d[j] = kAdd ? d[j] + v : v;
+          if (kDlogits) d[j] = kAdd ? d[j] + v : v;
           if (kCols) part[j] += v;
         }
       }
@@ -251,26 +199,7 @@ class SoftmaxCrossEntropy : public Op {
     return used;
   }
 
-  // Throws UserError naming the first label outside [0, c) and its row.
-  static void check_labels(const Tensor& labels, int64_t c) {
-    const int32_t* l = labels.i32();
-    for (int64_t r = 0; r < labels.size(); ++r)
-      if (l[r] < 0 || l[r] >= c)
-        throw UserError("SoftmaxCrossEntropy: label " + std::to_string(l[r]) + " at labels[" + std::to_string(r) +
-                        "] is outside [0, " + std::to_string(c) + "): logits have " + std::to_string(c) +
-                        " columns");
-  }
-
-  std::string input_list() const {
-    std::string s = "logits, labels";
-    if (weights_) s += ", weights";
-    if (correction_) s += ", correction";
-    if (remove_hits_) s += ", candidate ids";
-    return s;
-  }
-
-  bool weights_, correction_, remove_hits_;
-  int w_in_, corr_in_, cand_in_, n_inputs_;
+  bool correction_ = false;  // the last forward had a correction (for flops)
   // Kept from forward for backward; grown to the largest batch seen, never shrunk. lent_ views
   // grad_ with the logits' shape, for Grads::lend.
   Tensor grad_, loss_, col_part_, lent_;

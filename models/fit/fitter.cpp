@@ -278,6 +278,7 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
   const double checkpoint_seconds = o.checkpoint_minutes * 60;
   auto checkpoint_due = [&] { return checkpoint_seconds > 0 && since(last_checkpoint) >= checkpoint_seconds; };
   std::vector<int64_t> rows;
+  Gradients grads;
   int64_t epoch = start_epoch;
   for (; epoch < o.epochs; ++epoch) {
     auto order = epoch_order(train.rows(), o.seed, epoch, o.shuffle);
@@ -311,9 +312,9 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
                              std::to_string(opt->iterations() + 1) + " (epoch " + std::to_string(epoch + 1) + ", batch " +
                              std::to_string(b + 1) + "); first non-finite value at " + first_non_finite(g, loss, opt->iterations() + 1) +
                              ". The last good checkpoint (if any) in " + out_dir + " is kept.");
-      backward(g, loss);
+      backward(g, loss, grads);
       if (prof) tp = Clock::now();
-      opt->step(g);
+      opt->step(g, grads);
       if (prof) {
         prof->optimizer_s += since(tp);
         prof->steps++;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "autodiff/backward.hpp"
 #include "graph/graph.hpp"
 
 namespace dagrad {
@@ -56,14 +57,14 @@ void Optimizer::step(std::span<const ParamGrad> params) {
   ++iterations_;
 }
 
-void Optimizer::step(Graph& g) {
+void Optimizer::step(Graph& g, const Gradients& grads) {
   scratch_.clear();
   for (int id = 0; id < g.size(); ++id) {
     const Node& n = g.node(id);
     // Parameters the last backward did not reach have no gradient for this step (Keras skips a
     // None gradient): their buffers hold an earlier pass's.
-    if (n.kind != NodeKind::Param || !n.needs_grad || !g.grad(id).defined() || !g.grad_current(id)) continue;
-    scratch_.push_back({n.name, &g.param_value(id), &g.grad(id), g.grad_sparse(id) ? &g.grad_rows(id) : nullptr});
+    if (n.kind != NodeKind::Param || !n.needs_grad || !grads.current(id) || !grads.grad(id).defined()) continue;
+    scratch_.push_back({n.name, &g.param_value(id), &grads.grad(id), grads.sparse(id) ? &grads.rows(id) : nullptr});
   }
   step(scratch_);
 }

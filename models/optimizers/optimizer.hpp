@@ -21,6 +21,7 @@
 namespace dagrad {
 
 class Graph;
+class Gradients;
 
 // One parameter as an optimizer sees it in one step.
 struct ParamGrad {
@@ -38,10 +39,10 @@ class Optimizer {
   Optimizer(const Optimizer&) = delete;
   Optimizer& operator=(const Optimizer&) = delete;
 
-  // One update of every trainable parameter of g from the gradients of the last backward(). A
-  // parameter that no backward has reached yet (no gradient) is skipped, as Keras skips None.
-  void step(Graph& g);
-  // The same for parameters held anywhere; step(Graph&) is a thin wrapper over this one.
+  // One update of every trainable parameter of g from the gradients of the last backward() into
+  // `grads`. A parameter that backward did not reach (no gradient) is skipped, as Keras skips None.
+  void step(Graph& g, const Gradients& grads);
+  // The same for parameters held anywhere; step(Graph&, const Gradients&) is a thin wrapper over this one.
   void step(std::span<const ParamGrad> params);
 
   // The state for checkpoints: one f32 tensor per trainable parameter and slot, named
@@ -115,7 +116,7 @@ bool register_optimizer(const char* name, const char* description) {
 // elementwise, so the result does not depend on the number of threads.
 
 // Elements; below this one thread is faster (waking the second costs more than the sweep). Lower
-// than the ops' kParallelMinElements (2^20, ops/op.hpp): an update computes a square root and a
+// than the ops' kParallelMinElements (2^20, ops/kernels/kernels.hpp): an update computes a square root and a
 // division per element, so it is less bound by memory than an elementwise op.
 inline constexpr int64_t kSweepParallelMin = 1 << 18;
 

@@ -73,30 +73,27 @@ class Retrieval : public RetrievalTask {
     // DotSoftmaxCrossEntropy over q and c, blockwise, without the [B, B] logits in memory
     // (less memory for large batches, not faster at 2048: docs/performance.md).
     labels_ = ctx.graph.input("task/labels", {{kBatch}, DType::i32});
-    std::vector<int> in;
+    NamedInputs in;
     Attrs attrs;
     if (fused_) {
-      in = {q, c, labels_};
+      in = {{"q", q}, {"c", c}, {"labels", labels_}};
       if (temperature_ != 1.0) attrs.set("scale", 1.0 / temperature_);
     } else {
       int logits = ctx.add("MatMul", {q, c}, {{"transpose_b", true}}, "logits");
       if (temperature_ != 1.0) logits = ctx.add("Scale", {logits}, {{"scale", 1.0 / temperature_}}, "scaled_logits");
-      in = {logits, labels_};
+      in = {{"logits", logits}, {"labels", labels_}};
     }
     if (!weight_col_.empty()) {
       weights_ = ctx.graph.input("task/weights", {{kBatch}, DType::f32});
-      in.push_back(weights_);
-      attrs.set("weights", true);
+      in.add("weights", weights_);
     }
     if (estimator_ || !probability_col_.empty()) {
       correction_ = ctx.graph.input("task/correction", {{kBatch}, DType::f32});
-      in.push_back(correction_);
-      attrs.set("correction", true);
+      in.add("correction", correction_);
     }
     if (remove_hits_) {
       candidate_ids_ = ctx.graph.input("task/candidate_ids", {{kBatch}, DType::i32});
-      in.push_back(candidate_ids_);
-      attrs.set("remove_accidental_hits", true);
+      in.add("candidate_ids", candidate_ids_);
     }
     int per_row = ctx.add(fused_ ? "DotSoftmaxCrossEntropy" : "SoftmaxCrossEntropy", in, attrs, "cross_entropy");
     loss_ = ctx.add("ReduceSum", {per_row}, {}, "loss");

@@ -1,6 +1,8 @@
 // graph/graph.cpp and autodiff/: building, shape errors, forward, backward, sparse rows.
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include "autodiff/backward.hpp"
 #include "autodiff/gradcheck.hpp"
 #include "graph/graph.hpp"
@@ -66,12 +68,13 @@ TEST_CASE("forward and backward of a two-layer network, by hand") {
   g.set_input(x, Tensor::from({1, 2}, std::vector<float>{1, 2}));
   g.forward();
   test::check_values(g.value(y), {9});
-  backward(g, y);
-  test::check_values(g.grad(w2), {3, 1});
-  test::check_values(g.grad(w1), {2, 3, 4, 6});
+  Gradients grads;
+  backward(g, y, grads);
+  test::check_values(grads.grad(w2), {3, 1});
+  test::check_values(grads.grad(w1), {2, 3, 4, 6});
   // A second backward gives the same gradients: they are cleared, not accumulated across calls.
-  backward(g, y);
-  test::check_values(g.grad(w1), {2, 3, 4, 6});
+  backward(g, y, grads);
+  test::check_values(grads.grad(w1), {2, 3, 4, 6});
 }
 
 TEST_CASE("the batch size may change between runs, and buffers are reused") {
@@ -121,9 +124,10 @@ TEST_CASE("a value read by several ops, or twice by one, gets the sum of its gra
   g.forward();
   test::check_values(g.value(loss), {36});
   for (int pass = 0; pass < 2; ++pass) {  // the second pass finds the first one's values in the buffers
-    backward(g, loss);
-    test::check_values(g.grad(x), {7, 10});
-    test::check_values(g.grad(w), {3, 4});
+    Gradients grads;
+    backward(g, loss, grads);
+    test::check_values(grads.grad(x), {7, 10});
+    test::check_values(grads.grad(w), {3, 4});
   }
 }
 
@@ -136,14 +140,67 @@ TEST_CASE("an embedding table's gradient is sparse: sorted unique rows, zero els
   int loss = g.add("ReduceSum", {g.add("Embedding", {table, ids})}, {}, "loss");
   g.set_input(ids, Tensor::from_ids({4}, std::vector<int32_t>{3, 1, 3, 0}));
   g.forward();
-  backward(g, loss);
-  REQUIRE(g.grad_sparse(table));
-  CHECK(g.grad_rows(table) == std::vector<int32_t>{0, 1, 3});
-  test::check_values(g.grad(table), {1, 1, 1, 1, 0, 0, 2, 2, 0, 0});
+  Gradients grads;
+  backward(g, loss, grads);
+  REQUIRE(grads.sparse(table));
+  CHECK(grads.rows(table) == std::vector<int32_t>{0, 1, 3});
+  test::check_values(grads.grad(table), {1, 1, 1, 1, 0, 0, 2, 2, 0, 0});
   // Next batch: ids [4, 4, 2, 2] touch rows 2 and 4 (twice each); last batch's rows are cleared.
   g.set_input(ids, Tensor::from_ids({4}, std::vector<int32_t>{4, 4, 2, 2}));
   g.forward();
-  backward(g, loss);
-  CHECK(g.grad_rows(table) == std::vector<int32_t>{2, 4});
-  test::check_values(g.grad(table), {0, 0, 0, 0, 2, 2, 0, 0, 2, 2});
+  backward(g, loss, grads);
+  CHECK(grads.rows(table) == std::vector<int32_t>{2, 4});
+  test::check_values(grads.grad(table), {0, 0, 0, 0, 2, 2, 0, 0, 2, 2});
+}
+
+TEST_CASE("optional inputs by name: absent ones are null for the op, errors name the inputs") {
+  // SoftmaxCrossEntropy declares logits, labels, weights?, correction?, candidate_ids?.
+  Graph g;
+  int logits = g.input("logits", {{kBatch, 4}});
+  int labels = g.input("labels", {{kBatch}, DType::i32});
+  int corr = g.input("corr", {{4}});
+  int weights = g.input("weights", {{kBatch}});
+  int ce = g.add("SoftmaxCrossEntropy", NamedInputs{{"logits", logits}, {"labels", labels}, {"correction", corr}}, {}, "ce");
+  const Node& n = g.node(ce);
+  CHECK(n.inputs == std::vector<int>{logits, labels, corr});       // the inputs given
+  CHECK(n.slots == std::vector<int>{0, 1, -1, 2, -1});               // per declared input
+  g.set_input(logits, Tensor::zeros({2, 4}));
+  g.set_input(labels, Tensor::from_ids({2}, std::vector<int32_t>{0, 3}));
+  g.set_input(corr, Tensor::zeros({4}));
+  Inputs in;
+  g.forward(std::span<const int>(&ce, 1));
+  g.op_inputs(ce, in);
+  REQUIRE(in.size() == 5);
+  CHECK(in[2] == nullptr);
+  CHECK(in[3] == &g.value(corr));
+  CHECK(in[4] == nullptr);
+  CHECK(g.value(ce).f32()[0] == doctest::Approx(std::log(4.0f)));
+  // Positionally, the trailing optional inputs may be left out.
+  int ce2 = g.add("SoftmaxCrossEntropy", {logits, labels, weights}, {}, "ce2");
+  CHECK(g.node(ce2).slots == std::vector<int>{0, 1, 2, -1, -1});
+  CHECK_THROWS_WITH_AS(g.add("SoftmaxCrossEntropy", NamedInputs{{"logits", logits}}, {}, "no_labels"),
+                       doctest::Contains("input 'labels' is required (inputs: logits, labels, weights (optional)"),
+                       UserError);
+  CHECK_THROWS_WITH_AS(g.add("SoftmaxCrossEntropy", NamedInputs{{"logits", logits}, {"labels", labels}, {"weight", weights}}, {}, "typo"),
+                       doctest::Contains("no input named 'weight'"), UserError);
+  CHECK_THROWS_WITH_AS(g.add("SoftmaxCrossEntropy", NamedInputs{{"logits", logits}, {"labels", labels}, {"labels", labels}}, {}, "twice"),
+                       doctest::Contains("input 'labels' is given twice"), UserError);
+  CHECK_THROWS_WITH_AS(g.add("Relu", NamedInputs{{"x", logits}}, {}, "relu"),
+                       doctest::Contains("takes its inputs by position"), UserError);
+  // A shape error still names the node and the inputs given.
+  int bad = g.input("bad_corr", {{3}});
+  CHECK_THROWS_WITH_AS(g.add("SoftmaxCrossEntropy", NamedInputs{{"logits", logits}, {"labels", labels}, {"correction", bad}}, {}, "ce3"),
+                       doctest::Contains("node 'ce3' (SoftmaxCrossEntropy): correction [3] must have one value per column"),
+                       UserError);
+}
+
+TEST_CASE("graph versions change with the structure and differ between graphs") {
+  Graph a, b;
+  CHECK(a.version() != b.version());
+  const uint64_t v = a.version();
+  int x = a.input("x", {{kBatch, 2}});
+  CHECK(a.version() != v);
+  const uint64_t v2 = a.version();
+  a.set_input_needs_grad(x, true);
+  CHECK(a.version() != v2);
 }

@@ -30,10 +30,11 @@ TEST_CASE("Concat joins a float column, an embedding and a normalized column, in
 
   // The gradient of the embedding part goes back to the looked-up rows: columns 1..2 of dout.
   Tensor seed = Tensor::from({2, 4}, std::vector<float>{1, 2, 3, 4, 5, 6, 7, 8});
-  backward(g, m->value("features"), &seed);
+  Gradients grads;
+  backward(g, m->value("features"), grads, &seed);
   int table = g.id("user_vec/embeddings");
-  CHECK(g.grad_rows(table) == std::vector<int32_t>{1, 2});
-  const float* d = g.grad(table).f32();
+  CHECK(grads.rows(table) == std::vector<int32_t>{1, 2});
+  const float* d = grads.grad(table).f32();
   check_values({d[2], d[3], d[4], d[5]}, {2, 3, 6, 7});
 }
 

@@ -60,9 +60,10 @@ TEST_CASE("Dense computes relu(x·kernel + bias) and its gradients, by hand") {
   //                  row 1 = 2·[1, 2, 0] + 0.5·[0, 5, 0] = [2, 6.5, 0]
   // dbias = column sums of dz = [1, 7, 0]
   Tensor seed = Tensor::from({2, 3}, std::vector<float>{1, 2, 3, 4, 5, 6});
-  backward(g, m->value("y"), &seed);
-  check_values(test::values_of(g.grad(g.id("y/kernel"))), {1, -3, 0, 2, 6.5f, 0});
-  check_values(test::values_of(g.grad(g.id("y/bias"))), {1, 7, 0});
+  Gradients grads;
+  backward(g, m->value("y"), grads, &seed);
+  check_values(test::values_of(grads.grad(g.id("y/kernel"))), {1, -3, 0, 2, 6.5f, 0});
+  check_values(test::values_of(grads.grad(g.id("y/bias"))), {1, 7, 0});
 }
 
 TEST_CASE("Dense without bias or activation is x·kernel") {

@@ -51,9 +51,10 @@ TEST_CASE("MaskedMean averages each text's token vectors, padding excluded, and 
   // OOV (1):  row 3 gives 3/3                  -> 1
   // padding (0): nothing
   Tensor seed = Tensor::from({4, 2}, std::vector<float>{1, 1, 1, 1, 3, 3, 9, 9});
-  backward(g, m->value("text"), &seed);
-  const Tensor& d = g.grad(g.id("token_vec/embeddings"));
-  for (int32_t r : g.grad_rows(g.id("token_vec/embeddings")))
+  Gradients grads;
+  backward(g, m->value("text"), grads, &seed);
+  const Tensor& d = grads.grad(g.id("token_vec/embeddings"));
+  for (int32_t r : grads.rows(g.id("token_vec/embeddings")))
     if (r == 0) check_values({d.f32()[0], d.f32()[1]}, {0, 0});
   check_values({d.f32()[2], d.f32()[3], d.f32()[4], d.f32()[5], d.f32()[6], d.f32()[7]}, {1, 1, 2.5f, 2.5f, 1.5f, 1.5f});
 }

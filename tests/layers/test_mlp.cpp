@@ -57,11 +57,12 @@ TEST_CASE("MLP [2, 1] is relu(x·K0 + b0)·K1 + b1 with parameters under query/d
   // dK0 = xᵀ·dh: row 0 = 1·[2, -1] + -1·[0, -1] = [2, 0]; row 1 = 2·[2, -1] + 0.5·[0, -1] = [4, -2.5]
   // db0 = [2, -2]
   Tensor seed = Tensor::from({2, 1}, std::vector<float>{1, 1});
-  backward(g, m->value("query"), &seed);
-  check_values(test::values_of(g.grad(g.id("query/dense_1/kernel"))), {2, 3.5f});
-  check_values(test::values_of(g.grad(g.id("query/dense_1/bias"))), {2});
-  check_values(test::values_of(g.grad(g.id("query/dense_0/kernel"))), {2, 0, 4, -2.5f});
-  check_values(test::values_of(g.grad(g.id("query/dense_0/bias"))), {2, -2});
+  Gradients grads;
+  backward(g, m->value("query"), grads, &seed);
+  check_values(test::values_of(grads.grad(g.id("query/dense_1/kernel"))), {2, 3.5f});
+  check_values(test::values_of(grads.grad(g.id("query/dense_1/bias"))), {2});
+  check_values(test::values_of(grads.grad(g.id("query/dense_0/kernel"))), {2, 0, 4, -2.5f});
+  check_values(test::values_of(grads.grad(g.id("query/dense_0/bias"))), {2, -2});
 }
 
 TEST_CASE("MLP takes the activation between its layers by name") {

@@ -52,7 +52,7 @@ struct Problem {
 
 // out, dq, dc, dweights, dcorrection against double precision, for `dout`.
 void check_against_reference(const Problem& p, double scale, const std::vector<float>& dout) {
-  const Attrs attrs{{"scale", scale}, {"weights", true}, {"correction", true}, {"remove_accidental_hits", true}};
+  const Attrs attrs{{"scale", scale}};
   std::vector<Tensor> in = {p.q, p.c, p.labels, p.w, p.corr, p.cand};
   Tensor out = test::run_forward("DotSoftmaxCrossEntropy", attrs, in);
   auto g = test::run_backward("DotSoftmaxCrossEntropy", attrs, in, Tensor::from({p.b}, dout));
@@ -107,16 +107,23 @@ TEST_CASE("DotSoftmaxCrossEntropy matches a double reference over many blocks an
 }
 
 TEST_CASE("DotSoftmaxCrossEntropy errors name the input") {
-  auto infer = [](std::vector<TensorType> t, const Attrs& a = {}) {
-    return OpRegistry::instance().make("DotSoftmaxCrossEntropy", a)->infer(t);
+  TensorType none;
+  none.absent = true;
+  // The three optional inputs (weights, correction, candidate_ids) are absent unless given.
+  auto infer = [&](std::vector<TensorType> t) {
+    while (t.size() < 6) t.push_back(none);
+    return OpRegistry::instance().make("DotSoftmaxCrossEntropy", {})->infer(t);
   };
   CHECK(infer({{{kBatch, 4}}, {{kBatch, 4}}, {{kBatch}, DType::i32}}).shape == Shape{kBatch});
   CHECK_THROWS_WITH_AS(infer({{{2, 4}}, {{3, 5}}, {{2}, DType::i32}}), doctest::Contains("same width"), UserError);
-  CHECK_THROWS_WITH_AS(infer({{{2, 4}}, {{3, 4}}, {{3}, DType::i32}}), doctest::Contains("one label per row of q"), UserError);
-  CHECK_THROWS_WITH_AS(infer({{{2, 4}}, {{3, 4}}, {{2}, DType::i32}}, {{"correction", true}}),
-                       doctest::Contains("expects 4 inputs (q, c, labels, correction)"), UserError);
-  CHECK_THROWS_WITH_AS(infer({{{2, 4}}, {{3, 4}}, {{2}, DType::i32}, {{2}}}, {{"correction", true}}),
+  CHECK_THROWS_WITH_AS(infer({{{2, 4}}, {{3, 4}}, {{3}, DType::i32}}), doctest::Contains("labels [3] must have one value per row of q"), UserError);
+  CHECK_THROWS_WITH_AS(OpRegistry::instance().make("DotSoftmaxCrossEntropy", {})->infer({{{2, 4}}, {{3, 4}}, {{2}, DType::i32}}),
+                       doctest::Contains("expects the inputs q, c, labels, weights?, correction?, candidate_ids?"), UserError);
+  CHECK_THROWS_WITH_AS(infer({{{2, 4}}, {{3, 4}}, {{2}, DType::i32}, none, {{2}}}),
                        doctest::Contains("correction [2] must have one value per row of c"), UserError);
+  // An attribute the op no longer has (the optional inputs are given by name instead).
+  CHECK_THROWS_WITH_AS(OpRegistry::instance().make("DotSoftmaxCrossEntropy", {{"correction", true}}),
+                       doctest::Contains("unknown attribute 'correction'"), UserError);
   std::vector<Tensor> in = {Tensor({2, 1}), Tensor({2, 1}), Tensor::from_ids({2}, std::vector<int32_t>{0, 2})};
   CHECK_THROWS_WITH_AS(test::run_forward("DotSoftmaxCrossEntropy", {}, in),
                        doctest::Contains("label 2 at labels[1] is outside [0, 2)"), UserError);

@@ -82,16 +82,17 @@ TEST_CASE("EmbeddingMean equals MaskedMean of Embedding bit for bit, forward and
     g.set_input(w, dout);
     g.forward();
     for (int64_t k = 0; k < b * d; ++k) REQUIRE(g.value(fused).f32()[k] == g.value(plain).f32()[k]);
-    backward(g, loss_a);
-    Tensor grad_a = g.grad(tab_a).clone();
-    std::vector<int32_t> rows_a = g.grad_rows(tab_a);
-    backward(g, loss_b);
+    Gradients grads;
+    backward(g, loss_a, grads);
+    Tensor grad_a = grads.grad(tab_a).clone();
+    std::vector<int32_t> rows_a = grads.rows(tab_a);
+    backward(g, loss_b, grads);
     // The unfused table also records row 0 (padding, zero gradient); compare the nonzero rows.
-    std::vector<int32_t> rows_b = g.grad_rows(tab_b);
+    std::vector<int32_t> rows_b = grads.rows(tab_b);
     rows_b.erase(std::remove(rows_b.begin(), rows_b.end(), 0), rows_b.end());
     CHECK(rows_a == rows_b);
     for (int32_t r : rows_a)
-      for (int64_t c = 0; c < d; ++c) REQUIRE(grad_a.f32()[r * d + c] == g.grad(tab_b).f32()[r * d + c]);
+      for (int64_t c = 0; c < d; ++c) REQUIRE(grad_a.f32()[r * d + c] == grads.grad(tab_b).f32()[r * d + c]);
   }
   omp_set_num_threads(saved);
 }

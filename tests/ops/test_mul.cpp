@@ -24,8 +24,9 @@ TEST_CASE("Mul of a tensor with itself has gradient 2x") {
   int loss = g.add("ReduceSum", {g.add("Mul", {x, x})});
   g.forward();
   check_values(g.value(loss), {14.25f});
-  backward(g, loss);
-  check_values(g.grad(x), {2, -4, 6, 1});
+  Gradients grads;
+  backward(g, loss, grads);
+  check_values(grads.grad(x), {2, -4, 6, 1});
 }
 
 TEST_CASE("Mul on a rank-3 tensor larger than the parallel threshold") {

@@ -1,4 +1,4 @@
-// ops/softmax_cross_entropy.cpp: every attribute and optional input with values worked out by
+// ops/softmax_cross_entropy.cpp: every optional input with values worked out by
 // hand, stability at extreme logits, label errors, buffer reuse across batch sizes, the parallel
 // vectorised path against a double-precision reference, and the lent logits gradient in a graph.
 #include <cmath>
@@ -33,7 +33,7 @@ TEST_CASE("SoftmaxCrossEntropy plain: loss and gradient by hand") {
 }
 
 TEST_CASE("SoftmaxCrossEntropy weights: scaled loss, scaled dlogits, dweights = dout · loss") {
-  Attrs a{{"weights", true}};
+  Attrs a;
   std::vector<Tensor> in{logits2x4(), labels({3, 0}), vec({2, 0.5f})};
   // [2 · ln 2.5, 0.5 · ln 4]
   check_values(test::run_forward("SoftmaxCrossEntropy", a, in), {2 * 0.9162907f, 0.6931472f});
@@ -46,23 +46,23 @@ TEST_CASE("SoftmaxCrossEntropy weights: scaled loss, scaled dlogits, dweights = 
 }
 
 TEST_CASE("SoftmaxCrossEntropy correction: added to every row, dcorrection = column sums") {
-  Attrs a{{"correction", true}};
+  Attrs a;
   // correction [ln2, 0, -ln3, 0]
   // row 0: z = [ln2, ln2, 0, ln4], exp [2, 2, 1, 4], sum 9, label 3: ln 9 - ln 4 = ln 2.25
   // row 1: z = 1 + [ln2, 0, -ln3, 0], exp/e [2, 1, 1/3, 1], sum 13/3, label 0: ln(13/3) - ln 2 = ln(13/6)
-  std::vector<Tensor> in{logits2x4(), labels({3, 0}), vec({kLn2, 0, -kLn3, 0})};
+  std::vector<Tensor> in{logits2x4(), labels({3, 0}), Tensor(), vec({kLn2, 0, -kLn3, 0})};  // no weights
   check_values(test::run_forward("SoftmaxCrossEntropy", a, in), {0.8109302f, 0.7731899f}, 1e-5);
   auto g = test::run_backward("SoftmaxCrossEntropy", a, in, vec({1, 1}));
   // row 0: [2/9, 2/9, 1/9, 4/9 - 1]; row 1: [6/13 - 1, 3/13, 1/13, 3/13]
   check_values(g[0], {2.f / 9, 2.f / 9, 1.f / 9, -5.f / 9, -7.f / 13, 3.f / 13, 1.f / 13, 3.f / 13}, 1e-5);
-  check_values(g[2], {2.f / 9 - 7.f / 13, 2.f / 9 + 3.f / 13, 1.f / 9 + 1.f / 13, -5.f / 9 + 3.f / 13}, 1e-5);
+  check_values(g[3], {2.f / 9 - 7.f / 13, 2.f / 9 + 3.f / 13, 1.f / 9 + 1.f / 13, -5.f / 9 + 3.f / 13}, 1e-5);
 }
 
-TEST_CASE("SoftmaxCrossEntropy remove_accidental_hits: same-candidate columns leave the softmax") {
-  Attrs a{{"remove_accidental_hits", true}};
+TEST_CASE("SoftmaxCrossEntropy candidate_ids: same-candidate columns leave the softmax (remove_accidental_hits)") {
+  Attrs a;
   // candidates [5, 7, 5, 9]; rows 0 and 2 = [0, ln2, ln3, ln4], row 1 = [1, 1, 1, 1]
   Tensor x = Tensor::from({3, 4}, std::vector<float>{0, kLn2, kLn3, kLn4, 1, 1, 1, 1, 0, kLn2, kLn3, kLn4});
-  std::vector<Tensor> in{x, labels({0, 2, 1}), Tensor::from_ids({4}, std::vector<int32_t>{5, 7, 5, 9})};
+  std::vector<Tensor> in{x, labels({0, 2, 1}), Tensor(), Tensor(), Tensor::from_ids({4}, std::vector<int32_t>{5, 7, 5, 9})};
   // row 0, label 0 (candidate 5): column 2 dropped; exp [1, 2, -, 4], sum 7: ln 7 - 0
   // row 1, label 2 (candidate 5): column 0 dropped; sum 3e: ln 3
   // row 2, label 1 (candidate 7, unique): nothing dropped; sum 10: ln 10 - ln 2 = ln 5
@@ -74,8 +74,8 @@ TEST_CASE("SoftmaxCrossEntropy remove_accidental_hits: same-candidate columns le
   CHECK(g[0].f32()[4] == 0.0f);
 }
 
-TEST_CASE("SoftmaxCrossEntropy with weights, correction and remove_accidental_hits together") {
-  Attrs a{{"weights", true}, {"correction", true}, {"remove_accidental_hits", true}};
+TEST_CASE("SoftmaxCrossEntropy with weights, correction and candidate_ids together") {
+  Attrs a;
   // logits [0, ln2, ln3, ln4] + correction [0, 0, 0, -ln2] = [0, ln2, ln3, ln2];
   // candidates [1, 2, 3, 2], label 1 (candidate 2): column 3 dropped; exp [1, 2, 3, -], sum 6;
   // loss = ln 6 - ln 2 = ln 3; weight 3 -> 3 ln 3
@@ -110,17 +110,22 @@ TEST_CASE("SoftmaxCrossEntropy rejects bad labels and a wrong number of inputs")
     CHECK(m.find("[0, 4)") != std::string::npos);
   }
   CHECK_THROWS_AS(test::run_forward("SoftmaxCrossEntropy", {}, {logits2x4(), labels({-1, 0})}), UserError);
-  auto op = OpRegistry::instance().make("SoftmaxCrossEntropy", {{"weights", true}});
+  auto op = OpRegistry::instance().make("SoftmaxCrossEntropy", {});
+  TensorType none;
+  none.absent = true;
   try {
     op->infer({{{2, 4}}, {{2}, DType::i32}});
     FAIL("no error");
   } catch (const UserError& e) {
-    CHECK(std::string(e.what()).find("logits, labels, weights") != std::string::npos);
+    CHECK(std::string(e.what()).find("logits, labels, weights?, correction?, candidate_ids?") != std::string::npos);
   }
-  auto op2 = OpRegistry::instance().make("SoftmaxCrossEntropy", {{"correction", true}});
-  CHECK_THROWS_AS(op2->infer({{{2, 4}}, {{2}, DType::i32}, {{3}}}), UserError);  // correction [3] for 4 columns
-  CHECK_THROWS_AS(op->infer({{{2, 4}}, {{3}, DType::i32}, {{2}}}), UserError);   // 3 labels for 2 rows
-  CHECK(op->infer({{{kBatch, 4}}, {{kBatch}, DType::i32}, {{kBatch}}}).shape == Shape{kBatch});
+  // correction [3] for 4 columns
+  CHECK_THROWS_WITH_AS(op->infer({{{2, 4}}, {{2}, DType::i32}, none, {{3}}, none}),
+                       doctest::Contains("correction [3] must have one value per column of logits [2, 4]"), UserError);
+  // 3 labels for 2 rows
+  CHECK_THROWS_WITH_AS(op->infer({{{2, 4}}, {{3}, DType::i32}, {{2}}, none, none}),
+                       doctest::Contains("labels [3] must have one value per row of logits [2, 4]"), UserError);
+  CHECK(op->infer({{{kBatch, 4}}, {{kBatch}, DType::i32}, {{kBatch}}, none, none}).shape == Shape{kBatch});
 }
 
 namespace {
@@ -185,8 +190,7 @@ void check_against_reference(Op& op, const Case& k) {
 }  // namespace
 
 TEST_CASE("SoftmaxCrossEntropy parallel path matches a double reference, and one instance serves any batch") {
-  auto op = OpRegistry::instance().make("SoftmaxCrossEntropy",
-                                        {{"weights", true}, {"correction", true}, {"remove_accidental_hits", true}});
+  auto op = OpRegistry::instance().make("SoftmaxCrossEntropy", {});
   // 1000 columns: not a multiple of the vector width, so the loop tails are covered too.
   // 1100 x 1000 = 1,100,000 logits: above the parallel threshold (2^20).
   Case big(1100, 1000, 11), small(3, 1000, 12);
@@ -211,10 +215,11 @@ TEST_CASE("SoftmaxCrossEntropy lends its logits gradient in a graph, and a secon
   g.set_input(lab, labels({0, 1}));
   g.forward();
   CHECK(g.value(ce).f32()[0] == doctest::Approx(2 * kLn4));
-  backward(g, ce);
-  check_values(g.grad(logits), {-0.75f, 0.75f, 0.75f, -0.75f});
-  backward(g, both);  // the lent gradient is copied before sum(logits)'s ones are added
-  check_values(g.grad(logits), {0.25f, 1.75f, 1.75f, 0.25f});
-  backward(g, ce);  // and the cross-entropy's own D was left unchanged by that addition
-  check_values(g.grad(logits), {-0.75f, 0.75f, 0.75f, -0.75f});
+  Gradients grads;
+  backward(g, ce, grads);
+  check_values(grads.grad(logits), {-0.75f, 0.75f, 0.75f, -0.75f});
+  backward(g, both, grads);  // the lent gradient is copied before sum(logits)'s ones are added
+  check_values(grads.grad(logits), {0.25f, 1.75f, 1.75f, 0.25f});
+  backward(g, ce, grads);  // and the cross-entropy's own D was left unchanged by that addition
+  check_values(grads.grad(logits), {-0.75f, 0.75f, 0.75f, -0.75f});
 }

@@ -273,6 +273,7 @@ namespace {
 // parameter u that the loss does not use. dy/dw = xᵀ·f = [[2], [4]].
 struct SmallModel {
   Graph g;
+  Gradients grads;
   int x, w, f, u, y;
   SmallModel() {
     x = g.input("x", {{kBatch, 2}});
@@ -284,7 +285,7 @@ struct SmallModel {
   }
   void forward_backward() {
     g.forward();
-    backward(g, y);
+    backward(g, y, grads);
   }
 };
 
@@ -298,14 +299,14 @@ TEST_CASE("step(Graph) applies only the gradients the last backward wrote") {
   int z = m.g.add("ReduceSum", {m.u}, {}, "z");
   auto o = make("SGD", {{"learning_rate", 0.1}});
   m.forward_backward();
-  o->step(m.g);
+  o->step(m.g, m.grads);
   test::check_values(m.g.param_value(m.w), {2.8f, 3.6f});
   test::check_values(m.g.param_value(m.u), {5, 6, 7});
   m.g.forward();
-  backward(m.g, z);
-  CHECK(m.g.grad_current(m.u));
-  CHECK(!m.g.grad_current(m.w));
-  o->step(m.g);
+  backward(m.g, z, m.grads);
+  CHECK(m.grads.current(m.u));
+  CHECK(!m.grads.current(m.w));
+  o->step(m.g, m.grads);
   test::check_values(m.g.param_value(m.w), {2.8f, 3.6f});  // unchanged
   test::check_values(m.g.param_value(m.u), {4.9f, 5.9f, 6.9f});
 }
@@ -315,14 +316,14 @@ TEST_CASE("step(Graph) updates trainable parameters from backward and leaves the
   SmallModel m;
   auto o = make("SGD", {{"learning_rate", 0.1}});
   m.forward_backward();
-  o->step(m.g);
+  o->step(m.g, m.grads);
   test::check_values(m.g.param_value(m.w), {2.8f, 3.6f});
   test::check_values(m.g.param_value(m.f), {2});
   test::check_values(m.g.param_value(m.u), {5, 6, 7});
   // The learning rate may change between steps (schedules): w -= 0.5·[2, 4].
   o->set_learning_rate(0.5);
   m.forward_backward();
-  o->step(m.g);
+  o->step(m.g, m.grads);
   test::check_values(m.g.param_value(m.w), {1.8f, 1.6f});
   CHECK(o->iterations() == 2);
   CHECK_THROWS_AS(o->set_learning_rate(-1), UserError);
@@ -340,7 +341,7 @@ TEST_CASE("optimizer state: slot names, and a checkpoint restored before the fir
   CHECK(names(oa->state(a.g)) == std::vector<std::string>{"w/m", "w/v", "u/m", "u/v"});
   for (int i = 0; i < 2; ++i) {
     a.forward_backward();
-    oa->step(a.g);
+    oa->step(a.g, a.grads);
   }
   // Restore: the weights, every slot by name and the iteration count into a fresh optimizer.
   auto ob = make("Adam", {{"learning_rate", 0.1}});
@@ -356,9 +357,9 @@ TEST_CASE("optimizer state: slot names, and a checkpoint restored before the fir
   ob->iterations() = oa->iterations();
   CHECK(ob->iterations() == 2);
   a.forward_backward();
-  oa->step(a.g);
+  oa->step(a.g, a.grads);
   b.forward_backward();
-  ob->step(b.g);
+  ob->step(b.g, b.grads);
   for (int64_t i = 0; i < 2; ++i) CHECK(b.g.param_value(b.w).f32()[i] == a.g.param_value(a.w).f32()[i]);
   // The iteration count matters (bias correction): restoring without it gives another step.
   SmallModel c;
@@ -368,9 +369,9 @@ TEST_CASE("optimizer state: slot names, and a checkpoint restored before the fir
   auto sc = oc->state(c.g);
   for (size_t i = 0; i < sc.size(); ++i) sc[i].second->copy_from(*sb[i].second);
   b.forward_backward();
-  ob->step(b.g);
+  ob->step(b.g, b.grads);
   c.forward_backward();
-  oc->step(c.g);
+  oc->step(c.g, c.grads);
   CHECK(c.g.param_value(c.w).f32()[0] != b.g.param_value(b.w).f32()[0]);
 }
 

@@ -45,9 +45,10 @@ TEST_CASE("Ranking with mean squared error: loss, gradients, and RMSE by hand") 
   CHECK(test::task_loss(*m, t, {0, 1, 2, 3}) == doctest::Approx(0.5625));
   // dkernel = mean(2·err·x) = 2·(-0.5·1 + 0 + 1·3 - 1·4) / 4 = -0.75; dbias = 2·(-0.5) / 4 = -0.25
   Graph& g = m->graph();
-  backward(g, m->task().loss());
-  check_values(test::values_of(g.grad(g.id("score/kernel"))), {-0.75f});
-  check_values(test::values_of(g.grad(g.id("score/bias"))), {-0.25f});
+  Gradients grads;
+  backward(g, m->task().loss(), grads);
+  check_values(test::values_of(grads.grad(g.id("score/kernel"))), {-0.75f});
+  check_values(test::values_of(grads.grad(g.id("score/bias"))), {-0.25f});
 
   Metrics r = m->task().evaluate(*m, t, DataTables{}, 4);
   REQUIRE(r.size() == 2);
@@ -78,9 +79,10 @@ TEST_CASE("Ranking with binary cross-entropy on logits: loss, gradients, and AUC
   //   dkernel = Σ dlogit·z = (-0.11920292·2 + 0.26894142·-1 + 0 + 0.73105858·1) / 4 = 0.05592783
   //   dbias = Σ dlogit = (-0.11920292 + 0.26894142 - 0.5 + 0.73105858) / 4 = 0.09519927
   Graph& g = m->graph();
-  backward(g, m->task().loss());
-  check_values(test::values_of(g.grad(g.id("score/kernel"))), {0.05592783f});
-  check_values(test::values_of(g.grad(g.id("score/bias"))), {0.09519927f});
+  Gradients grads;
+  backward(g, m->task().loss(), grads);
+  check_values(test::values_of(grads.grad(g.id("score/kernel"))), {0.05592783f});
+  check_values(test::values_of(grads.grad(g.id("score/bias"))), {0.09519927f});
 
   // AUC: positives score 2 and 0, negatives -1 and 1; of the 4 (positive, negative) pairs, 2 > -1,
   // 2 > 1, 0 > -1 are ordered right and 0 < 1 is not: 3/4.

@@ -62,11 +62,12 @@ TEST_CASE("Retrieval's loss is the SUM over the batch of the in-batch softmax cr
   // G = [[-0.5, 0.5], [0.26894142, -0.26894142]]
   // dQ = G·C: row 1 = -0.5·(1, 0) + 0.5·(1, 1) = (0, 0.5); row 2 = 0.26894142·((1, 0) - (1, 1)) = (0, -0.26894142)
   // dC = Gᵀ·Q: row 1 = -0.5·(1, 0) + 0.26894142·(0, 1) = (-0.5, 0.26894142); row 2 = (0.5, -0.26894142)
-  backward(g, m->task().loss());
-  check_values(test::values_of(g.grad(q0)), {0, 0});
-  check_values(test::values_of(g.grad(q1)), {0.5f, -0.26894142f});
-  check_values(test::values_of(g.grad(c0)), {-0.5f, 0.5f});
-  check_values(test::values_of(g.grad(c1)), {0.26894142f, -0.26894142f});
+  Gradients grads;
+  backward(g, m->task().loss(), grads);
+  check_values(test::values_of(grads.grad(q0)), {0, 0});
+  check_values(test::values_of(grads.grad(q1)), {0.5f, -0.26894142f});
+  check_values(test::values_of(grads.grad(c0)), {-0.5f, 0.5f});
+  check_values(test::values_of(grads.grad(c1)), {0.26894142f, -0.26894142f});
   CHECK(m->task().describe() == "Retrieval (in-batch softmax, sum loss)");
 }
 
@@ -253,10 +254,11 @@ TEST_CASE("Retrieval with fused: true builds one DotSoftmaxCrossEntropy and give
   for (int in : {q1, c0, c1}) g.set_input_needs_grad(in, true);
   // The same numbers as the first test case: loss 1.00640887 and its gradients.
   CHECK(test::task_loss(*m, t, kBoth) == doctest::Approx(1.00640887));
-  backward(g, m->task().loss());
-  check_values(test::values_of(g.grad(q1)), {0.5f, -0.26894142f});
-  check_values(test::values_of(g.grad(c0)), {-0.5f, 0.5f});
-  check_values(test::values_of(g.grad(c1)), {0.26894142f, -0.26894142f});
+  Gradients grads;
+  backward(g, m->task().loss(), grads);
+  check_values(test::values_of(grads.grad(q1)), {0.5f, -0.26894142f});
+  check_values(test::values_of(grads.grad(c0)), {-0.5f, 0.5f});
+  check_values(test::values_of(grads.grad(c1)), {0.26894142f, -0.26894142f});
   // And each option as worked out above: temperature, normalize, logQ from a column, weights,
   // accidental hits.
   CHECK(loss_of(", fused: true, temperature: 0.5", batch()) == doctest::Approx(0.82007519));
