@@ -1,25 +1,11 @@
 // Add: out = a + b elementwise, for f32 tensors of identical shape (oneDNN binary_add).
-#include "ops/kernels/kernels.hpp"
-#include "graph/op.hpp"
+#include "ops/binary_op.hpp"
 
 namespace dagrad {
 
-class Add : public Op {
+class Add : public ElementwiseBinaryOp<dnnl::algorithm::binary_add> {
  public:
   explicit Add(const Attrs&) {}
-
-  std::pair<int, int> arity() const override { return {2, 2}; }
-
-  TensorType infer(const std::vector<TensorType>& in) const override {
-    expect_dtype(in[0], DType::f32, "a");
-    expect_dtype(in[1], DType::f32, "b");
-    expect_same_shape(in[0], in[1], "a and b must have the same shape");
-    return in[0];
-  }
-
-  void forward(const Inputs& in, Tensor& out) override {
-    binary_op(dnnl::algorithm::binary_add, *in[0], *in[1], out);
-  }
 
   void backward(const Inputs&, const Tensor&, const Tensor& dout, const Grads& din) override {
     if (GradOut da = din.out(0)) accumulate(*da, dout, da.overwrite);

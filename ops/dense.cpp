@@ -61,10 +61,7 @@ class Dense : public Op {
     const int64_t rows = out.dim(0), n = out.dim(1);
     const Tensor* dz = &dout;
     if (relu_) {
-      if (!dz_.defined() || dz_.shape() != out.shape()) {
-        Tensor r = dz_.defined() ? dz_.resized(out.shape()) : Tensor();
-        dz_ = r.defined() ? r : Tensor(out.shape());
-      }
+      if (!dz_.defined() || dz_.shape() != out.shape()) dz_ = grown_view(dz_, out.shape());
       const float* y = out.f32();
       const float* g = dout.f32();
       float* d = dz_.f32();

@@ -39,11 +39,7 @@ void Feeder::feed(Graph& g, const EncodedTable& t, std::span<const int64_t> rows
     }
     Shape shape = g.node(id).type.shape.size() == 1 ? Shape{b} : Shape{b, width};
     Tensor& buf = buffers_[k];
-    Tensor view = buf.defined() && buf.dtype() == col.dtype ? buf.resized(shape) : Tensor();
-    if (!view.defined()) {
-      buf = Tensor(shape, col.dtype);
-      view = buf;
-    }
+    Tensor view = grown_view(buf, shape, col.dtype);
     if (col.ragged) {
       int32_t* out = view.i32();
       std::fill_n(out, view.size(), 0);

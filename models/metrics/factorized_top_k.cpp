@@ -123,12 +123,11 @@ void FactorizedTopK::accumulate(const Tensor& queries, const Tensor& candidates,
                                 RankOfRow rank_of_row) {
   const int64_t nq = queries.dim(0), nc = candidates.dim(0);
   const int64_t block = std::min(block_rows_, nq);
-  if (scores_.capacity() < block * nc) scores_ = Tensor({block, nc});
   ranks_.resize(static_cast<size_t>(block));
   std::vector<int64_t> hits(ks_.size(), 0);
   for (int64_t b = 0; b < nq; b += block_rows_) {
     const int64_t e = std::min(nq, b + block_rows_);
-    Tensor s = scores_.resized({e - b, nc});
+    Tensor s = grown_view(scores_, {e - b, nc});
     gemm(queries.rows(b, e), false, candidates, true, s, false);
     const float* sp = s.f32();
 #pragma omp parallel for schedule(static)

@@ -30,8 +30,7 @@ class Ranking : public Task {
 
   void prepare_batch(Graph& g, const Table& t, std::span<const int64_t> rows, bool) override {
     const int64_t b = static_cast<int64_t>(rows.size());
-    Tensor v = buf_.defined() ? buf_.resized({b, 1}) : Tensor();
-    if (!v.defined()) v = buf_ = Tensor({b, 1});
+    Tensor v = grown_view(buf_, {b, 1});
     const Column& c = t.column(label_col_);
     for (int64_t i = 0; i < b; ++i)
       v.f32()[i] = std::holds_alternative<FloatColumn>(c) ? std::get<FloatColumn>(c)[rows[i]]

@@ -110,16 +110,16 @@ class Retrieval : public RetrievalTask {
 
   void prepare_batch(Graph& g, const Table& t, std::span<const int64_t> rows, bool training) override {
     const int64_t b = static_cast<int64_t>(rows.size());
-    Tensor labels = reuse(labels_buf_, {b}, DType::i32);
+    Tensor labels = grown_view(labels_buf_, {b}, DType::i32);
     for (int64_t i = 0; i < b; ++i) labels.i32()[i] = static_cast<int32_t>(i);
     g.set_input(labels_, labels);
     if (weights_ >= 0) {
-      Tensor w = reuse(weights_buf_, {b}, DType::f32);
+      Tensor w = grown_view(weights_buf_, {b});
       gather_float(t, weight_col_, rows, w.f32());
       g.set_input(weights_, w);
     }
     if (correction_ >= 0) {
-      Tensor corr = reuse(correction_buf_, {b}, DType::f32);
+      Tensor corr = grown_view(correction_buf_, {b});
       float* p = corr.f32();
       if (estimator_) {
         const IntColumn& ids = t.ints(candidate_id_);
@@ -138,7 +138,7 @@ class Retrieval : public RetrievalTask {
       g.set_input(correction_, corr);
     }
     if (candidate_ids_ >= 0) {
-      Tensor ids = reuse(ids_buf_, {b}, DType::i32);
+      Tensor ids = grown_view(ids_buf_, {b}, DType::i32);
       const IntColumn& col = t.ints(candidate_id_);
       for (int64_t i = 0; i < b; ++i) ids.i32()[i] = static_cast<int32_t>(col[rows[i]]);
       g.set_input(candidate_ids_, ids);
@@ -227,15 +227,6 @@ class Retrieval : public RetrievalTask {
   const std::string& candidate_id_column() const override { return candidate_id_; }
 
  private:
-  static Tensor reuse(Tensor& buf, Shape shape, DType dtype) {
-    Tensor v = buf.defined() ? buf.resized(shape) : Tensor();
-    if (!v.defined()) {
-      buf = Tensor(shape, dtype);
-      v = buf;
-    }
-    return v;
-  }
-
   static void gather_float(const Table& t, const std::string& col, std::span<const int64_t> rows, float* out) {
     const Column& c = t.column(col);
     if (auto* f = std::get_if<FloatColumn>(&c))

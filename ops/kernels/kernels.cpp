@@ -8,6 +8,7 @@
 #include "graph/dnnl_context.hpp"
 #include "graph/error.hpp"
 #include "graph/op.hpp"
+#include "ops/kernels/primitive_cache.hpp"
 
 namespace dagrad {
 namespace {
@@ -67,10 +68,8 @@ void gemm(const Tensor& a, bool ta, const Tensor& b, bool tb, Tensor& c, bool ac
     dnnl::matmul prim;
   };
   using Key = std::tuple<int64_t, int64_t, int64_t, bool, bool, bool>;
-  static std::map<Key, Entry> cache;
-  Key key{m, k, n, ta, tb, accumulate};
-  auto it = cache.find(key);
-  if (it == cache.end()) {
+  static PrimitiveCache<Key, Entry> cache;
+  Entry& e = cache.get(Key{m, k, n, ta, tb, accumulate}, [&] {
     Entry e;
     e.a = strided(m, k, ta);
     e.b = strided(k, n, tb);
@@ -83,9 +82,8 @@ void gemm(const Tensor& a, bool ta, const Tensor& b, bool tb, Tensor& c, bool ac
     }
     dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(e.a, e.b, e.c), attr, dnnl_engine());
     e.prim = dnnl::matmul(pd);
-    it = cache.emplace(key, std::move(e)).first;
-  }
-  Entry& e = it->second;
+    return e;
+  });
   e.prim.execute(dnnl_stream(), {{DNNL_ARG_SRC, wrap(e.a, a)},
                                  {DNNL_ARG_WEIGHTS, wrap(e.b, b)},
                                  {DNNL_ARG_DST, wrap(e.c, c)}});
@@ -101,19 +99,18 @@ struct EltwiseEntry {
 };
 
 EltwiseEntry& eltwise_entry(dnnl::algorithm alg, int64_t n) {
-  static std::map<std::pair<int, int64_t>, EltwiseEntry> cache;
-  auto key = std::make_pair(static_cast<int>(alg), n);
-  auto it = cache.find(key);
-  if (it != cache.end()) return it->second;
-  EltwiseEntry e;
-  e.md = dnnl::memory::desc({n}, dt::f32, dnnl::memory::format_tag::a);
-  dnnl::eltwise_forward::primitive_desc fpd(
-      dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training, alg, e.md, 0.f, 0.f), dnnl_engine());
-  dnnl::eltwise_backward::primitive_desc bpd(dnnl::eltwise_backward::desc(alg, e.md, e.md, 0.f, 0.f),
-                                             dnnl_engine(), fpd);
-  e.fwd = dnnl::eltwise_forward(fpd);
-  e.bwd = dnnl::eltwise_backward(bpd);
-  return cache.emplace(key, std::move(e)).first->second;
+  static PrimitiveCache<std::pair<int, int64_t>, EltwiseEntry> cache;
+  return cache.get({static_cast<int>(alg), n}, [&] {
+    EltwiseEntry e;
+    e.md = dnnl::memory::desc({n}, dt::f32, dnnl::memory::format_tag::a);
+    dnnl::eltwise_forward::primitive_desc fpd(
+        dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training, alg, e.md, 0.f, 0.f), dnnl_engine());
+    dnnl::eltwise_backward::primitive_desc bpd(dnnl::eltwise_backward::desc(alg, e.md, e.md, 0.f, 0.f),
+                                               dnnl_engine(), fpd);
+    e.fwd = dnnl::eltwise_forward(fpd);
+    e.bwd = dnnl::eltwise_backward(bpd);
+    return e;
+  });
 }
 
 }  // namespace
@@ -136,8 +133,7 @@ void eltwise_backward(dnnl::algorithm alg, const Tensor& y, const Tensor& dy, Te
     return;
   }
   thread_local Tensor scratch;
-  if (!scratch.defined() || scratch.capacity() < y.size()) scratch = Tensor({y.size()});
-  Tensor tmp = scratch.resized({y.size()});
+  Tensor tmp = grown_view(scratch, {y.size()});
   e.bwd.execute(dnnl_stream(), {{DNNL_ARG_DST, wrap(e.md, y)},
                                 {DNNL_ARG_DIFF_DST, wrap(e.md, dy)},
                                 {DNNL_ARG_DIFF_SRC, wrap(e.md, tmp)}});
@@ -173,10 +169,8 @@ void binary_op(dnnl::algorithm alg, const Tensor& a, const Tensor& b, Tensor& c,
     dnnl::binary prim;
   };
   using Key = std::tuple<int, int64_t, int64_t, bool, bool>;
-  static std::map<Key, Entry> cache;
-  Key key{static_cast<int>(alg), rows, cols, broadcast, accumulate};
-  auto it = cache.find(key);
-  if (it == cache.end()) {
+  static PrimitiveCache<Key, Entry> cache;
+  Entry& e = cache.get(Key{static_cast<int>(alg), rows, cols, broadcast, accumulate}, [&] {
     Entry e;
     e.a = dnnl::memory::desc({rows, cols}, dt::f32, tag::ab);
     e.b = dnnl::memory::desc({broadcast ? 1 : rows, cols}, dt::f32, tag::ab);
@@ -188,9 +182,8 @@ void binary_op(dnnl::algorithm alg, const Tensor& a, const Tensor& b, Tensor& c,
     }
     dnnl::binary::primitive_desc pd(dnnl::binary::desc(alg, e.a, e.b, e.a), attr, dnnl_engine());
     e.prim = dnnl::binary(pd);
-    it = cache.emplace(key, std::move(e)).first;
-  }
-  Entry& e = it->second;
+    return e;
+  });
   e.prim.execute(dnnl_stream(), {{DNNL_ARG_SRC_0, wrap(e.a, a)},
                                  {DNNL_ARG_SRC_1, wrap(e.b, b)},
                                  {DNNL_ARG_DST, wrap(e.a, c)}});
@@ -205,10 +198,8 @@ void scale_into(float alpha, const Tensor& x, Tensor& y) {
     dnnl::memory::desc md;
     dnnl::eltwise_forward prim;
   };
-  static std::map<std::pair<int64_t, float>, Entry> cache;
-  auto key = std::make_pair(n, alpha);
-  auto it = cache.find(key);
-  if (it == cache.end()) {
+  static PrimitiveCache<std::pair<int64_t, float>, Entry> cache;
+  Entry& e = cache.get({n, alpha}, [&] {
     Entry e;
     e.md = dnnl::memory::desc({n}, dt::f32, tag::a);
     dnnl::eltwise_forward::primitive_desc pd(
@@ -216,9 +207,8 @@ void scale_into(float alpha, const Tensor& x, Tensor& y) {
                                     alpha, 0.f),
         dnnl_engine());
     e.prim = dnnl::eltwise_forward(pd);
-    it = cache.emplace(key, std::move(e)).first;
-  }
-  Entry& e = it->second;
+    return e;
+  });
   e.prim.execute(dnnl_stream(), {{DNNL_ARG_SRC, wrap(e.md, x)}, {DNNL_ARG_DST, wrap(e.md, y)}});
   dnnl_stream().wait();
 }
@@ -257,18 +247,15 @@ void reduce_last_axis(dnnl::algorithm alg, const Tensor& x, int64_t rows, int64_
     dnnl::reduction prim;
   };
   using Key = std::tuple<int, int64_t, int64_t>;
-  static std::map<Key, Entry> cache;
-  Key key{static_cast<int>(alg), rows, cols};
-  auto it = cache.find(key);
-  if (it == cache.end()) {
+  static PrimitiveCache<Key, Entry> cache;
+  Entry& e = cache.get(Key{static_cast<int>(alg), rows, cols}, [&] {
     Entry e;
     e.src = dnnl::memory::desc({rows, cols}, dt::f32, tag::ab);
     e.dst = dnnl::memory::desc({rows, 1}, dt::f32, tag::ab);
     dnnl::reduction::primitive_desc pd(dnnl::reduction::desc(alg, e.src, e.dst, 0.f, 0.f), dnnl_engine());
     e.prim = dnnl::reduction(pd);
-    it = cache.emplace(key, std::move(e)).first;
-  }
-  Entry& e = it->second;
+    return e;
+  });
   e.prim.execute(dnnl_stream(), {{DNNL_ARG_SRC, wrap(e.src, x)}, {DNNL_ARG_DST, wrap(e.dst, y)}});
   dnnl_stream().wait();
 }
@@ -283,8 +270,7 @@ void sum_middle_axis(const Tensor& x, int64_t outer, int64_t count, int64_t inne
   const int64_t blocks = std::max<int64_t>(1, (count + kBlock - 1) / kBlock);
   const int64_t tasks = outer * blocks;
   thread_local Tensor scratch;
-  if (!scratch.defined() || scratch.capacity() < tasks * inner) scratch = Tensor({std::max<int64_t>(1, tasks * inner)});
-  float* partial = scratch.f32();
+  float* partial = grown_view(scratch, {std::max<int64_t>(1, tasks * inner)}).f32();
   const float* xp = x.f32();
   float* yp = y.f32();
 #pragma omp parallel for schedule(static) if (x.size() >= kParallelMin)

@@ -192,9 +192,7 @@ int64_t EncodedTexts::padded_length(std::span<const int64_t> rows) const {
 void EncodedTexts::pad_rows(std::span<const int64_t> rows, Tensor& out) const {
   const int64_t b = static_cast<int64_t>(rows.size());
   const int64_t t = padded_length(rows);
-  Tensor view;
-  if (out.defined() && out.dtype() == DType::i32) view = out.resized({b, t});
-  if (!view.defined()) view = Tensor({b, t}, DType::i32);
+  Tensor view = grown_view(out, {b, t}, DType::i32);
   int32_t* y = view.i32();
 #pragma omp parallel for schedule(static) if (b * t >= kParallelMinElements)
   for (int64_t i = 0; i < b; ++i) {
