@@ -41,7 +41,6 @@ class Model {
   void write(ArchiveWriter& w) const;        // parameters, preprocessing, task state, model text
   void load_parameters(const ArchiveReader& r);  // names and shapes checked; says what differs
   std::string summary(int64_t batch) const;
-  const std::string& config_text() const { return config_text_; }
 
  private:
   struct FedInput {
