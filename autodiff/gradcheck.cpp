@@ -175,6 +175,32 @@ CheckResult check_op_sample(const std::string& op_name, const Sample& s, uint64_
       }
     }
 
+    // The inference contract (Op::set_training): a backward after an inference forward gives
+    // the same gradients.
+    {
+      std::vector<Tensor> g4(x.size());
+      std::vector<Tensor*> d4(x.size(), nullptr);
+      for (size_t i = 0; i < x.size(); ++i)
+        if (d1[i]) {
+          g4[i] = Tensor::zeros(x[i].shape());
+          d4[i] = &g4[i];
+        }
+      op->set_training(false);
+      op->forward(in, out);
+      op->backward(in, out, proj, Grads(d4, none));
+      op->set_training(true);
+      for (size_t i = 0; i < x.size(); ++i) {
+        if (!d4[i]) continue;
+        for (int64_t j = 0; j < g4[i].size(); ++j) {
+          const double a = g1[i].f32()[j], b = g4[i].f32()[j];
+          if (!(std::fabs(a - b) <= 1e-6 + 1e-5 * std::fabs(a)))
+            return fail("input " + std::to_string(i) + " element " + std::to_string(j) +
+                        ": after an inference forward, backward gives " + std::to_string(b) + " instead of " +
+                        std::to_string(a));
+        }
+      }
+    }
+
     // Numeric gradients by central differences.
     for (size_t i = 0; i < x.size(); ++i) {
       if (!d1[i]) continue;

@@ -179,6 +179,7 @@ int Graph::add_node(const std::string& op_name, const std::vector<int>& slot_ids
   } catch (const UserError& e) {
     throw fail(e.what());
   }
+  if (!training_) op->set_training(false);
   n.kind = NodeKind::Op;
   n.name = std::move(name);
   n.op_name = op_name;
@@ -246,6 +247,13 @@ void Graph::set_input_needs_grad(int id, bool on) {
     for (int i : m.inputs) m.needs_grad = m.needs_grad || nodes_[i].needs_grad;
   }
   version_ = next_version();
+}
+
+void Graph::set_training(bool on) {
+  if (on == training_) return;
+  training_ = on;
+  for (auto& n : nodes_)
+    if (n.kind == NodeKind::Op) n.op->set_training(on);
 }
 
 Op& Graph::op(int id) {

@@ -76,6 +76,10 @@ class Graph {
   // Running. set_input checks dtype, rank and every dimension but the batch one.
   void set_input(int id, const Tensor& value);
   void set_input(const std::string& name, const Tensor& value) { set_input(id(name), value); }
+  // Training (the default) or inference: passed to every op (Op::set_training), which may then
+  // skip work that only a backward pass needs, or behave as in inference (Dropout).
+  void set_training(bool on);
+  bool training() const { return training_; }
   // Lets the gradient with respect to an input be computed (gradient checks, saliency).
   void set_input_needs_grad(int id, bool on);
   void forward();                          // every node
@@ -113,6 +117,7 @@ class Graph {
   std::vector<Tensor> values_;
   std::vector<char> computed_;             // value is current for the last forward
   uint64_t version_ = next_version();
+  bool training_ = true;
   static uint64_t next_version();
   Profile* profile_ = nullptr;
 

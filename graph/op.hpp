@@ -172,6 +172,10 @@ class Op {
   virtual TensorType infer(const std::vector<TensorType>& in) const = 0;
   virtual void forward(const Inputs& in, Tensor& out) = 0;
   virtual void backward(const Inputs& in, const Tensor& out, const Tensor& dout, const Grads& din) = 0;
+  // Optional: told whether the graph runs for training (the default) or for inference only, before
+  // the next forward(). An op may then skip work only backward() would need (it must still give
+  // right gradients if backward() follows an inference forward) or behave differently (Dropout).
+  virtual void set_training(bool on) { (void)on; }
   // For lookups: true for an input whose gradient touches only some rows (an embedding table).
   // The differentiator then keeps that gradient sparse by rows when the input is a parameter, and
   // backward() records the rows it added into with din.add_rows().

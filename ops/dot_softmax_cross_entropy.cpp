@@ -18,6 +18,8 @@
 
 #include <oneapi/dnnl/dnnl.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <string>
 
@@ -29,11 +31,21 @@
 namespace dagrad {
 namespace {
 
-// Rows per block. Measured on the MovieLens [64, 32] model (B = N = 2048, d = 32, 2 threads, epoch
-// seconds): 16 rows 0.427, 64 rows 0.382, 256 rows 0.333, 1024 rows 0.336. Smaller blocks keep
-// the block's logits in L2 but each one-threaded product then packs all of c again, which costs
-// more than the cache saves.
-constexpr int64_t kBlockRows = 256;
+// Rows per block when the op is not told (attribute block_rows): as many as keep a block's logits
+// (rows x N floats) in half of one core's L2, between 16 and 256. Smaller blocks keep the block in
+// cache but each one-threaded product then packs all of c again. Measured on the MovieLens
+// [64, 32] model (B = N = 2048, d = 32, 2 threads, epoch seconds) on an AMD EPYC with 1 MiB of L2:
+// 16 rows 0.427, 64 rows 0.382, 256 rows 0.333, 1024 rows 0.336; see docs/performance.md for
+// the machine at hand.
+int64_t default_block_rows(int64_t n) {
+  static const int64_t l2 = [] {
+    const long v = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    return v > 0 ? static_cast<int64_t>(v) : int64_t{1} << 20;
+  }();
+  int64_t rows = 16;
+  while (rows < 256 && 2 * rows * std::max<int64_t>(n, 1) * 4 <= l2 / 2) rows *= 2;
+  return rows;
+}
 
 // c = alpha · op(a) · op(b) + beta · c, row-major, on the calling thread only.
 void sgemm1(char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
@@ -53,7 +65,14 @@ constexpr int kQ = 0, kC = 1, kLabels = 2, kWeights = kLabels + si::kWeights, kC
 
 class DotSoftmaxCrossEntropy : public Op {
  public:
-  explicit DotSoftmaxCrossEntropy(const Attrs& a) : scale_(static_cast<float>(a.get_double("scale", 1.0))) {}
+  explicit DotSoftmaxCrossEntropy(const Attrs& a)
+      : scale_(static_cast<float>(a.get_double("scale", 1.0))), block_rows_(a.get_int("block_rows", 0)) {
+    if (block_rows_ < 0) throw UserError("attribute 'block_rows' must be >= 0 (0: from the L2 cache size), got " +
+                                         std::to_string(block_rows_));
+  }
+
+  // In inference the forward computes the losses only; a backward after it recomputes the blocks.
+  void set_training(bool on) override { training_ = on; }
 
   std::pair<int, int> arity() const override { return {3, 6}; }
   std::vector<std::string> input_names() const override { return si::names({"q", "c"}); }
@@ -75,8 +94,11 @@ class DotSoftmaxCrossEntropy : public Op {
 
   void forward(const Inputs& in, Tensor& out) override {
     const Problem p = problem(in);
-    // The unit-dout gradients: dq0 [B, d] and dc0 [N, d], and the column sums of D·w (dcorrection).
-    run<true>(p, nullptr, reuse(dq0_, p.b * p.d), reuse(dc0_, p.n * p.d), reuse(dcorr0_, p.n), reuse(loss_, p.b));
+    // In training, also the unit-dout gradients: dq0 [B, d] and dc0 [N, d], and the column sums of
+    // D·w (dcorrection).
+    if (training_) run<true, true>(p, nullptr, reuse(dq0_, p.b * p.d), reuse(dc0_, p.n * p.d), reuse(dcorr0_, p.n), reuse(loss_, p.b));
+    else run<true, false>(p, nullptr, nullptr, nullptr, nullptr, reuse(loss_, p.b));
+    unit_grads_ = training_;
     float* o = out.f32();
     for (int64_t r = 0; r < p.b; ++r) o[r] = p.w ? p.w[r] * loss_.f32()[r] : loss_.f32()[r];
     seen_ = {in[0]->f32(), in[1]->f32(), p.b, p.n};
@@ -92,8 +114,8 @@ class DotSoftmaxCrossEntropy : public Op {
     bool unit = true;
     for (int64_t r = 0; r < p.b && unit; ++r) unit = g[r] == 1.0f;
     const float *gq = dq0_.f32(), *gc = dc0_.f32(), *gcorr = dcorr0_.f32();
-    if (!unit) {  // recompute the blocks with this dout
-      run<false>(p, g, reuse(dq1_, p.b * p.d), reuse(dc1_, p.n * p.d), reuse(dcorr1_, p.n), nullptr);
+    if (!unit || !unit_grads_) {  // recompute the blocks with this dout
+      run<false, true>(p, g, reuse(dq1_, p.b * p.d), reuse(dc1_, p.n * p.d), reuse(dcorr1_, p.n), nullptr);
       gq = dq1_.f32();
       gc = dc1_.f32();
       gcorr = dcorr1_.f32();
@@ -160,17 +182,21 @@ class DotSoftmaxCrossEntropy : public Op {
   // `loss` is given), G = k_r·D with k_r = w_r (kUnit: dout = 1) or dout_r·w_r, then
   // dq_blk = scale·G·c, this thread's dc += scale·Gᵀ·q_blk and its column sums of G. The threads'
   // dc and column sums are added in thread order: the result depends only on the thread count.
-  template <bool kUnit>
+  // Without kGrads, only the logits and the row losses (inference).
+  template <bool kUnit, bool kGrads>
   void run(const Problem& p, const float* dout, float* dq, float* dc, float* dcorr, float* loss) {
+    const int64_t kBlockRows = block_rows_ > 0 ? block_rows_ : default_block_rows(p.n);
     const int64_t blocks = (p.b + kBlockRows - 1) / kBlockRows;
     const int nt = static_cast<int>(std::clamp<int64_t>(
         p.b * p.n >= kParallelMinElements ? omp_get_max_threads() : 1, 1, std::max<int64_t>(blocks, 1)));
     const int64_t nd = p.n * p.d;
     float* s_all = reuse(scratch_, int64_t{nt} * kBlockRows * std::max<int64_t>(p.n, 1));
-    float* dc_part = reuse(dc_part_, int64_t{nt} * nd);
-    float* col_part = reuse(col_part_, int64_t{nt} * p.n);
-    std::fill_n(dc_part, int64_t{nt} * nd, 0.0f);
-    std::fill_n(col_part, int64_t{nt} * p.n, 0.0f);
+    float* dc_part = kGrads ? reuse(dc_part_, int64_t{nt} * nd) : nullptr;
+    float* col_part = kGrads ? reuse(col_part_, int64_t{nt} * p.n) : nullptr;
+    if (kGrads) {
+      std::fill_n(dc_part, int64_t{nt} * nd, 0.0f);
+      std::fill_n(col_part, int64_t{nt} * p.n, 0.0f);
+    }
     const bool corr = p.corr != nullptr, hits = p.cand != nullptr;
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
@@ -180,8 +206,8 @@ class DotSoftmaxCrossEntropy : public Op {
       const int saved_threads = omp_get_max_threads();
       omp_set_num_threads(1);
       float* s = s_all + int64_t{t} * kBlockRows * p.n;
-      float* my_dc = dc_part + int64_t{t} * nd;
-      float* my_col = col_part + int64_t{t} * p.n;
+      float* my_dc = kGrads ? dc_part + int64_t{t} * nd : nullptr;
+      float* my_col = kGrads ? col_part + int64_t{t} * p.n : nullptr;
 #pragma omp for schedule(static)
       for (int64_t blk = 0; blk < blocks; ++blk) {
         const int64_t r0 = blk * kBlockRows, rows = std::min(kBlockRows, p.b - r0);
@@ -195,6 +221,7 @@ class DotSoftmaxCrossEntropy : public Op {
           else l = hits ? softmax_row<false, true>(row, p.corr, p.cand, p.labels[r], p.n, row)
                         : softmax_row<false, false>(row, p.corr, p.cand, p.labels[r], p.n, row);
           if (loss) loss[r] = l;
+          if (!kGrads) continue;
           const float k = (p.w ? p.w[r] : 1.0f) * (kUnit ? 1.0f : dout[r]);
           if (k != 1.0f) {
 #pragma omp simd
@@ -203,11 +230,13 @@ class DotSoftmaxCrossEntropy : public Op {
 #pragma omp simd
           for (int64_t j = 0; j < p.n; ++j) my_col[j] += row[j];
         }
+        if (!kGrads) continue;
         sgemm1('N', 'N', rows, p.d, p.n, scale_, s, p.n, p.c, p.d, 0.0f, dq + r0 * p.d, p.d);
         sgemm1('T', 'N', p.n, p.d, rows, scale_, s, p.n, p.q + r0 * p.d, p.d, 1.0f, my_dc, p.d);
       }
       omp_set_num_threads(saved_threads);
     }
+    if (!kGrads) return;
     for (int64_t i = 0; i < nd; ++i) {
       float v = 0.0f;
       for (int t = 0; t < nt; ++t) v += dc_part[int64_t{t} * nd + i];
@@ -221,6 +250,9 @@ class DotSoftmaxCrossEntropy : public Op {
   }
 
   float scale_;
+  int64_t block_rows_;
+  bool training_ = true;
+  bool unit_grads_ = false;  // the last forward computed the unit-dout gradients
   // Grown to the largest problem seen, never shrunk: unit-dout gradients and row losses from
   // forward, gradients for another dout, per-thread logits blocks and partial sums.
   Tensor dq0_, dc0_, dcorr0_, loss_, dq1_, dc1_, dcorr1_, scratch_, dc_part_, col_part_;
