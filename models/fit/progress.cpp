@@ -44,8 +44,7 @@ void Progress::on_batch_end(FitState& s) {
 std::string Progress::epoch_line(int64_t epoch, int64_t epochs, const Row& row) {
   std::string line = "epoch " + std::to_string(epoch) + "/" + std::to_string(epochs);
   for (const auto& [k, v] : row)
-    if (k != "epoch" && (k == "loss" || k.find("top_100") != std::string::npos || k.find("top_") == std::string::npos))
-      line += "  " + k + " " + json_number(v);
+    if (k != "epoch") line += "  " + k + " " + json_number(v);
   return line;
 }
 

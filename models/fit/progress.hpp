@@ -1,6 +1,8 @@
 // Progress: a bar on stderr while an epoch runs (examples per second, the epoch's loss, the time
-// left), and one line per evaluation. Mode "bar", "lines" (the lines into the log, no bar),
-// "none", or "auto" (a bar when stderr is a terminal, else lines).
+// left), and one line per evaluation: the epoch, then every entry of the evaluation row (the
+// training loss, each of the task's metrics on the evaluation table, the seconds so far), as
+// Keras prints every metric: the same rule for every task. Mode "bar", "lines" (the lines into
+// the log, no bar), "none", or "auto" (a bar when stderr is a terminal, else lines).
 #pragma once
 #include <iosfwd>
 #include <string>
@@ -17,8 +19,8 @@ class Progress : public Callback {
   // A line above the bar, or in the log; nothing in mode "none".
   void line(const std::string& s);
 
-  // "epoch 3/10  loss 0.25  test_loss 0.3  test_rmse 0.5  seconds 1.5": the evaluation row
-  // but its epoch, and of the top-k metrics only top_100.
+  // "epoch 3/10  loss 0.25  test_loss 0.3  test_rmse 0.5  seconds 1.5": every entry of the
+  // evaluation row `row` but its epoch, in the row's order.
   static std::string epoch_line(int64_t epoch, int64_t epochs, const Row& row);
 
  private:
