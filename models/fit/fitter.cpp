@@ -10,6 +10,8 @@
 #include <ostream>
 #include <random>
 
+#include <nlohmann/json.hpp>
+
 #include "autodiff/backward.hpp"
 #include "models/fit/callback.hpp"
 #include "models/fit/checkpoints.hpp"
@@ -235,11 +237,16 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
 }
 
 std::string write_summary(const std::string& dir, const std::string& model, const FitResult& r) {
-  std::string s = "{\"model\": " + json_string(model) + ", \"epochs\": " + std::to_string(r.epochs) +
-                  ", \"seconds\": " + json_number(r.seconds) + ", \"stopped_early\": " + (r.stopped_early ? "true" : "false") +
-                  ", \"interrupted\": " + (r.interrupted ? "true" : "false") + ", \"metrics\": " + json_object(r.final_metrics) + "}";
-  write_file_atomic(dir + "/summary.json", s + "\n");
-  return s;
+  const nlohmann::ordered_json summary = {{"model", model},
+                                          {"epochs", r.epochs},
+                                          {"seconds", r.seconds},
+                                          {"stopped_early", r.stopped_early},
+                                          {"interrupted", r.interrupted},
+                                          {"metrics", row_json(r.final_metrics)}};
+  // One line (the commands print it last); bytes that are not UTF-8 in the name become U+FFFD.
+  std::string text = summary.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  write_file_atomic(dir + "/summary.json", text + "\n");
+  return text;
 }
 
 }  // namespace dagrad

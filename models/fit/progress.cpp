@@ -44,7 +44,7 @@ void Progress::on_batch_end(FitState& s) {
 std::string Progress::epoch_line(int64_t epoch, int64_t epochs, const Row& row) {
   std::string line = "epoch " + std::to_string(epoch) + "/" + std::to_string(epochs);
   for (const auto& [k, v] : row)
-    if (k != "epoch") line += "  " + k + " " + json_number(v);
+    if (k != "epoch") line += "  " + k + " " + number_text(v);
   return line;
 }
 

@@ -7,9 +7,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <numeric>
-#include <regex>
 #include <set>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "models/io/archive.hpp"
 #include "models/fit/fitter.hpp"
@@ -116,12 +117,14 @@ FitOptions options(int64_t epochs) {
   return o;
 }
 
+// The epoch of each row of dir/history.json.
 std::vector<int64_t> epoch_epochs(const std::string& dir) {
   std::vector<int64_t> e;
-  std::string json = test::read_text(dir + "/history.json");
-  std::regex re("\"epoch\": ([0-9]+)");
-  for (auto it = std::sregex_iterator(json.begin(), json.end(), re); it != std::sregex_iterator(); ++it)
-    e.push_back(std::stoll((*it)[1]));
+  for (const Row& r : History::load(dir).rows()) {
+    REQUIRE(!r.empty());
+    REQUIRE(r[0].first == "epoch");
+    e.push_back(static_cast<int64_t>(r[0].second));
+  }
   return e;
 }
 
@@ -193,11 +196,18 @@ TEST_CASE("fit evaluates every validate_every epochs and at the end, checkpoints
     CHECK(lines[i + 1].rfind(starts[i], 0) == 0);
     CHECK_MESSAGE(lines[i + 1].find(scores[i]) != std::string::npos, lines[i + 1]);
   }
-  // history.json: the same rows as objects.
-  std::string json = test::read_text(dir.file("history.json"));
-  CHECK(json.rfind("{\"rows\": [", 0) == 0);
-  CHECK(json.find("{\"epoch\": 4, \"loss\": ") != std::string::npos);
-  CHECK(json.find("\"test_score\": 0.25, \"seconds\": ") != std::string::npos);
+  // history.json: {"rows": [...]}, the same rows as objects with their keys in order.
+  const auto json = nlohmann::ordered_json::parse(test::read_text(dir.file("history.json")));
+  REQUIRE(json.is_object());
+  CHECK(json.size() == 1);
+  REQUIRE(json.at("rows").size() == 3);
+  const auto& row = json.at("rows")[1];
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : row.items()) keys.push_back(k);
+  CHECK(keys == std::vector<std::string>{"epoch", "loss", "test_score", "seconds"});
+  CHECK(row.at("epoch").is_number_integer());
+  CHECK(row.at("epoch") == 4);
+  CHECK(row.at("test_score") == 0.25);
 
   // checkpoint_every 0: only at the end; validate_every 0: one evaluation, at the end.
   test::TempDir other("fitter_every_0");
@@ -224,10 +234,17 @@ TEST_CASE("fit stops early after `patience` evaluations without improvement") {
   CHECK(ArchiveReader(dir.file("checkpoint.dagrad")).integer("fit/epoch") == 5);
   CHECK(std::filesystem::exists(dir.file("model.dagrad")));
   std::string summary = write_summary(dir.str(), "probe", r.result);
-  CHECK(summary == test::read_text(dir.file("summary.json")).substr(0, summary.size()));
-  CHECK(summary.find("\"epochs\": 5") != std::string::npos);
-  CHECK(summary.find("\"stopped_early\": true") != std::string::npos);
-  CHECK(summary.find("\"test_score\": 4.1") != std::string::npos);
+  CHECK(test::read_text(dir.file("summary.json")) == summary + "\n");
+  CHECK(summary.find('\n') == std::string::npos);  // one line: the commands print it last
+  const auto json = nlohmann::ordered_json::parse(summary);
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : json.items()) keys.push_back(k);
+  CHECK(keys == std::vector<std::string>{"model", "epochs", "seconds", "stopped_early", "interrupted", "metrics"});
+  CHECK(json.at("model") == "probe");
+  CHECK(json.at("epochs") == 5);
+  CHECK(json.at("stopped_early") == true);
+  CHECK(json.at("interrupted") == false);
+  CHECK(json.at("metrics").at("test_score") == 4.1);
 
   SUBCASE("an improvement resets the count") {
     // 5 (best), 5.5 (1), 5.2 (2), 4 (best), 4.5 (1), 4.2 (2), 4.1 (3): stop after epoch 7.
@@ -253,7 +270,7 @@ TEST_CASE("fit stops early after `patience` evaluations without improvement") {
     r = run_probe(o, dir.str(), {10, 9, 8, 7, 6, 5, 4, 3, 2, 1});
     CHECK(r.result.epochs == 10);
     CHECK_FALSE(r.result.stopped_early);
-    CHECK(write_summary(dir.str(), "probe", r.result).find("\"stopped_early\": false") != std::string::npos);
+    CHECK(nlohmann::json::parse(write_summary(dir.str(), "probe", r.result)).at("stopped_early") == false);
   }
   SUBCASE("a metric that is not reported") {
     o.early_stopping_metric = "test_scor";
@@ -301,9 +318,9 @@ TEST_CASE("dagrad fit stops early on a real metric and says so in summary.json")
   CHECK(p.output.find("epoch 3/50  loss ") != std::string::npos);
   CHECK(p.output.find("epoch 4/50") == std::string::npos);
   CHECK(p.output.find("early stopping: test_rmse did not improve for 2 evaluations") != std::string::npos);
-  std::string summary = test::read_text(d.file("out/summary.json"));
-  CHECK(summary.find("\"epochs\": 3") != std::string::npos);
-  CHECK(summary.find("\"stopped_early\": true") != std::string::npos);
-  CHECK(summary.find("\"test_rmse\": ") != std::string::npos);
+  const auto summary = nlohmann::json::parse(test::read_text(d.file("out/summary.json")));
+  CHECK(summary.at("epochs") == 3);
+  CHECK(summary.at("stopped_early") == true);
+  CHECK(summary.at("metrics").at("test_rmse").is_number());
   CHECK(epoch_epochs(d.file("out")) == std::vector<int64_t>{1, 2, 3});
 }

@@ -60,7 +60,7 @@ TEST_CASE("a Ranking fit in `lines` mode prints its loss, test_loss, test_rmse a
   REQUIRE(last.size() == 5);
   CHECK(last[2].first == "test_loss");
   CHECK(last[3].first == "test_rmse");
-  CHECK(lines[2] == "epoch 3/3  loss " + json_number(last[1].second) + "  test_loss " + json_number(last[2].second) +
-                        "  test_rmse " + json_number(last[3].second) + "  seconds " + json_number(last[4].second));
+  CHECK(lines[2] == "epoch 3/3  loss " + number_text(last[1].second) + "  test_loss " + number_text(last[2].second) +
+                        "  test_rmse " + number_text(last[3].second) + "  seconds " + number_text(last[4].second));
   for (int i = 0; i < 2; ++i) CHECK(lines[i].rfind("epoch " + std::to_string(i + 1) + "/3  loss ", 0) == 0);
 }
