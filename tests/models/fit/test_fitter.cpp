@@ -1,4 +1,4 @@
-// models/fit/fitter.cpp: the training loop's bookkeeping. A probe task (registered here) records every
+// models/fit/fitter.cpp: the training loop's bookkeeping. A probe task (fit_probe.hpp) records every
 // training batch's rows and, at each evaluation, which checkpoint is on disk, and reports a
 // scripted metric, so batching, shuffling, validate_every, checkpoint_every, early stopping and
 // the history files are checked exactly. One end-to-end run goes through `dagrad fit`.
@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "models/io/archive.hpp"
+#include "models/fit/fit_probe.hpp"
 #include "models/fit/fitter.hpp"
 #include "models/model_test_util.hpp"
 #include "test_util.hpp"
@@ -21,101 +22,11 @@ using namespace dagrad;
 
 namespace {
 
-struct ProbeLog {
-  std::vector<std::vector<int64_t>> batches;  // rows of every training batch, in order
-  std::vector<double> script;                 // the metric each evaluation reports, in order
-  std::vector<int64_t> checkpoint_epoch;      // fit/epoch of checkpoint.dagrad at each evaluation; -1: none
-  std::string out_dir;
-  size_t evals = 0;
-};
+using test::probe;
+using test::ProbeRun;
+using test::run_probe;
 
-ProbeLog& probe() {
-  static ProbeLog p;
-  return p;
-}
-
-// Mean squared error of a [B, 1] prediction against column y; evaluate() reports "score".
-class FitProbe : public Task {
- public:
-  explicit FitProbe(LayerContext& ctx) {
-    ctx.cfg.check_keys({"type", "prediction"});
-    prediction_ = ctx.input("prediction");
-    label_ = ctx.graph.input("task/label", {{kBatch, 1}, DType::f32});
-    int per_row = ctx.add("MeanSquaredError", {prediction_, label_}, {}, "mse");
-    loss_ = ctx.add("ReduceMean", {per_row}, {}, "loss");
-  }
-  int loss() const override { return loss_; }
-  std::vector<std::string> columns() const override { return {"y"}; }
-  void prepare_batch(Graph& g, const Table& t, std::span<const int64_t> rows, bool training) override {
-    if (training) probe().batches.emplace_back(rows.begin(), rows.end());
-    Tensor y({static_cast<int64_t>(rows.size()), 1});
-    for (size_t i = 0; i < rows.size(); ++i) y.f32()[i] = t.floats("y")[rows[i]];
-    g.set_input(label_, y);
-  }
-  Metrics evaluate(Model&, const Table&, const DataTables&, int64_t) override {
-    ProbeLog& p = probe();
-    const std::string ck = p.out_dir + "/checkpoint.dagrad";
-    p.checkpoint_epoch.push_back(std::filesystem::exists(ck) ? ArchiveReader(ck).integer("fit/epoch") : -1);
-    double v = p.evals < p.script.size() ? p.script[p.evals] : 0.0;
-    ++p.evals;
-    return {{"score", v}};
-  }
-  std::string describe() const override { return "FitProbe"; }
-
- private:
-  int prediction_ = -1, label_ = -1, loss_ = -1;
-};
-
-std::unique_ptr<Task> build_probe(LayerContext& ctx) { return std::make_unique<FitProbe>(ctx); }
-DAGRAD_REGISTER_TASK(build_probe, "FitProbe", "test probe: records batches and checkpoints");
-
-const char* kModel = "name: probe\n"
-                     "inputs: {x: float}\n"
-                     "layers:\n"
-                     "  pred: {type: Dense, input: x, units: 1}\n"
-                     "task: {type: FitProbe, prediction: pred}\n";
-
-// Ten training rows (x = 0..9, y = 2x) and two test rows.
-DataTables ten_rows() {
-  Table t("interactions");
-  FloatColumn x(10), y(10);
-  for (int i = 0; i < 10; ++i) x[i] = static_cast<float>(i), y[i] = 2.0f * static_cast<float>(i);
-  t.add("x", x);
-  t.add("y", y);
-  DataTables d;
-  d.interactions = t;
-  d.train = t.slice(0, 10, "train");
-  d.test = t.slice(0, 2, "test");
-  return d;
-}
-
-struct ProbeRun {
-  FitResult result;
-  std::string log;
-};
-
-ProbeRun run_probe(const FitOptions& o, const std::string& out_dir, std::vector<double> script = {}) {
-  ProbeLog& p = probe();
-  p = ProbeLog{};
-  p.script = std::move(script);
-  p.out_dir = out_dir;
-  DataTables data = ten_rows();
-  auto m = test::build_model(kModel, data, o.seed);
-  std::ostringstream log;
-  ProbeRun r{fit(*m, data, o, out_dir, nullptr, log), log.str()};
-  return r;
-}
-
-FitOptions options(int64_t epochs) {
-  FitOptions o;
-  o.epochs = epochs;
-  o.batch_size = 4;
-  o.seed = 11;
-  o.progress = "none";
-  o.optimizer = "SGD";
-  o.optimizer_options.set("learning_rate", 0.001);
-  return o;
-}
+FitOptions options(int64_t epochs) { return test::probe_options(epochs); }
 
 // The epoch of each row of dir/history.json.
 std::vector<int64_t> epoch_epochs(const std::string& dir) {
