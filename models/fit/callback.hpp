@@ -18,7 +18,8 @@ namespace dagrad {
 
 using FitClock = std::chrono::steady_clock;
 
-// The loop's state, read by callbacks; they change it only through stop_early() and interrupt().
+// The loop's state. Callbacks read it and change it only through stop_early() and interrupt();
+// Checkpoints::restore sets it from a checkpoint before training starts.
 struct FitState {
   FitState(Model& m, const FitOptions& o, std::string out_dir, int64_t train_rows);
 
