@@ -3,34 +3,22 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <regex>
-#include <sstream>
 
 #include "experiments/common/plot.hpp"
 #include "graph/error.hpp"
+#include "models/fit/history.hpp"
 #include "models/io/archive.hpp"
 
 namespace dagrad::movielens {
 namespace {
 
-// history.json as written by models/fit/history.cpp: {"rows": [{"k": v, ...}, ...]} with numbers or null.
-std::vector<std::map<std::string, double>> read_history(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) return {};
-  std::stringstream ss;
-  ss << f.rdbuf();
-  std::string text = ss.str();
+// A run's history.json through History::load (null values are NaN); none when the run has no
+// history, so that it is reported as missing.
+std::vector<std::map<std::string, double>> read_history(const std::string& run_dir) {
+  if (!std::filesystem::exists(run_dir + "/history.json")) return {};
   std::vector<std::map<std::string, double>> rows;
-  std::regex row_re(R"(\{([^{}]*)\})"), kv_re(R"xx("([^"]+)":\s*(null|[-+0-9.eE]+|nan|inf))xx");
-  for (std::sregex_iterator it(text.begin(), text.end(), row_re), end; it != end; ++it) {
-    std::string body = (*it)[1];
-    std::map<std::string, double> row;
-    for (std::sregex_iterator kv(body.begin(), body.end(), kv_re); kv != end; ++kv)
-      row[(*kv)[1]] = (*kv)[2] == "null" ? NAN : std::stod((*kv)[2]);
-    if (!row.empty()) rows.push_back(row);
-  }
+  for (const Row& r : History::load(run_dir).rows()) rows.emplace_back(r.begin(), r.end());
   return rows;
 }
 
@@ -72,7 +60,7 @@ void write_report(const std::vector<ConfigRuns>& configs, const std::vector<int>
   auto key = [](int k) { return "test_factorized_top_k/top_" + std::to_string(k) + "_categorical_accuracy"; };
   std::vector<std::vector<std::vector<std::map<std::string, double>>>> hist(configs.size());
   for (size_t c = 0; c < configs.size(); ++c)
-    for (const auto& d : configs[c].run_dirs) hist[c].push_back(read_history(d + "/history.json"));
+    for (const auto& d : configs[c].run_dirs) hist[c].push_back(read_history(d));
 
   for (int k : ks) {
     plot::Chart chart;

@@ -14,7 +14,8 @@ struct ConfigRuns {
 };
 
 // Writes top_<k>.png for each k and results.md into `results_dir`. Runs without a history are
-// reported as missing, not silently dropped.
+// reported as missing, not silently dropped; a history that does not parse is a UserError naming
+// the file.
 void write_report(const std::vector<ConfigRuns>& configs, const std::vector<int>& ks, const std::string& results_dir,
                   const std::string& command);
 

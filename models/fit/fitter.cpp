@@ -2,49 +2,28 @@
 
 #include <unistd.h>
 
-#include <atomic>
+#include <algorithm>
 #include <chrono>
-#include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <numeric>
 #include <ostream>
 #include <random>
 
+#include <nlohmann/json.hpp>
+
 #include "autodiff/backward.hpp"
-#include "models/metrics/mean_loss.hpp"
-#include "models/optimizers/optimizer.hpp"
+#include "models/fit/callback.hpp"
+#include "models/fit/checkpoints.hpp"
+#include "models/fit/early_stopping.hpp"
+#include "models/fit/nan_guard.hpp"
+#include "models/fit/progress.hpp"
+#include "models/fit/stop_signals.hpp"
 
 namespace dagrad {
 namespace {
 
-// The signal (SIGINT or SIGTERM) that asked training to stop, or 0.
-std::atomic<int> g_interrupted{0};
-extern "C" void on_stop_signal(int sig) { g_interrupted = sig; }
-
-// Installs the stop handler for SIGINT and SIGTERM while it lives, restoring the previous ones.
-class StopSignals {
- public:
-  StopSignals() {
-    g_interrupted = 0;
-    old_int_ = std::signal(SIGINT, on_stop_signal);
-    old_term_ = std::signal(SIGTERM, on_stop_signal);
-  }
-  ~StopSignals() {
-    std::signal(SIGINT, old_int_);
-    std::signal(SIGTERM, old_term_);
-  }
-  StopSignals(const StopSignals&) = delete;
-  StopSignals& operator=(const StopSignals&) = delete;
-
- private:
-  void (*old_int_)(int) = SIG_DFL;
-  void (*old_term_)(int) = SIG_DFL;
-};
-
-using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double since(FitClock::time_point t) { return std::chrono::duration<double>(FitClock::now() - t).count(); }
 
 Attrs options_to_attrs(const ConfigNode& opt) {
   Attrs a;
@@ -60,34 +39,6 @@ Attrs options_to_attrs(const ConfigNode& opt) {
   return a;
 }
 
-bool all_finite(const Tensor& t) {
-  for (float x : t.values())
-    if (!std::isfinite(x)) return false;
-  return true;
-}
-
-// The first node (in graph order) holding a non-finite value: the one that produced it, since
-// its inputs are finite. For a NaN report.
-std::string first_non_finite(Graph& g, int upto, int64_t step) {
-  for (int i = 0; i <= upto; ++i) {
-    const Node& n = g.node(i);
-    if (n.type.dtype != DType::f32 || all_finite(g.value(i))) continue;
-    if (n.kind == NodeKind::Param)
-      return "parameter '" + n.name + "' (it became non-finite in the update of step " + std::to_string(step - 1) +
-             "; a smaller learning rate may help)";
-    if (n.kind == NodeKind::Op) return "node '" + n.name + "' (" + n.op_name + ")";
-    return "input '" + n.name + "' (the data, after preprocessing: an extreme value in its column?)";
-  }
-  return "no single node (the loss itself)";
-}
-
-// The first parameter holding a non-finite value, or "" when all are finite.
-std::string non_finite_parameter(Graph& g) {
-  for (int id : g.params())
-    if (!all_finite(g.param_value(id))) return g.node(id).name;
-  return "";
-}
-
 std::vector<int64_t> epoch_order(size_t n, uint64_t seed, int64_t epoch, bool shuffle) {
   std::vector<int64_t> order(n);
   std::iota(order.begin(), order.end(), 0);
@@ -97,41 +48,6 @@ std::vector<int64_t> epoch_order(size_t n, uint64_t seed, int64_t epoch, bool sh
   }
   return order;
 }
-
-class Progress {
- public:
-  Progress(const std::string& mode, std::ostream& log) : log_(log) {
-    bar_ = mode == "bar" || (mode == "auto" && ::isatty(STDERR_FILENO));
-    lines_ = mode == "lines" || (mode == "auto" && !bar_);
-  }
-  void batch(int64_t epoch, int64_t epochs, int64_t done, int64_t total, double loss, double rate, double eta) {
-    if (!bar_) return;
-    auto now = Clock::now();
-    if (done < total && std::chrono::duration<double>(now - last_).count() < 0.2) return;
-    last_ = now;
-    int width = 24, fill = total ? static_cast<int>(width * done / total) : width;
-    std::fprintf(stderr, "\repoch %lld/%lld [%s%s] %lld/%lld  %.0f ex/s  loss %.4g  ETA %s   ",
-                 static_cast<long long>(epoch), static_cast<long long>(epochs), std::string(fill, '=').c_str(),
-                 std::string(width - fill, ' ').c_str(), static_cast<long long>(done), static_cast<long long>(total),
-                 rate, loss, eta_str(eta).c_str());
-    std::fflush(stderr);
-  }
-  void line(const std::string& s) {
-    if (bar_) std::fprintf(stderr, "\r%-100s\n", s.c_str());
-    else if (lines_) log_ << s << std::endl;
-  }
-  static std::string eta_str(double s) {
-    char b[32];
-    if (s >= 3600) std::snprintf(b, sizeof b, "%dh%02dm", static_cast<int>(s / 3600), static_cast<int>(s / 60) % 60);
-    else std::snprintf(b, sizeof b, "%dm%02ds", static_cast<int>(s / 60), static_cast<int>(s) % 60);
-    return b;
-  }
-
- private:
-  std::ostream& log_;
-  bool bar_ = false, lines_ = false;
-  Clock::time_point last_{};
-};
 
 }  // namespace
 
@@ -211,174 +127,135 @@ Row evaluate(Model& m, const Table& t, const DataTables& data, int64_t batch_siz
   return m.task().evaluate(m, t, data, batch_size);
 }
 
+FitState::FitState(Model& m, const FitOptions& o, std::string dir, int64_t train_rows)
+    : model(m),
+      options(o),
+      out_dir(std::move(dir)),
+      optimizer(OptimizerRegistry::instance().make(o.optimizer, o.optimizer_options)),
+      optimizer_state(optimizer->state(m.graph())),
+      loss(m.task().loss()),
+      batches((train_rows + o.batch_size - 1) / o.batch_size) {}
+
+double FitState::seconds() const { return prior_seconds + since(started); }
+
+namespace {
+
+// One training step on batch s.batch of the epoch's `order`: feed, forward, backward, update.
+void train_step(FitState& s, Callback& callbacks, const EncodedTable& enc, const Table& train,
+                const std::vector<int64_t>& order, std::vector<int64_t>& rows) {
+  Graph& g = s.model.graph();
+  const int64_t n = static_cast<int64_t>(order.size());
+  const int64_t begin = s.batch * s.options.batch_size, count = std::min(s.options.batch_size, n - begin);
+  rows.assign(order.begin() + begin, order.begin() + begin + count);
+  Profile* prof = g.profile();
+  auto tp = prof ? FitClock::now() : FitClock::time_point{};
+  s.model.feeder().feed(g, enc, rows);
+  s.model.task().prepare_batch(g, train, rows, true);
+  if (prof) prof->feed_s += since(tp);
+  g.forward(std::span<const int>(&s.loss, 1));
+  const double loss = g.value(s.loss).f32()[0];
+  callbacks.on_loss(s, loss);
+  backward(g, s.loss, s.gradients);
+  if (prof) tp = FitClock::now();
+  s.optimizer->step(g, s.gradients);
+  if (prof) {
+    prof->optimizer_s += since(tp);
+    prof->steps++;
+  }
+  s.epoch_loss.update(loss, count);
+}
+
+// The evaluation row after an epoch, added to the history and saved: the epoch, its training
+// loss, the task's metrics on the evaluation table (prefixed with its name), the seconds so far.
+Row evaluate_epoch(FitState& s, const Table& eval, const DataTables& data) {
+  Row row = {{"epoch", static_cast<double>(s.epoch)}, {"loss", s.epoch_loss.result()}};
+  Graph& g = s.model.graph();
+  Profile* prof = g.profile();  // a profile records training steps only
+  g.attach_profile(nullptr);
+  struct Inference {  // ops may skip what only a backward pass needs, until training resumes
+    Graph& g;
+    explicit Inference(Graph& graph) : g(graph) { g.set_training(false); }
+    ~Inference() { g.set_training(true); }
+  };
+  {
+    Inference inference(g);
+    for (const auto& [k, v] : evaluate(s.model, eval, data, s.options.batch_size))
+      row.push_back({s.options.evaluate_on + "_" + k, v});
+  }
+  g.attach_profile(prof);
+  row.push_back({"seconds", s.seconds()});
+  s.history.add(row);
+  s.history.save(s.out_dir);
+  return row;
+}
+
+bool evaluation_due(const FitState& s) {
+  return (s.options.validate_every > 0 && s.epoch % s.options.validate_every == 0) || s.epoch == s.options.epochs;
+}
+
+}  // namespace
+
 FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::string& out_dir,
               const ArchiveReader* resume, std::ostream& log) {
   check_fit_inputs(m, data);
   ensure_writable_dir(out_dir);
   const Table& train = data.train;
   const Table& eval = data.by_name(o.evaluate_on);
+  FitState s(m, o, out_dir, static_cast<int64_t>(train.rows()));
 
-  Graph& g = m.graph();
-  const int loss = m.task().loss();
-  auto opt = OptimizerRegistry::instance().make(o.optimizer, o.optimizer_options);
-  auto opt_state = opt->state(g);
-  History history;
-  FitResult result;
-  int64_t start_epoch = 0, start_batch = 0;
-  metrics::MeanLoss epoch_loss;
-  double best = o.maximize ? -INFINITY : INFINITY, prior_seconds = 0;
-  int64_t bad_evals = 0;
-  if (resume) {
-    for (auto& [name, t] : opt_state) t->copy_from(resume->tensor("optimizer/" + name, t->shape()));
-    opt->iterations() = resume->integer("optimizer/iterations");
-    start_epoch = resume->integer("fit/epoch");
-    start_batch = resume->integer("fit/batch");
-    epoch_loss.update(resume->number("fit/epoch_loss_mean"), resume->integer("fit/epoch_examples"));
-    prior_seconds = resume->number("fit/seconds");
-    best = resume->number("fit/best");
-    bad_evals = resume->integer("fit/bad_evals");
-    history.read(*resume);
-    log << "resumed from " << resume->path() << " at epoch " << start_epoch << ", batch " << start_batch << "\n";
-  }
-
-  Clock::time_point last_checkpoint;
-  // A checkpoint never holds non-finite parameters: the previous one stays the last good one.
-  auto check_parameters = [&](int64_t epoch) {
-    if (std::string p = non_finite_parameter(g); !p.empty())
-      throw RuntimeFailure("training stopped: parameter '" + p + "' is not finite after step " +
-                           std::to_string(opt->iterations()) + " (epoch " + std::to_string(epoch + 1) +
-                           "); a smaller learning rate may help. The last good checkpoint (if any) in " + out_dir +
-                           " is kept.");
-  };
-  auto checkpoint = [&](int64_t epoch, int64_t batch, double seconds) {
-    check_parameters(epoch);
-    ArchiveWriter w;
-    m.write(w);
-    for (auto& [name, t] : opt_state) w.put_tensor("optimizer/" + name, *t);
-    w.put_int("optimizer/iterations", opt->iterations());
-    w.put_int("fit/epoch", epoch);
-    w.put_int("fit/batch", batch);
-    w.put_double("fit/epoch_loss_mean", epoch_loss.examples() ? epoch_loss.result() : 0.0);
-    w.put_int("fit/epoch_examples", epoch_loss.examples());
-    w.put_double("fit/seconds", seconds);
-    w.put_double("fit/best", best);
-    w.put_int("fit/bad_evals", bad_evals);
-    history.write(w);
-    w.save(out_dir + "/checkpoint.dagrad");
-    last_checkpoint = Clock::now();
-  };
-
-  EncodedTable enc = m.encode(train, {loss});
-  const int64_t n = static_cast<int64_t>(train.rows());
-  const int64_t batches = (n + o.batch_size - 1) / o.batch_size;
-  Progress progress(o.progress, log);
   StopSignals stop_signals;
-  const auto t0 = Clock::now();
-  last_checkpoint = t0;
-  const double checkpoint_seconds = o.checkpoint_minutes * 60;
-  auto checkpoint_due = [&] { return checkpoint_seconds > 0 && since(last_checkpoint) >= checkpoint_seconds; };
-  std::vector<int64_t> rows;
-  Gradients grads;
-  int64_t epoch = start_epoch;
-  for (; epoch < o.epochs; ++epoch) {
-    auto order = epoch_order(train.rows(), o.seed, epoch, o.shuffle);
-    const auto te = Clock::now();
-    int64_t b = epoch == start_epoch ? start_batch : 0;
-    if (b == 0) epoch_loss.reset();
-    for (; b < batches; ++b) {
-      if (const int sig = g_interrupted) {
-        result.interrupted = true;
-        result.signal = sig;
-        checkpoint(epoch, b, prior_seconds + since(t0));
-        history.save(out_dir);
-        progress.line(std::string("interrupted (") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + "): checkpoint written at epoch " +
-                      std::to_string(epoch + 1) + ", batch " + std::to_string(b));
-        result.epochs = epoch;
-        result.seconds = prior_seconds + since(t0);
-        result.final_metrics = history.rows().empty() ? Row{} : history.rows().back();
-        return result;
-      }
-      int64_t begin = b * o.batch_size, count = std::min(o.batch_size, n - begin);
-      rows.assign(order.begin() + begin, order.begin() + begin + count);
-      Profile* prof = g.profile();
-      auto tp = prof ? Clock::now() : Clock::time_point{};
-      m.feeder().feed(g, enc, rows);
-      m.task().prepare_batch(g, train, rows, true);
-      if (prof) prof->feed_s += since(tp);
-      g.forward(std::span<const int>(&loss, 1));
-      double lv = g.value(loss).f32()[0];
-      if (!std::isfinite(lv))
-        throw RuntimeFailure("training stopped: the loss is " + std::string(std::isnan(lv) ? "NaN" : "infinite") + " at step " +
-                             std::to_string(opt->iterations() + 1) + " (epoch " + std::to_string(epoch + 1) + ", batch " +
-                             std::to_string(b + 1) + "); first non-finite value at " + first_non_finite(g, loss, opt->iterations() + 1) +
-                             ". The last good checkpoint (if any) in " + out_dir + " is kept.");
-      backward(g, loss, grads);
-      if (prof) tp = Clock::now();
-      opt->step(g, grads);
-      if (prof) {
-        prof->optimizer_s += since(tp);
-        prof->steps++;
-      }
-      epoch_loss.update(lv, count);
-      double el = since(te);
-      double rate = static_cast<double>((b + 1) * o.batch_size) / std::max(el, 1e-9);
-      double eta = (static_cast<double>(batches - b - 1) + static_cast<double>(o.epochs - epoch - 1) * batches) *
-                   el / static_cast<double>(b + 1);
-      progress.batch(epoch + 1, o.epochs, b + 1, batches, epoch_loss.result(), rate, eta);
-      if (b + 1 < batches && checkpoint_due()) checkpoint(epoch, b + 1, prior_seconds + since(t0));
-    }
-    result.epoch_seconds.push_back(since(te));
-    start_batch = 0;
-    const int64_t done = epoch + 1;
-    const bool last = done == o.epochs;
-    const bool eval_now = (o.validate_every > 0 && done % o.validate_every == 0) || last;
-    if (eval_now) {
-      Row row = {{"epoch", static_cast<double>(done)}, {"loss", epoch_loss.result()}};
-      Profile* prof = g.profile();  // a profile records training steps only
-      g.attach_profile(nullptr);
-      for (const auto& [k, v] : evaluate(m, eval, data, o.batch_size)) row.push_back({o.evaluate_on + "_" + k, v});
-      g.attach_profile(prof);
-      row.push_back({"seconds", prior_seconds + since(t0)});
-      history.add(row);
-      history.save(out_dir);
-      std::string line = "epoch " + std::to_string(done) + "/" + std::to_string(o.epochs);
-      for (const auto& [k, v] : row)
-        if (k != "epoch" && (k == "loss" || k.find("top_100") != std::string::npos || k.find("top_") == std::string::npos))
-          line += "  " + k + " " + json_number(v);
-      progress.line(line);
-      if (!o.early_stopping_metric.empty()) {
-        double v = history.last(o.early_stopping_metric);
-        if (std::isnan(v)) {
-          std::string have;
-          for (const auto& [k, x] : row) have += (have.empty() ? "" : ", ") + k;
-          throw UserError("early_stopping.metric '" + o.early_stopping_metric + "' is not reported (metrics: " + have + ")");
-        }
-        bool improved = o.maximize ? v > best + o.min_delta : v < best - o.min_delta;
-        if (improved) { best = v; bad_evals = 0; }
-        else if (++bad_evals >= o.patience) {
-          result.stopped_early = true;
-          progress.line("early stopping: " + o.early_stopping_metric + " did not improve for " + std::to_string(bad_evals) + " evaluations");
-        }
-      }
-    }
-    if ((o.checkpoint_every > 0 && done % o.checkpoint_every == 0) || last || result.stopped_early || checkpoint_due())
-      checkpoint(done, 0, prior_seconds + since(t0));
-    if (result.stopped_early) { ++epoch; break; }
+  NanGuard nan_guard;
+  Progress progress(o.progress, log);
+  EarlyStopping early_stopping(o);
+  Checkpoints checkpoints(o, {&early_stopping});
+  CallbackList callbacks({&stop_signals, &nan_guard, &progress, &early_stopping, &checkpoints});
+  s.say = [&](const std::string& line) { progress.line(line); };
+  if (resume) {
+    checkpoints.restore(s, *resume);
+    log << "resumed from " << resume->path() << " at epoch " << s.epoch << ", batch " << s.batch << "\n";
   }
-  check_parameters(epoch - 1);
-  m.save(out_dir + "/model.dagrad");
-  result.epochs = std::min(epoch, o.epochs);
-  result.seconds = prior_seconds + since(t0);
-  result.final_metrics = history.rows().empty() ? Row{} : history.rows().back();
-  return result;
+
+  const EncodedTable enc = m.encode(train, {s.loss});
+  std::vector<int64_t> rows;
+  s.started = FitClock::now();
+  callbacks.on_train_begin(s);
+  while (s.epoch < o.epochs && !s.result.stopped_early) {
+    const auto order = epoch_order(train.rows(), o.seed, s.epoch, o.shuffle);
+    s.epoch_started = FitClock::now();
+    if (s.batch == 0) s.epoch_loss.reset();
+    while (s.batch < s.batches) {
+      callbacks.on_batch_begin(s);
+      if (s.result.interrupted) break;
+      train_step(s, callbacks, enc, train, order, rows);
+      ++s.batch;
+      callbacks.on_batch_end(s);
+    }
+    if (s.result.interrupted) break;
+    s.result.epoch_seconds.push_back(since(s.epoch_started));
+    ++s.epoch;
+    s.batch = 0;
+    callbacks.on_epoch_end(s, evaluation_due(s) ? evaluate_epoch(s, eval, data) : Row{});
+  }
+  callbacks.on_train_end(s);
+  if (s.result.interrupted) s.history.save(out_dir);  // history.json exists even before the first evaluation
+
+  s.result.epochs = std::min(s.epoch, o.epochs);
+  s.result.seconds = s.seconds();
+  s.result.final_metrics = s.history.rows().empty() ? Row{} : s.history.rows().back();
+  return s.result;
 }
 
 std::string write_summary(const std::string& dir, const std::string& model, const FitResult& r) {
-  std::string s = "{\"model\": " + json_string(model) + ", \"epochs\": " + std::to_string(r.epochs) +
-                  ", \"seconds\": " + json_number(r.seconds) + ", \"stopped_early\": " + (r.stopped_early ? "true" : "false") +
-                  ", \"interrupted\": " + (r.interrupted ? "true" : "false") + ", \"metrics\": " + json_object(r.final_metrics) + "}";
-  write_file_atomic(dir + "/summary.json", s + "\n");
-  return s;
+  const nlohmann::ordered_json summary = {{"model", model},
+                                          {"epochs", r.epochs},
+                                          {"seconds", r.seconds},
+                                          {"stopped_early", r.stopped_early},
+                                          {"interrupted", r.interrupted},
+                                          {"metrics", row_json(r.final_metrics)}};
+  // One line (the commands print it last); bytes that are not UTF-8 in the name become U+FFFD.
+  std::string text = summary.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  write_file_atomic(dir + "/summary.json", text + "\n");
+  return text;
 }
 
 }  // namespace dagrad

@@ -1,8 +1,9 @@
 // The one generic training loop: epochs of seeded, reshuffled batches (the last partial batch
-// kept), an optimizer registered by name, evaluation every N epochs into a history, checkpoints
-// (atomic; resumable with results identical to an uninterrupted run at the same thread count),
-// early stopping, a checkpoint on Ctrl-C or SIGTERM and every checkpoint_minutes, and a stop with
-// the step and node when the loss is NaN.
+// kept), an optimizer registered by name, evaluation every N epochs into a history. What is not
+// the loop is a callback (callback.hpp) in a file of its own: checkpoints (atomic; resumable with
+// results identical to an uninterrupted run at the same thread count), progress, early stopping,
+// stop signals (a checkpoint on Ctrl-C or SIGTERM) and the stop with the step and node when the
+// loss is not finite.
 #pragma once
 #include <cstdint>
 #include <iosfwd>

@@ -2,38 +2,59 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstdio>
 #include <cmath>
+#include <fstream>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "graph/error.hpp"
 
 namespace dagrad {
+namespace {
 
-std::string json_number(double v) {
+using Json = nlohmann::ordered_json;
+
+Json number_json(double v) {
+  if (!std::isfinite(v)) return nullptr;
+  // Whole numbers (epochs, counts) as integers, as a person writes them; -0 stays a double.
+  constexpr double kExact = 9007199254740992.0;  // 2^53: every whole double below is exact
+  if (v == std::trunc(v) && std::fabs(v) < kExact && !(v == 0 && std::signbit(v))) return static_cast<int64_t>(v);
+  return v;
+}
+
+std::string to_csv(const std::vector<Row>& rows) {
+  std::vector<std::string> keys;
+  for (const auto& r : rows)
+    for (const auto& [k, v] : r)
+      if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+  std::ostringstream os;
+  for (size_t i = 0; i < keys.size(); ++i) os << (i ? "," : "") << keys[i];
+  os << "\n";
+  for (const auto& r : rows) {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (i) os << ",";
+      for (const auto& [k, v] : r)
+        if (k == keys[i]) os << number_text(v);
+    }
+    os << "\n";
+  }
+  return os.str();
+}
+
+}  // namespace
+
+Json row_json(const Row& row) {
+  Json o = Json::object();
+  for (const auto& [k, v] : row) o[k] = number_json(v);
+  return o;
+}
+
+std::string number_text(double v) {
   if (!std::isfinite(v)) return "null";
   char buf[64];
   auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
   return std::string(buf, p);
-}
-
-std::string json_string(const std::string& s) {
-  std::string o = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') { o += '\\'; o += static_cast<char>(c); }
-    else if (c < 0x20) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\u%04x", c);
-      o += b;
-    } else o += static_cast<char>(c);
-  }
-  return o + "\"";
-}
-
-std::string json_object(const Row& row) {
-  std::string s = "{";
-  for (size_t i = 0; i < row.size(); ++i) s += (i ? ", " : "") + json_string(row[i].first) + ": " + json_number(row[i].second);
-  return s + "}";
 }
 
 double History::last(const std::string& key) const {
@@ -43,34 +64,38 @@ double History::last(const std::string& key) const {
   return NAN;
 }
 
-std::string History::to_json() const {
-  std::string s = "{\"rows\": [";
-  for (size_t i = 0; i < rows_.size(); ++i) s += std::string(i ? ",\n  " : "\n  ") + json_object(rows_[i]);
-  return s + "\n]}\n";
-}
-
-std::string History::to_csv() const {
-  std::vector<std::string> keys;
-  for (const auto& r : rows_)
-    for (const auto& [k, v] : r)
-      if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
-  std::ostringstream os;
-  for (size_t i = 0; i < keys.size(); ++i) os << (i ? "," : "") << keys[i];
-  os << "\n";
-  for (const auto& r : rows_) {
-    for (size_t i = 0; i < keys.size(); ++i) {
-      if (i) os << ",";
-      for (const auto& [k, v] : r)
-        if (k == keys[i]) os << json_number(v);
-    }
-    os << "\n";
-  }
-  return os.str();
-}
-
 void History::save(const std::string& dir) const {
-  write_file_atomic(dir + "/history.json", to_json());
-  write_file_atomic(dir + "/history.csv", to_csv());
+  Json rows = Json::array();
+  for (const Row& r : rows_) rows.push_back(row_json(r));
+  const Json doc = {{"rows", rows}};
+  write_file_atomic(dir + "/history.json", doc.dump(2, ' ', false, Json::error_handler_t::replace) + "\n");
+  write_file_atomic(dir + "/history.csv", to_csv(rows_));
+}
+
+History History::load(const std::string& dir) {
+  const std::string path = dir + "/history.json";
+  std::ifstream f(path);
+  if (!f) throw UserError(path + ": cannot open for reading");
+  auto fail = [&](const std::string& why) -> UserError { return UserError(path + ": not a dagrad history (" + why + ")"); };
+  Json doc;
+  try {
+    doc = Json::parse(f);
+  } catch (const Json::parse_error& e) {
+    throw fail(e.what());
+  }
+  if (!doc.is_object() || !doc.contains("rows") || !doc["rows"].is_array()) throw fail("expected {\"rows\": [...]}");
+  History h;
+  for (const Json& r : doc["rows"]) {
+    if (!r.is_object()) throw fail("a row is not an object");
+    Row row;
+    for (const auto& [k, v] : r.items()) {
+      if (v.is_null()) row.push_back({k, NAN});
+      else if (v.is_number()) row.push_back({k, v.get<double>()});
+      else throw fail("'" + k + "' is not a number or null");
+    }
+    h.add(std::move(row));
+  }
+  return h;
 }
 
 void History::write(ArchiveWriter& w) const {

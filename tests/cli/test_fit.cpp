@@ -2,8 +2,9 @@
 // generates, trained through `dagrad fit` with YAML files; resume gives identical parameters.
 #include <doctest/doctest.h>
 
-#include <regex>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "models/io/archive.hpp"
 #include "models/run/run.hpp"
@@ -42,11 +43,12 @@ task: {type: Retrieval, query: query, candidate: candidate, candidate_id: item_i
                         "  optimizer: {type: Adagrad, learning_rate: 0.5}\n  validate_every: 5\n  progress: none\n");
 }
 
-double json_value(const std::string& json, const std::string& key) {
-  std::smatch m;
-  std::regex re("\"" + key + "\": ([-0-9.eE]+)");
-  REQUIRE_MESSAGE(std::regex_search(json, m, re), json);
-  return std::stod(m[1]);
+// The summary a command prints: the last line of its output that holds "metrics".
+nlohmann::json printed_summary(const std::string& output) {
+  const size_t at = output.rfind("\"metrics\"");
+  REQUIRE_MESSAGE(at != std::string::npos, output);
+  const size_t begin = output.rfind('\n', at) == std::string::npos ? 0 : output.rfind('\n', at) + 1;
+  return nlohmann::json::parse(output.substr(begin, output.find('\n', at) - begin));
 }
 
 }  // namespace
@@ -58,17 +60,18 @@ TEST_CASE("a synthetic retrieval problem trains to top-1 above 0.95 through dagr
                      " --out " + d.file("out"));
   INFO(p.output);
   REQUIRE(p.status == 0);
-  std::string last = p.output.substr(p.output.rfind('{', p.output.rfind("\"metrics\"")));
-  double top1 = json_value(last, "test_factorized_top_k/top_1_categorical_accuracy");
+  const auto last = printed_summary(p.output);
+  const double top1 = last.at("metrics").at("test_factorized_top_k/top_1_categorical_accuracy");
   CHECK(top1 > 0.95);
-  CHECK(json_value(last, "epochs") == 40);
+  CHECK(last.at("epochs") == 40);
   for (const char* f : {"summary.json", "history.json", "history.csv", "model.dagrad", "checkpoint.dagrad", "config.yaml"})
     CHECK_MESSAGE(std::filesystem::exists(d.file(std::string("out/") + f)), f);
   CHECK(test::read_text(d.file("out/summary.json")).find("top_1_categorical_accuracy") != std::string::npos);
   // evaluate and describe on the trained model
   auto e = test::run(test::dagrad_exe() + " evaluate " + d.file("out/model.dagrad") + " --train " + d.file("train.yaml"));
   CHECK_MESSAGE(e.status == 0, e.output);
-  CHECK(json_value(e.output, "test_factorized_top_k/top_1_categorical_accuracy") == doctest::Approx(top1));
+  CHECK(printed_summary(e.output).at("metrics").at("test_factorized_top_k/top_1_categorical_accuracy").get<double>() ==
+        doctest::Approx(top1));
   auto s = test::run(test::dagrad_exe() + " describe " + d.file("model.yaml") + " --train " + d.file("train.yaml"));
   CHECK_MESSAGE(s.status == 0, s.output);
   CHECK(s.output.find("user_vec/embeddings") != std::string::npos);

@@ -1,4 +1,4 @@
-// models/fit/fitter.cpp: the training loop's bookkeeping. A probe task (registered here) records every
+// models/fit/fitter.cpp: the training loop's bookkeeping. A probe task (fit_probe.hpp) records every
 // training batch's rows and, at each evaluation, which checkpoint is on disk, and reports a
 // scripted metric, so batching, shuffling, validate_every, checkpoint_every, early stopping and
 // the history files are checked exactly. One end-to-end run goes through `dagrad fit`.
@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <filesystem>
 #include <numeric>
-#include <regex>
 #include <set>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "models/io/archive.hpp"
+#include "models/fit/fit_probe.hpp"
 #include "models/fit/fitter.hpp"
 #include "models/model_test_util.hpp"
 #include "test_util.hpp"
@@ -20,108 +22,20 @@ using namespace dagrad;
 
 namespace {
 
-struct ProbeLog {
-  std::vector<std::vector<int64_t>> batches;  // rows of every training batch, in order
-  std::vector<double> script;                 // the metric each evaluation reports, in order
-  std::vector<int64_t> checkpoint_epoch;      // fit/epoch of checkpoint.dagrad at each evaluation; -1: none
-  std::string out_dir;
-  size_t evals = 0;
-};
+using test::probe;
+using test::ProbeRun;
+using test::run_probe;
 
-ProbeLog& probe() {
-  static ProbeLog p;
-  return p;
-}
+FitOptions options(int64_t epochs) { return test::probe_options(epochs); }
 
-// Mean squared error of a [B, 1] prediction against column y; evaluate() reports "score".
-class FitProbe : public Task {
- public:
-  explicit FitProbe(LayerContext& ctx) {
-    ctx.cfg.check_keys({"type", "prediction"});
-    prediction_ = ctx.input("prediction");
-    label_ = ctx.graph.input("task/label", {{kBatch, 1}, DType::f32});
-    int per_row = ctx.add("MeanSquaredError", {prediction_, label_}, {}, "mse");
-    loss_ = ctx.add("ReduceMean", {per_row}, {}, "loss");
-  }
-  int loss() const override { return loss_; }
-  std::vector<std::string> columns() const override { return {"y"}; }
-  void prepare_batch(Graph& g, const Table& t, std::span<const int64_t> rows, bool training) override {
-    if (training) probe().batches.emplace_back(rows.begin(), rows.end());
-    Tensor y({static_cast<int64_t>(rows.size()), 1});
-    for (size_t i = 0; i < rows.size(); ++i) y.f32()[i] = t.floats("y")[rows[i]];
-    g.set_input(label_, y);
-  }
-  Metrics evaluate(Model&, const Table&, const DataTables&, int64_t) override {
-    ProbeLog& p = probe();
-    const std::string ck = p.out_dir + "/checkpoint.dagrad";
-    p.checkpoint_epoch.push_back(std::filesystem::exists(ck) ? ArchiveReader(ck).integer("fit/epoch") : -1);
-    double v = p.evals < p.script.size() ? p.script[p.evals] : 0.0;
-    ++p.evals;
-    return {{"score", v}};
-  }
-  std::string describe() const override { return "FitProbe"; }
-
- private:
-  int prediction_ = -1, label_ = -1, loss_ = -1;
-};
-
-std::unique_ptr<Task> build_probe(LayerContext& ctx) { return std::make_unique<FitProbe>(ctx); }
-DAGRAD_REGISTER_TASK(build_probe, "FitProbe", "test probe: records batches and checkpoints");
-
-const char* kModel = "name: probe\n"
-                     "inputs: {x: float}\n"
-                     "layers:\n"
-                     "  pred: {type: Dense, input: x, units: 1}\n"
-                     "task: {type: FitProbe, prediction: pred}\n";
-
-// Ten training rows (x = 0..9, y = 2x) and two test rows.
-DataTables ten_rows() {
-  Table t("interactions");
-  FloatColumn x(10), y(10);
-  for (int i = 0; i < 10; ++i) x[i] = static_cast<float>(i), y[i] = 2.0f * static_cast<float>(i);
-  t.add("x", x);
-  t.add("y", y);
-  DataTables d;
-  d.interactions = t;
-  d.train = t.slice(0, 10, "train");
-  d.test = t.slice(0, 2, "test");
-  return d;
-}
-
-struct ProbeRun {
-  FitResult result;
-  std::string log;
-};
-
-ProbeRun run_probe(const FitOptions& o, const std::string& out_dir, std::vector<double> script = {}) {
-  ProbeLog& p = probe();
-  p = ProbeLog{};
-  p.script = std::move(script);
-  p.out_dir = out_dir;
-  DataTables data = ten_rows();
-  auto m = test::build_model(kModel, data, o.seed);
-  std::ostringstream log;
-  ProbeRun r{fit(*m, data, o, out_dir, nullptr, log), log.str()};
-  return r;
-}
-
-FitOptions options(int64_t epochs) {
-  FitOptions o;
-  o.epochs = epochs;
-  o.batch_size = 4;
-  o.seed = 11;
-  o.progress = "none";
-  o.optimizer = "SGD";
-  o.optimizer_options.set("learning_rate", 0.001);
-  return o;
-}
-
+// The epoch of each row of dir/history.json.
 std::vector<int64_t> epoch_epochs(const std::string& dir) {
   std::vector<int64_t> e;
-  std::string json = test::read_text(dir + "/history.json");
-  std::regex re("\"epoch\": ([0-9]+)");
-  for (auto it = std::sregex_iterator(json.begin(), json.end(), re); it != std::sregex_iterator(); ++it)
-    e.push_back(std::stoll((*it)[1]));
+  for (const Row& r : History::load(dir).rows()) {
+    REQUIRE(!r.empty());
+    REQUIRE(r[0].first == "epoch");
+    e.push_back(static_cast<int64_t>(r[0].second));
+  }
   return e;
 }
 
@@ -193,11 +107,18 @@ TEST_CASE("fit evaluates every validate_every epochs and at the end, checkpoints
     CHECK(lines[i + 1].rfind(starts[i], 0) == 0);
     CHECK_MESSAGE(lines[i + 1].find(scores[i]) != std::string::npos, lines[i + 1]);
   }
-  // history.json: the same rows as objects.
-  std::string json = test::read_text(dir.file("history.json"));
-  CHECK(json.rfind("{\"rows\": [", 0) == 0);
-  CHECK(json.find("{\"epoch\": 4, \"loss\": ") != std::string::npos);
-  CHECK(json.find("\"test_score\": 0.25, \"seconds\": ") != std::string::npos);
+  // history.json: {"rows": [...]}, the same rows as objects with their keys in order.
+  const auto json = nlohmann::ordered_json::parse(test::read_text(dir.file("history.json")));
+  REQUIRE(json.is_object());
+  CHECK(json.size() == 1);
+  REQUIRE(json.at("rows").size() == 3);
+  const auto& row = json.at("rows")[1];
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : row.items()) keys.push_back(k);
+  CHECK(keys == std::vector<std::string>{"epoch", "loss", "test_score", "seconds"});
+  CHECK(row.at("epoch").is_number_integer());
+  CHECK(row.at("epoch") == 4);
+  CHECK(row.at("test_score") == 0.25);
 
   // checkpoint_every 0: only at the end; validate_every 0: one evaluation, at the end.
   test::TempDir other("fitter_every_0");
@@ -224,10 +145,17 @@ TEST_CASE("fit stops early after `patience` evaluations without improvement") {
   CHECK(ArchiveReader(dir.file("checkpoint.dagrad")).integer("fit/epoch") == 5);
   CHECK(std::filesystem::exists(dir.file("model.dagrad")));
   std::string summary = write_summary(dir.str(), "probe", r.result);
-  CHECK(summary == test::read_text(dir.file("summary.json")).substr(0, summary.size()));
-  CHECK(summary.find("\"epochs\": 5") != std::string::npos);
-  CHECK(summary.find("\"stopped_early\": true") != std::string::npos);
-  CHECK(summary.find("\"test_score\": 4.1") != std::string::npos);
+  CHECK(test::read_text(dir.file("summary.json")) == summary + "\n");
+  CHECK(summary.find('\n') == std::string::npos);  // one line: the commands print it last
+  const auto json = nlohmann::ordered_json::parse(summary);
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : json.items()) keys.push_back(k);
+  CHECK(keys == std::vector<std::string>{"model", "epochs", "seconds", "stopped_early", "interrupted", "metrics"});
+  CHECK(json.at("model") == "probe");
+  CHECK(json.at("epochs") == 5);
+  CHECK(json.at("stopped_early") == true);
+  CHECK(json.at("interrupted") == false);
+  CHECK(json.at("metrics").at("test_score") == 4.1);
 
   SUBCASE("an improvement resets the count") {
     // 5 (best), 5.5 (1), 5.2 (2), 4 (best), 4.5 (1), 4.2 (2), 4.1 (3): stop after epoch 7.
@@ -253,7 +181,7 @@ TEST_CASE("fit stops early after `patience` evaluations without improvement") {
     r = run_probe(o, dir.str(), {10, 9, 8, 7, 6, 5, 4, 3, 2, 1});
     CHECK(r.result.epochs == 10);
     CHECK_FALSE(r.result.stopped_early);
-    CHECK(write_summary(dir.str(), "probe", r.result).find("\"stopped_early\": false") != std::string::npos);
+    CHECK(nlohmann::json::parse(write_summary(dir.str(), "probe", r.result)).at("stopped_early") == false);
   }
   SUBCASE("a metric that is not reported") {
     o.early_stopping_metric = "test_scor";
@@ -301,9 +229,9 @@ TEST_CASE("dagrad fit stops early on a real metric and says so in summary.json")
   CHECK(p.output.find("epoch 3/50  loss ") != std::string::npos);
   CHECK(p.output.find("epoch 4/50") == std::string::npos);
   CHECK(p.output.find("early stopping: test_rmse did not improve for 2 evaluations") != std::string::npos);
-  std::string summary = test::read_text(d.file("out/summary.json"));
-  CHECK(summary.find("\"epochs\": 3") != std::string::npos);
-  CHECK(summary.find("\"stopped_early\": true") != std::string::npos);
-  CHECK(summary.find("\"test_rmse\": ") != std::string::npos);
+  const auto summary = nlohmann::json::parse(test::read_text(d.file("out/summary.json")));
+  CHECK(summary.at("epochs") == 3);
+  CHECK(summary.at("stopped_early") == true);
+  CHECK(summary.at("metrics").at("test_rmse").is_number());
   CHECK(epoch_epochs(d.file("out")) == std::vector<int64_t>{1, 2, 3});
 }

@@ -1,0 +1,67 @@
+#include "models/fit/checkpoints.hpp"
+
+#include <csignal>
+
+#include "models/fit/nan_guard.hpp"
+
+namespace dagrad {
+
+Checkpoints::Checkpoints(const FitOptions& o, std::vector<Callback*> saved)
+    : every_(o.checkpoint_every), seconds_(o.checkpoint_minutes * 60), saved_(std::move(saved)) {}
+
+// The archive's keys are the checkpoint format: existing checkpoints resume as long as they stay.
+void Checkpoints::write(FitState& s) {
+  check_finite_parameters(s);  // the previous checkpoint stays the last good one
+  ArchiveWriter w;
+  s.model.write(w);
+  for (auto& [name, t] : s.optimizer_state) w.put_tensor("optimizer/" + name, *t);
+  w.put_int("optimizer/iterations", s.optimizer->iterations());
+  w.put_int("fit/epoch", s.epoch);
+  w.put_int("fit/batch", s.batch);
+  w.put_double("fit/epoch_loss_mean", s.epoch_loss.examples() ? s.epoch_loss.result() : 0.0);
+  w.put_int("fit/epoch_examples", s.epoch_loss.examples());
+  w.put_double("fit/seconds", s.seconds());
+  for (const Callback* c : saved_) c->save(w);
+  s.history.write(w);
+  w.save(s.out_dir + "/checkpoint.dagrad");
+  last_ = FitClock::now();
+}
+
+void Checkpoints::restore(FitState& s, const ArchiveReader& r) {
+  for (auto& [name, t] : s.optimizer_state) t->copy_from(r.tensor("optimizer/" + name, t->shape()));
+  s.optimizer->iterations() = r.integer("optimizer/iterations");
+  s.epoch = r.integer("fit/epoch");
+  s.batch = r.integer("fit/batch");
+  s.epoch_loss.update(r.number("fit/epoch_loss_mean"), r.integer("fit/epoch_examples"));
+  s.prior_seconds = r.number("fit/seconds");
+  for (Callback* c : saved_) c->load(r);
+  s.history.read(r);
+}
+
+bool Checkpoints::due() const {
+  return seconds_ > 0 && std::chrono::duration<double>(FitClock::now() - last_).count() >= seconds_;
+}
+
+void Checkpoints::on_train_begin(FitState&) { last_ = FitClock::now(); }
+
+void Checkpoints::on_batch_end(FitState& s) {
+  if (s.batch < s.batches && due()) write(s);  // mid-epoch; the epoch's end has its own
+}
+
+void Checkpoints::on_epoch_end(FitState& s, const Row&) {
+  const bool every = every_ > 0 && s.epoch % every_ == 0;
+  if (every || s.epoch == s.options.epochs || s.result.stopped_early || due()) write(s);
+}
+
+void Checkpoints::on_train_end(FitState& s) {
+  if (s.result.interrupted) {
+    write(s);
+    s.say(std::string("interrupted (") + (s.result.signal == SIGTERM ? "SIGTERM" : "SIGINT") +
+          "): checkpoint written at epoch " + std::to_string(s.epoch + 1) + ", batch " + std::to_string(s.batch));
+    return;
+  }
+  check_finite_parameters(s);
+  s.model.save(s.out_dir + "/model.dagrad");
+}
+
+}  // namespace dagrad
