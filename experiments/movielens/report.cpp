@@ -68,6 +68,7 @@ void write_report(const std::vector<ConfigRuns>& configs, const std::vector<int>
     chart.x_label = "epoch";
     chart.y_label = "top-" + std::to_string(k) + " accuracy";
     chart.y_min = 0.0;
+    chart.band_label = "min–max over seeds";
     for (size_t c = 0; c < configs.size(); ++c) {
       plot::Series s;
       s.label = configs[c].label;
@@ -87,7 +88,7 @@ void write_report(const std::vector<ConfigRuns>& configs, const std::vector<int>
         chart.series.push_back(std::move(s));
       }
     }
-    plot::write_png(chart, results_dir + "/top_" + std::to_string(k) + ".png");
+    plot::write_figure(chart, results_dir + "/top_" + std::to_string(k));
   }
 
   std::vector<std::string> header = {"configuration", "seeds"};
@@ -120,7 +121,8 @@ void write_report(const std::vector<ConfigRuns>& configs, const std::vector<int>
                    plot::markdown_table(header, rows) +
                    "\nReference (TFRS deep_recommenders): Top-100 0.27 / 0.28 / 0.22 for [32] / [64, 32] / [128, 64, 32].\n\n"
                    "Figures: " ;
-  for (int k : ks) md += "[Top-" + std::to_string(k) + "](top_" + std::to_string(k) + ".png) ";
+  for (int k : ks)
+    md += "Top-" + std::to_string(k) + " ([PNG](top_" + std::to_string(k) + ".png), [SVG](top_" + std::to_string(k) + ".svg)) ";
   md += "\n\nRegenerate: `" + command + "`\n";
   write_file_atomic(results_dir + "/results.md", md);
 }
