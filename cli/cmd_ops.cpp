@@ -16,7 +16,7 @@ int cmd_ops(int argc, char** argv) {
     return std::strcmp(argv[1], "--help") ? 2 : 0;
   }
   const auto& reg = OpRegistry::instance();
-  for (const auto& name : reg.names()) std::printf("%-22s %s\n", name.c_str(), reg.find(name).description.c_str());
+  for (const auto& name : reg.names()) std::printf("%-22s %s\n", name.c_str(), reg.get(name).description.c_str());
   return 0;
 }
 
@@ -36,7 +36,7 @@ int cmd_gradcheck(int argc, char** argv) {
   }
   const auto& reg = OpRegistry::instance();
   if (ops.empty()) ops = reg.names();
-  for (const auto& op : ops) reg.find(op);  // unknown names: UserError listing the known ones
+  for (const auto& op : ops) reg.get(op);  // unknown names: UserError listing the known ones
   int passed = 0, failed = 0;
   for (const auto& op : ops) {
     for (const auto& r : check_op(op)) {

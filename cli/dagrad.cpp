@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "graph/dnnl_context.hpp"
 #include "graph/error.hpp"
+#include "graph/registry.hpp"
 
 namespace {
 
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
   // instead of the signal killing the process halfway through a file.
   std::signal(SIGXFSZ, SIG_IGN);
   try {
+    dagrad::check_registrations();
     dagrad::init_threads_from_env();
     for (const auto& c : kCommands)
       if (argv[1] == std::string(c.name)) return c.run(argc - 1, argv + 1);

@@ -36,12 +36,6 @@ Origin origin_of(const std::string& file, const YAML::Mark& m) {
   return {file, m.line + 1, m.column + 1};
 }
 
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
-  return out;
-}
-
 std::string child_path(const std::string& path, const std::string& key) {
   return path.empty() ? key : path + "." + key;
 }
@@ -323,9 +317,7 @@ std::vector<std::string> split_path(const std::string& path) {
 
 class OverrideApplier {
  public:
-  OverrideApplier(ConfigValue& root, const std::vector<std::string>& open_maps) : root_(root) {
-    for (const auto& m : open_maps) open_.push_back(split_path(m));
-  }
+  explicit OverrideApplier(ConfigValue& root) : root_(root) {}
 
   void apply(const std::string& spec) {
     origin_ = Origin{"--set " + spec, 0, 0};
@@ -338,7 +330,6 @@ class OverrideApplier {
 
     ConfigValue* map = &root_;
     std::vector<std::string> walked;
-    bool created = false;  // everything below a key this override created is new as well
     for (size_t i = 0; i < keys.size(); ++i) {
       const std::string& key = keys[i];
       if (map->kind != Kind::map)
@@ -347,13 +338,11 @@ class OverrideApplier {
       MapEntry* entry = map->find(key);
       bool last = i + 1 == keys.size();
       if (!entry) {
-        if (!created && !is_open(walked)) unknown_key(*map, walked, key);
         ConfigValue fresh;
         fresh.kind = Kind::map;
         fresh.origin = origin_;
         map->entries.push_back({key, origin_, last ? std::move(value) : std::move(fresh)});
         entry = &map->entries.back();
-        created = true;
         if (last) return;
       } else if (last) {
         walked.push_back(key);
@@ -400,32 +389,9 @@ class OverrideApplier {
         assign(old->value, std::move(e.value), path);
         path.pop_back();
       } else {
-        if (!is_open(path)) unknown_key(target, path, e.key);
         target.entries.push_back(std::move(e));
       }
     }
-  }
-
-  bool is_open(const std::vector<std::string>& path) const {
-    for (const auto& pattern : open_) {
-      if (pattern.size() != path.size()) continue;
-      bool match = true;
-      for (size_t i = 0; i < path.size() && match; ++i) match = pattern[i] == "*" || pattern[i] == path[i];
-      if (match) return true;
-    }
-    return false;
-  }
-
-  [[noreturn]] void unknown_key(const ConfigValue& map, const std::vector<std::string>& walked,
-                                const std::string& key) const {
-    std::vector<std::string> known;
-    for (const auto& e : map.entries) known.push_back(e.key);
-    std::sort(known.begin(), known.end());
-    std::string level = walked.empty() ? "top-level keys" : "keys in '" + join_path(walked) + "'";
-    std::string listed = known.empty() ? "'" + join_path(walked) + "' is empty" : level + ": " + join(known);
-    auto guess = closest_match(key, known);
-    fail_at(origin_, "unknown key '" + child_path(join_path(walked), key) + "' (" + listed + ")" +
-                         (guess ? "; did you mean '" + *guess + "'?" : ""));
   }
 
   static std::string join_path(const std::vector<std::string>& keys) {
@@ -435,13 +401,11 @@ class OverrideApplier {
   }
 
   ConfigValue& root_;
-  std::vector<std::vector<std::string>> open_;
   Origin origin_;
 };
 
-ConfigNode finish(ConfigValue root, const std::vector<std::string>& overrides,
-                  const std::vector<std::string>& open_maps) {
-  OverrideApplier applier(root, open_maps);
+ConfigNode finish(ConfigValue root, const std::vector<std::string>& overrides) {
+  OverrideApplier applier(root);
   for (const auto& spec : overrides) applier.apply(spec);
   auto shared = std::make_shared<const ConfigValue>(std::move(root));
   return ConfigNode(shared, shared.get(), "");
@@ -449,15 +413,13 @@ ConfigNode finish(ConfigValue root, const std::vector<std::string>& overrides,
 
 }  // namespace
 
-ConfigNode load_config(const std::string& path, const std::vector<std::string>& overrides,
-                       const std::vector<std::string>& open_maps) {
-  return finish(Loader().load_file(path, nullptr), overrides, open_maps);
+ConfigNode load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  return finish(Loader().load_file(path, nullptr), overrides);
 }
 
 ConfigNode parse_config(const std::string& text, const std::string& name,
-                        const std::vector<std::string>& overrides,
-                        const std::vector<std::string>& open_maps) {
-  return finish(Loader().load_text(text, name), overrides, open_maps);
+                        const std::vector<std::string>& overrides) {
+  return finish(Loader().load_text(text, name), overrides);
 }
 
 }  // namespace dagrad
