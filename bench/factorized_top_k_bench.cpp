@@ -9,7 +9,9 @@
 #include <random>
 #include <vector>
 
+#include "cli/args.hpp"
 #include "graph/dnnl_context.hpp"
+#include "graph/error.hpp"
 #include "models/metrics/factorized_top_k.hpp"
 
 using namespace dagrad;
@@ -34,10 +36,19 @@ Timing time_ms(int repeats, Fn fn) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
+  cli::Args a(argc, argv, {}, {});
+  if (a.help() || a.positional().size() > 2) {
+    std::fputs("usage: factorized_top_k_bench [REPEATS] [BLOCK_ROWS]\n\nMilliseconds (median of REPEATS, default 21) of "
+               "FactorizedTopK on 20,000 queries x 1,682\ncandidates x 32, scored BLOCK_ROWS (default 1024) queries at a "
+               "time. Threads: DAGRAD_THREADS.\n",
+               a.help() ? stdout : stderr);
+    return a.help() ? 0 : 2;
+  }
+  const auto& pos = a.positional();
   const int threads = init_threads_from_env();
-  const int repeats = argc > 1 ? std::atoi(argv[1]) : 21;
-  const int64_t block = argc > 2 ? std::atoll(argv[2]) : 1024;
+  const int repeats = pos.size() > 0 ? static_cast<int>(cli::parse_int("REPEATS", pos[0], 1)) : 21;
+  const int64_t block = pos.size() > 1 ? cli::parse_int("BLOCK_ROWS", pos[1], 1) : 1024;
   const int64_t nq = 20000, nc = 1682, d = 32;
 
   std::mt19937 rng(1);
@@ -75,4 +86,16 @@ int main(int argc, char** argv) {
   std::printf("  id-based:    %.2f ms median, %.2f ms min   (accuracy@100 %.4f)\n", id_ms.median, id_ms.min,
               id_acc.back());
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const UserError& e) {
+    std::fprintf(stderr, "factorized_top_k_bench: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "factorized_top_k_bench: failure: %s\n", e.what());
+    return 1;
+  }
 }

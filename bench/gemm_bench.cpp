@@ -11,7 +11,9 @@
 #include <random>
 #include <vector>
 
+#include "cli/args.hpp"
 #include "graph/dnnl_context.hpp"
+#include "graph/error.hpp"
 
 using namespace dagrad;
 
@@ -44,9 +46,16 @@ std::pair<double, double> seconds(int repeats, Fn fn) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
+  cli::Args a(argc, argv, {}, {});
+  if (a.help() || a.positional().size() > 1) {
+    std::fputs("usage: gemm_bench [REPEATS]\n\nGFLOP/s (median and best of REPEATS, default 41) of the flagship's matrix\n"
+               "products through a oneDNN matmul primitive and through dnnl_sgemm. Threads: DAGRAD_THREADS.\n",
+               a.help() ? stdout : stderr);
+    return a.help() ? 0 : 2;
+  }
   const int threads = init_threads_from_env();
-  const int repeats = argc > 1 ? std::atoi(argv[1]) : 41;
+  const int repeats = a.positional().empty() ? 41 : static_cast<int>(cli::parse_int("REPEATS", a.positional()[0], 1));
   const std::vector<Shape3> shapes = {
       {"logits q·cᵀ", 2048, 32, 2048, false, true, false},
       {"dQ = G·C", 2048, 2048, 32, false, false, false},
@@ -90,4 +99,16 @@ int main(int argc, char** argv) {
                 flop / sg.second);
   }
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const UserError& e) {
+    std::fprintf(stderr, "gemm_bench: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gemm_bench: failure: %s\n", e.what());
+    return 1;
+  }
 }

@@ -14,6 +14,7 @@
 #include <tuple>
 #include <vector>
 
+#include "cli/args.hpp"
 #include "graph/dnnl_context.hpp"
 #include "graph/error.hpp"
 #include "graph/tensor.hpp"
@@ -316,40 +317,22 @@ void usage() {
       "  --json FILE   also write the results as JSON\n");
 }
 
-int64_t parse_int(const std::string& flag, const char* v, int64_t lo) {
-  char* end = nullptr;
-  long long x = std::strtoll(v, &end, 10);
-  if (*v == '\0' || *end != '\0' || x < lo)
-    throw UserError(flag + ": expected an integer >= " + std::to_string(lo) + ", got '" + v + "'");
-  return x;
-}
-
 Options parse(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string f = argv[i];
-    if (f == "--help" || f == "-h") {
-      usage();
-      std::exit(0);
-    }
-    if (i + 1 >= argc) throw UserError("unknown or incomplete option '" + f + "' (see --help)");
-    const char* v = argv[++i];
-    if (f == "--threads") o.threads = static_cast<int>(parse_int(f, v, 1));
-    else if (f == "--reps") o.reps = static_cast<int>(parse_int(f, v, 1));
-    else if (f == "--square") o.square = parse_int(f, v, 1);
-    else if (f == "--batch") o.batch = parse_int(f, v, 1);
-    else if (f == "--dim") o.dim = parse_int(f, v, 1);
-    else if (f == "--json") o.json = v;
-    else if (f == "--filter") o.filter = v;
-    else if (f == "--min-ms") {
-      char* end = nullptr;
-      o.min_sample_ms = std::strtod(v, &end);
-      if (*end != '\0' || !(o.min_sample_ms > 0)) throw UserError("--min-ms: expected a positive number, got '" + std::string(v) + "'");
-    } else {
-      throw UserError("unknown option '" + f + "' (known: --threads, --reps, --min-ms, --square, --batch, "
-                      "--dim, --filter, --json)");
-    }
+  cli::Args a(argc, argv, {"threads", "reps", "min-ms", "square", "batch", "dim", "filter", "json"}, {});
+  if (a.help()) {
+    usage();
+    std::exit(0);
   }
+  if (!a.positional().empty()) throw UserError("unexpected argument '" + a.positional()[0] + "' (see --help)");
+  Options o;
+  o.threads = static_cast<int>(a.get_int("threads", o.threads, 1));
+  o.reps = static_cast<int>(a.get_int("reps", o.reps, 1));
+  o.min_sample_ms = a.get_double("min-ms", o.min_sample_ms, 0);
+  o.square = a.get_int("square", o.square, 1);
+  o.batch = a.get_int("batch", o.batch, 1);
+  o.dim = a.get_int("dim", o.dim, 1);
+  o.json = a.get("json");
+  o.filter = a.get("filter");
   return o;
 }
 

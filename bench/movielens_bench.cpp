@@ -83,8 +83,8 @@ int child(const cli::Args& a) {
   r.config = a.get("config", "64_32");
   r.experiments_dir = experiments_dir();
   r.data_dir = a.get("data");
-  r.warmup_epochs = std::stoi(a.get("warmup", "1"));
-  r.timed_epochs = std::stoi(a.get("epochs", "7"));
+  r.warmup_epochs = static_cast<int>(a.get_int("warmup", 1, 0));
+  r.timed_epochs = static_cast<int>(a.get_int("epochs", 7, 1));
   r.out_dir = a.get("out");
   r.export_dir = a.get("export");
   if (a.has("synthetic")) {
@@ -180,7 +180,7 @@ int main(int argc, char** argv) {
       std::fputs(kHelp, stdout);
       return 0;
     }
-    if (a.has("threads")) set_num_threads(std::stoi(a.get("threads")));
+    if (a.has("threads")) set_num_threads(static_cast<int>(a.get_int("threads", 0, 1)));
     else init_threads_from_env();
     return a.has("child") ? child(a) : parent(a);
   } catch (const UserError& e) {

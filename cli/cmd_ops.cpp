@@ -1,39 +1,36 @@
 // `dagrad ops` and `dagrad gradcheck`: the op registry seen from the command line.
 #include <cstdio>
-#include <cstring>
 #include <string>
 #include <vector>
 
 #include "autodiff/gradcheck.hpp"
+#include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "graph/op.hpp"
 
 namespace dagrad::cli {
 
 int cmd_ops(int argc, char** argv) {
-  if (argc > 1) {
-    std::printf("usage: dagrad ops\n\nLists every registered op with a one-line description.\n");
-    return std::strcmp(argv[1], "--help") ? 2 : 0;
-  }
+  const char* help = "usage: dagrad ops\n\nLists every registered op with a one-line description.\n";
+  Args a(argc, argv, {}, {});
+  if (a.help()) { std::fputs(help, stdout); return 0; }
+  if (!a.positional().empty()) { std::fputs(help, stderr); return 2; }
   const auto& reg = OpRegistry::instance();
   for (const auto& name : reg.names()) std::printf("%-22s %s\n", name.c_str(), reg.get(name).description.c_str());
   return 0;
 }
 
 int cmd_gradcheck(int argc, char** argv) {
-  std::vector<std::string> ops;
-  bool verbose = false;
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--help")) {
-      std::printf("usage: dagrad gradcheck [-v] [OP ...]\n\n"
-                  "Compares every op's analytic gradient (or the named ops') with central differences\n"
-                  "on each sample the op declares, and checks that backward accumulates.\n"
-                  "Ends with 'N passed, N failed'; exits 1 on any failure.\n");
-      return 0;
-    }
-    if (!std::strcmp(argv[i], "-v")) verbose = true;
-    else ops.push_back(argv[i]);
+  Args a(argc, argv, {}, {"verbose,v"});
+  if (a.help()) {
+    std::printf("usage: dagrad gradcheck [-v] [OP ...]\n\n"
+                "Compares every op's analytic gradient (or the named ops') with central differences\n"
+                "on each sample the op declares, and checks that backward accumulates.\n"
+                "Ends with 'N passed, N failed'; exits 1 on any failure.\n");
+    return 0;
   }
+  const bool verbose = a.has("verbose");
+  std::vector<std::string> ops = a.positional();
   const auto& reg = OpRegistry::instance();
   if (ops.empty()) ops = reg.names();
   for (const auto& op : ops) reg.get(op);  // unknown names: UserError listing the known ones

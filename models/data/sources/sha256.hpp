@@ -1,16 +1,23 @@
-// SHA-256 (FIPS 180-4), used to check that downloaded data files are the expected ones.
-// Incremental: feed bytes with update(), then hex_digest() once.
+// SHA-256, used to check that downloaded data files are the expected ones: nettle's (nettle-dev),
+// behind this small interface so that no other file sees the library.
+// Incremental: feed bytes with update(), then digest() or hex_digest() once.
 #pragma once
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+
+struct sha256_ctx;  // nettle's
 
 namespace dagrad {
 
 class Sha256 {
  public:
   Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
   void update(std::string_view bytes);
   // Ends the message and returns the 32-byte digest; the object must not be updated afterwards.
   std::array<std::uint8_t, 32> digest();
@@ -18,12 +25,7 @@ class Sha256 {
   std::string hex_digest();
 
  private:
-  void compress(const std::uint8_t* block);
-
-  std::array<std::uint32_t, 8> state_;
-  std::array<std::uint8_t, 64> block_{};
-  std::size_t block_len_ = 0;
-  std::uint64_t total_len_ = 0;  // bytes
+  std::unique_ptr<sha256_ctx> ctx_;
   bool finished_ = false;
 };
 

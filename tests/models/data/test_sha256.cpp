@@ -1,4 +1,4 @@
-// models/data/sources/sha256.cpp: FIPS 180-2 test vectors, padding boundaries, incremental input.
+// models/data/sources/sha256.cpp (nettle behind dagrad::Sha256): FIPS 180-2 test vectors, padding boundaries, incremental input.
 #include <doctest/doctest.h>
 
 #include <string>
