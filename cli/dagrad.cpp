@@ -19,6 +19,8 @@ struct Command {
 };
 
 const Command kCommands[] = {
+    {"list", dagrad::cli::cmd_list, "list the layers, ops, tasks, optimizers, metrics and data sources"},
+    {"help", dagrad::cli::cmd_help, "every key of a layer, op, task, ... or file section (dagrad help MLP)"},
     {"ops", dagrad::cli::cmd_ops, "list the registered ops"},
     {"gradcheck", dagrad::cli::cmd_gradcheck, "check every op's (or the named ops') gradients"},
     {"fit", dagrad::cli::cmd_fit, "train a YAML-described model"},
