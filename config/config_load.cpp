@@ -95,41 +95,6 @@ Origin origin_of_byte(const std::string& text, const std::string& file, size_t p
   return {file, line, static_cast<int>(pos - line_start) + 1};
 }
 
-// The offset of the first byte that does not belong to well-formed UTF-8 (RFC 3629: no overlong
-// forms, no surrogates, nothing above U+10FFFF), or npos.
-size_t first_invalid_utf8(const std::string& s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    auto b = static_cast<unsigned char>(s[i]);
-    if (b < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t more;                                 // continuation bytes
-    unsigned char lo = 0x80, hi = 0xBF;          // the range of the first of them
-    if (b >= 0xC2 && b <= 0xDF) {
-      more = 1;
-    } else if (b >= 0xE0 && b <= 0xEF) {
-      more = 2;
-      if (b == 0xE0) lo = 0xA0;                  // overlong below U+0800
-      if (b == 0xED) hi = 0x9F;                  // surrogates U+D800..U+DFFF
-    } else if (b >= 0xF0 && b <= 0xF4) {
-      more = 3;
-      if (b == 0xF0) lo = 0x90;                  // overlong below U+10000
-      if (b == 0xF4) hi = 0x8F;                  // above U+10FFFF
-    } else {
-      return i;
-    }
-    if (s.size() - i - 1 < more) return i;
-    for (size_t k = 1; k <= more; ++k) {
-      auto c = static_cast<unsigned char>(s[i + k]);
-      if (c < (k == 1 ? lo : 0x80) || c > (k == 1 ? hi : 0xBF)) return i;
-    }
-    i += more + 1;
-  }
-  return std::string::npos;
-}
-
 // Where each document of a YAML stream starts, and where its first value is. parse_document reads
 // the stream with it instead of YAML::LoadAll, which in yaml-cpp 0.7 loops forever, allocating
 // without bound, on some malformed texts such as a lone ',' (jbeder/yaml-cpp#1040, fixed upstream

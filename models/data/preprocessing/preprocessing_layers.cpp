@@ -2,9 +2,8 @@
 // semantics) as a Preprocessor that reads one input column, adapts on a table, encodes a whole
 // column once, and saves its state with the model.
 #include "models/data/preprocessing/discretization.hpp"
-#include "models/data/preprocessing/integer_lookup.hpp"
+#include "models/data/preprocessing/lookup.hpp"
 #include "models/data/preprocessing/normalization.hpp"
-#include "models/data/preprocessing/string_lookup.hpp"
 #include "models/data/preprocessing/text_vectorization.hpp"
 #include "models/data/preprocessing/preprocessor.hpp"
 
@@ -13,20 +12,19 @@ namespace {
 
 using preprocessing::Discretization;
 using preprocessing::EncodedTexts;
-using preprocessing::IntegerLookup;
 using preprocessing::Normalization;
-using preprocessing::StringLookup;
 using preprocessing::TextVectorization;
 
-const StringColumn& need_strings(const Column& c, const char* layer) {
-  if (auto* s = std::get_if<StringColumn>(&c)) return *s;
-  throw UserError(std::string(layer) + " reads a string column, got a column of " + column_type_name(column_type(c)));
+// A column of the given type, or a UserError naming the layer and what it got.
+template <class ColumnT>
+const ColumnT& need(const Column& c, const char* layer) {
+  if (auto* s = std::get_if<ColumnT>(&c)) return *s;
+  const std::string want = column_type_name(column_type(Column(ColumnT{})));
+  throw UserError(std::string(layer) + " reads " + (want == "int" ? "an " : "a ") + want + " column, got a column of " +
+                  column_type_name(column_type(c)));
 }
 
-const IntColumn& need_ints(const Column& c, const char* layer) {
-  if (auto* s = std::get_if<IntColumn>(&c)) return *s;
-  throw UserError(std::string(layer) + " reads an int column, got a column of " + column_type_name(column_type(c)));
-}
+const StringColumn& need_strings(const Column& c, const char* layer) { return need<StringColumn>(c, layer); }
 
 EncodedColumn ids_from(const Tensor& t) {
   EncodedColumn e;
@@ -36,13 +34,22 @@ EncodedColumn ids_from(const Tensor& t) {
   return e;
 }
 
-class StringLookupLayer : public Preprocessor {
+// StringLookup and IntegerLookup as layers: one template; the archive keeps either vocabulary as
+// strings (integers in decimal).
+template <class V, class ColumnT>
+class LookupLayer : public Preprocessor {
  public:
-  static Schema keys() { return {Key::strings("vocabulary", "the tokens, in id order from 1").otherwise_text("adapted: the sorted unique values")}; }
-  explicit StringLookupLayer(const Keys& cfg) {
+  using L = preprocessing::Lookup<V>;
+  static Schema keys() {
+    Key k = std::is_same_v<V, std::string> ? Key::strings("vocabulary", "the tokens, in id order from 1")
+                                            : Key::integers("vocabulary", "the values, in id order from 1");
+    return {k.otherwise_text("adapted: the sorted unique values")};
+  }
+  explicit LookupLayer(const Keys& cfg) {
     if (cfg.has("vocabulary")) {
       try {
-        lookup_ = StringLookup(cfg.strings("vocabulary"));
+        if constexpr (std::is_same_v<V, std::string>) lookup_ = L(cfg.strings("vocabulary"));
+        else lookup_ = L(cfg.integers("vocabulary"));
       } catch (const UserError& e) {
         cfg.at("vocabulary").fail(e.what());
       }
@@ -54,63 +61,46 @@ class StringLookupLayer : public Preprocessor {
   bool adapted() const override { return adapted_; }
   void adapt(const Column& c) override {
     if (adapted_) return;  // a given vocabulary wins
-    lookup_.adapt(need_strings(c, "StringLookup"));
+    lookup_.adapt(need<ColumnT>(c, L::Traits::kName));
     adapted_ = true;
   }
-  EncodedColumn encode(const Column& c) const override { return ids_from(lookup_.transform(need_strings(c, "StringLookup"))); }
-  void save(ArchiveWriter& w, const std::string& p) const override { w.put_strings(p + "vocabulary", lookup_.vocabulary()); }
-  void load(const ArchiveReader& r, const std::string& p) override {
-    lookup_ = StringLookup(r.strings(p + "vocabulary"));
-    adapted_ = true;
-  }
-  std::string describe() const override { return "StringLookup, " + std::to_string(id_range()) + " ids (0 = out of vocabulary)"; }
-
- private:
-  StringLookup lookup_;
-  bool adapted_ = false;
-};
-
-class IntegerLookupLayer : public Preprocessor {
- public:
-  static Schema keys() { return {Key::integers("vocabulary", "the values, in id order from 1").otherwise_text("adapted: the sorted unique values")}; }
-  explicit IntegerLookupLayer(const Keys& cfg) {
-    if (cfg.has("vocabulary")) {
-      try {
-        lookup_ = IntegerLookup(cfg.integers("vocabulary"));
-      } catch (const UserError& e) {
-        cfg.at("vocabulary").fail(e.what());
-      }
-      adapted_ = true;
-    }
-  }
-  TensorType output_type() const override { return {{kBatch}, DType::i32}; }
-  int64_t id_range() const override { return lookup_.vocabulary_size(); }
-  bool adapted() const override { return adapted_; }
-  void adapt(const Column& c) override {
-    if (adapted_) return;
-    lookup_.adapt(need_ints(c, "IntegerLookup"));
-    adapted_ = true;
-  }
-  EncodedColumn encode(const Column& c) const override { return ids_from(lookup_.transform(need_ints(c, "IntegerLookup"))); }
+  EncodedColumn encode(const Column& c) const override { return ids_from(lookup_.transform(need<ColumnT>(c, L::Traits::kName))); }
   void save(ArchiveWriter& w, const std::string& p) const override {
-    std::vector<std::string> v;
-    for (int64_t x : lookup_.vocabulary()) v.push_back(std::to_string(x));
-    w.put_strings(p + "vocabulary", v);
+    if constexpr (std::is_same_v<V, std::string>) {
+      w.put_strings(p + "vocabulary", lookup_.vocabulary());
+    } else {
+      std::vector<std::string> v;
+      for (int64_t x : lookup_.vocabulary()) v.push_back(std::to_string(x));
+      w.put_strings(p + "vocabulary", v);
+    }
   }
   void load(const ArchiveReader& r, const std::string& p) override {
-    std::vector<int64_t> v;
-    for (const auto& s : r.strings(p + "vocabulary")) {
-      try { v.push_back(std::stoll(s)); } catch (...) { throw UserError(r.path() + ": damaged IntegerLookup vocabulary"); }
+    if constexpr (std::is_same_v<V, std::string>) {
+      lookup_ = L(r.strings(p + "vocabulary"));
+    } else {
+      std::vector<int64_t> v;
+      for (const auto& s : r.strings(p + "vocabulary")) {
+        try {
+          v.push_back(std::stoll(s));
+        } catch (...) {
+          throw UserError(r.path() + ": damaged IntegerLookup vocabulary");
+        }
+      }
+      lookup_ = L(std::move(v));
     }
-    lookup_ = IntegerLookup(std::move(v));
     adapted_ = true;
   }
-  std::string describe() const override { return "IntegerLookup, " + std::to_string(id_range()) + " ids (0 = out of vocabulary)"; }
+  std::string describe() const override {
+    return std::string(L::Traits::kName) + ", " + std::to_string(id_range()) + " ids (0 = out of vocabulary)";
+  }
 
  private:
-  IntegerLookup lookup_;
+  L lookup_;
   bool adapted_ = false;
 };
+
+using StringLookupLayer = LookupLayer<std::string, StringColumn>;
+using IntegerLookupLayer = LookupLayer<int64_t, IntColumn>;
 
 class DiscretizationLayer : public Preprocessor {
  public:
