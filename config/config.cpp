@@ -316,29 +316,14 @@ bool ConfigNode::get_bool(const std::string& key, bool def) const {
 }
 bool ConfigNode::require_bool(const std::string& key) const { return at(key).as_bool(); }
 
-std::vector<int64_t> ConfigNode::get_ints(const std::string& key, std::vector<int64_t> def,
-                                          const Range& each) const {
-  auto c = find(key);
-  return c ? c->as_ints(each) : def;
-}
 std::vector<int64_t> ConfigNode::require_ints(const std::string& key, const Range& each) const {
   return at(key).as_ints(each);
 }
 
-std::vector<double> ConfigNode::get_doubles(const std::string& key, std::vector<double> def,
-                                            const Range& each) const {
-  auto c = find(key);
-  return c ? c->as_doubles(each) : def;
-}
 std::vector<double> ConfigNode::require_doubles(const std::string& key, const Range& each) const {
   return at(key).as_doubles(each);
 }
 
-std::vector<std::string> ConfigNode::get_strings(const std::string& key,
-                                                 std::vector<std::string> def) const {
-  auto c = find(key);
-  return c ? c->as_strings() : def;
-}
 std::vector<std::string> ConfigNode::require_strings(const std::string& key) const {
   return at(key).as_strings();
 }

@@ -84,13 +84,8 @@ class ConfigNode {
   double require_double(const std::string& key, const Range& range = {}) const;
   bool get_bool(const std::string& key, bool def) const;
   bool require_bool(const std::string& key) const;
-  std::vector<int64_t> get_ints(const std::string& key, std::vector<int64_t> def,
-                                const Range& each = {}) const;
   std::vector<int64_t> require_ints(const std::string& key, const Range& each = {}) const;
-  std::vector<double> get_doubles(const std::string& key, std::vector<double> def,
-                                  const Range& each = {}) const;
   std::vector<double> require_doubles(const std::string& key, const Range& each = {}) const;
-  std::vector<std::string> get_strings(const std::string& key, std::vector<std::string> def) const;
   std::vector<std::string> require_strings(const std::string& key) const;
   std::string get_enum(const std::string& key, const std::vector<std::string>& allowed,
                        const std::string& def) const;
