@@ -109,3 +109,32 @@ TEST_CASE("an include loop is an error naming the chain") {
   CHECK(p.output.find("b.yaml") != std::string::npos);
   CHECK(!std::filesystem::exists(d.file("out")));
 }
+
+TEST_CASE("--set adds keys the schema allows and an include adds a layer anywhere") {
+  test::TempDir d("set_absent");
+  d.write("interactions.csv", "user,item,item_id\nu1,a,1\nu2,b,2\nu1,b,2\nu2,a,1\n");
+  d.write("items.csv", "item,item_id\na,1\nb,2\n");
+  std::string model = d.write("model.yaml", kModel);
+  std::string train = d.write("train.yaml", kTrain);
+  // Keys absent from both files: fit.shuffle and fit.seed, a new early_stopping map, a layer key
+  // (use_bias) and a whole new layer, which the query then reads although it comes later.
+  auto p = test::run(test::dagrad_exe() + " fit " + model + " --train " + train + " --out " + d.file("out") +
+                     " --set fit.shuffle=false --set fit.seed=3 --set fit.early_stopping.metric=test_loss"
+                     " --set model.layers.query.use_bias=false"
+                     " --set 'model.layers.user_mix={type: Dense, input: user_vec, units: 8, activation: tanh}'"
+                     " --set model.layers.query.input=user_mix");
+  INFO(p.output);
+  CHECK(p.status == 0);
+  std::string config = test::read_text(d.file("out/config.yaml"));
+  CHECK(test::contains(config, "shuffle: false"));
+  CHECK(test::contains(config, "user_mix:"));
+
+  // An including file adds a layer between two of the included file's layers.
+  d.write("deeper.yaml", "include: model.yaml\nlayers:\n  query: {input: user_deep}\n"
+                         "  user_deep: {type: MLP, input: user_vec, units: [16, 8], activation: Tanh}\n");
+  p = test::run(test::dagrad_exe() + " describe " + d.file("deeper.yaml") + " --train " + train);
+  INFO(p.output);
+  CHECK(p.status == 0);
+  CHECK(test::contains(p.output, "user_deep/dense_0"));
+  CHECK(test::contains(p.output, "user_deep/dense_0/Tanh"));
+}
