@@ -228,7 +228,7 @@ CheckResult check_op_sample(const std::string& op_name, const Sample& s, uint64_
 }
 
 std::vector<CheckResult> check_op(const std::string& op, uint64_t seed) {
-  const OpInfo& info = OpRegistry::instance().find(op);
+  const OpInfo& info = OpRegistry::instance().get(op);
   std::vector<Sample> samples = info.samples();
   std::vector<CheckResult> out;
   if (samples.empty()) {

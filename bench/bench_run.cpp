@@ -10,6 +10,7 @@
 
 #include "autodiff/backward.hpp"
 #include "bench/bench_util.hpp"
+#include "models/optimizers/optimizer.hpp"
 #include "graph/dnnl_context.hpp"
 #include "models/run/run.hpp"
 #include "models/tasks/retrieval.hpp"
@@ -131,7 +132,7 @@ void export_reference_data(Model& m, const DataTables& data, const FitOptions& o
                          .text());
   std::ofstream(dir + "/meta.json") << Json()
                                            .num("batch_size", static_cast<double>(o.batch_size))
-                                           .num("learning_rate", o.optimizer_options.get_double("learning_rate", 0.001))
+                                           .num("learning_rate", OptimizerRegistry::instance().make(o.optimizer, o.optimizer_options)->learning_rate())
                                            .num("seed", static_cast<double>(o.seed))
                                            .raw("arrays", json_array(arrays))
                                            .raw("params", json_array(params))

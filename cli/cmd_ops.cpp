@@ -16,7 +16,7 @@ int cmd_ops(int argc, char** argv) {
   if (a.help()) { std::fputs(help, stdout); return 0; }
   if (!a.positional().empty()) { std::fputs(help, stderr); return 2; }
   const auto& reg = OpRegistry::instance();
-  for (const auto& name : reg.names()) std::printf("%-22s %s\n", name.c_str(), reg.find(name).description.c_str());
+  for (const auto& name : reg.names()) std::printf("%-22s %s\n", name.c_str(), reg.get(name).description.c_str());
   return 0;
 }
 
@@ -33,7 +33,7 @@ int cmd_gradcheck(int argc, char** argv) {
   std::vector<std::string> ops = a.positional();
   const auto& reg = OpRegistry::instance();
   if (ops.empty()) ops = reg.names();
-  for (const auto& op : ops) reg.find(op);  // unknown names: UserError listing the known ones
+  for (const auto& op : ops) reg.get(op);  // unknown names: UserError listing the known ones
   int passed = 0, failed = 0;
   for (const auto& op : ops) {
     for (const auto& r : check_op(op)) {

@@ -5,6 +5,8 @@
 namespace dagrad::cli {
 
 int cmd_ops(int argc, char** argv);
+int cmd_list(int argc, char** argv);
+int cmd_help(int argc, char** argv);
 int cmd_gradcheck(int argc, char** argv);
 int cmd_fit(int argc, char** argv);
 int cmd_evaluate(int argc, char** argv);

@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "graph/dnnl_context.hpp"
 #include "graph/error.hpp"
+#include "graph/registry.hpp"
 
 namespace {
 
@@ -18,6 +19,8 @@ struct Command {
 };
 
 const Command kCommands[] = {
+    {"list", dagrad::cli::cmd_list, "list the layers, ops, tasks, optimizers, metrics and data sources"},
+    {"help", dagrad::cli::cmd_help, "every key of a layer, op, task, ... or file section (dagrad help MLP)"},
     {"ops", dagrad::cli::cmd_ops, "list the registered ops"},
     {"gradcheck", dagrad::cli::cmd_gradcheck, "check every op's (or the named ops') gradients"},
     {"fit", dagrad::cli::cmd_fit, "train a YAML-described model"},
@@ -42,6 +45,7 @@ int main(int argc, char** argv) {
   // instead of the signal killing the process halfway through a file.
   std::signal(SIGXFSZ, SIG_IGN);
   try {
+    dagrad::check_registrations();
     dagrad::init_threads_from_env();
     for (const auto& c : kCommands)
       if (argv[1] == std::string(c.name)) return c.run(argc - 1, argv + 1);

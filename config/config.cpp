@@ -1,4 +1,4 @@
-// ConfigNode's readers, Range and the did-you-mean suggestion. Loading lives in config_load.cpp.
+// ConfigNode's readers. Loading lives in config_load.cpp.
 #include "config/config.hpp"
 
 #include <algorithm>
@@ -28,18 +28,6 @@ std::string format_number(double v) {
   char buf[64];
   auto res = std::to_chars(buf, buf + sizeof(buf), v);
   return std::string(buf, res.ptr);
-}
-
-// "a, b, c" from a list of names.
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
-  return out;
-}
-
-std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
-  auto best = closest_match(word, candidates);
-  return best ? "; did you mean '" + *best + "'?" : "";
 }
 
 bool all_digits(const std::string& s, size_t from) {
@@ -93,94 +81,6 @@ ScalarType scalar_type(const ConfigValue& v) {
 }
 
 }  // namespace
-
-std::optional<std::string> closest_match(const std::string& word,
-                                         const std::vector<std::string>& candidates) {
-  auto lower = [](std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-  };
-  // Optimal string alignment distance: insert, delete, substitute, swap neighbours.
-  auto distance = [](const std::string& a, const std::string& b) {
-    std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-    for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-    for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-    for (size_t i = 1; i <= a.size(); ++i)
-      for (size_t j = 1; j <= b.size(); ++j) {
-        size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-        d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-        if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-          d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    return d[a.size()][b.size()];
-  };
-  std::string w = lower(word);
-  std::optional<std::string> best;
-  size_t best_d = std::numeric_limits<size_t>::max();
-  for (const auto& c : candidates) {
-    size_t d = distance(w, lower(c));
-    // A third of the longer name may be wrong: "epoch"/"epochs", "learnig_rate", not "lr"/"l2_decay".
-    size_t limit = std::max<size_t>(1, std::max(w.size(), c.size()) / 3);
-    if (d <= limit && d < best_d) {
-      best = c;
-      best_d = d;
-    }
-  }
-  return best;
-}
-
-// ---- Range ----
-
-Range Range::greater_than(double v) {
-  Range r;
-  r.lo_ = v;
-  r.lo_open_ = true;
-  return r;
-}
-Range Range::at_least(double v) {
-  Range r;
-  r.lo_ = v;
-  return r;
-}
-Range Range::less_than(double v) {
-  Range r;
-  r.hi_ = v;
-  r.hi_open_ = true;
-  return r;
-}
-Range Range::at_most(double v) {
-  Range r;
-  r.hi_ = v;
-  return r;
-}
-
-Range Range::operator&(const Range& other) const {
-  Range r = *this;
-  if (other.lo_ && (!r.lo_ || *other.lo_ > *r.lo_ || (*other.lo_ == *r.lo_ && other.lo_open_))) {
-    r.lo_ = other.lo_;
-    r.lo_open_ = other.lo_open_;
-  }
-  if (other.hi_ && (!r.hi_ || *other.hi_ < *r.hi_ || (*other.hi_ == *r.hi_ && other.hi_open_))) {
-    r.hi_ = other.hi_;
-    r.hi_open_ = other.hi_open_;
-  }
-  return r;
-}
-
-bool Range::contains(double v) const {
-  if (lo_ && !(lo_open_ ? v > *lo_ : v >= *lo_)) return false;
-  if (hi_ && !(hi_open_ ? v < *hi_ : v <= *hi_)) return false;
-  return true;
-}
-
-std::string Range::describe() const {
-  if (lo_ && hi_)
-    return std::string("in ") + (lo_open_ ? "(" : "[") + format_number(*lo_) + ", " +
-           format_number(*hi_) + (hi_open_ ? ")" : "]");
-  if (lo_) return (lo_open_ ? "> " : ">= ") + format_number(*lo_);
-  if (hi_) return (hi_open_ ? "< " : "<= ") + format_number(*hi_);
-  return "";
-}
 
 // ---- the tree ----
 
@@ -416,29 +316,14 @@ bool ConfigNode::get_bool(const std::string& key, bool def) const {
 }
 bool ConfigNode::require_bool(const std::string& key) const { return at(key).as_bool(); }
 
-std::vector<int64_t> ConfigNode::get_ints(const std::string& key, std::vector<int64_t> def,
-                                          const Range& each) const {
-  auto c = find(key);
-  return c ? c->as_ints(each) : def;
-}
 std::vector<int64_t> ConfigNode::require_ints(const std::string& key, const Range& each) const {
   return at(key).as_ints(each);
 }
 
-std::vector<double> ConfigNode::get_doubles(const std::string& key, std::vector<double> def,
-                                            const Range& each) const {
-  auto c = find(key);
-  return c ? c->as_doubles(each) : def;
-}
 std::vector<double> ConfigNode::require_doubles(const std::string& key, const Range& each) const {
   return at(key).as_doubles(each);
 }
 
-std::vector<std::string> ConfigNode::get_strings(const std::string& key,
-                                                 std::vector<std::string> def) const {
-  auto c = find(key);
-  return c ? c->as_strings() : def;
-}
 std::vector<std::string> ConfigNode::require_strings(const std::string& key) const {
   return at(key).as_strings();
 }

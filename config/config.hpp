@@ -9,6 +9,9 @@
 #include <utility>
 #include <vector>
 
+#include "graph/names.hpp"   // closest_match, did_you_mean, join
+#include "graph/schema.hpp"  // Range
+
 namespace dagrad {
 
 namespace config_detail {
@@ -23,25 +26,6 @@ struct Origin {
   int column = 0;
 
   std::string to_string() const;  // "a.yaml:3:11", or "--set fit.epochs=5"
-};
-
-// The values a number must lie in, for getters that check a range: Range::greater_than(0),
-// Range::at_least(1) & Range::at_most(10). A default Range accepts every value.
-class Range {
- public:
-  Range() = default;
-  static Range greater_than(double v);
-  static Range at_least(double v);
-  static Range less_than(double v);
-  static Range at_most(double v);
-
-  Range operator&(const Range& other) const;  // both must hold
-  bool contains(double v) const;
-  std::string describe() const;  // "> 0", ">= 1", "in (0, 1]"; empty when unbounded
-
- private:
-  std::optional<double> lo_, hi_;
-  bool lo_open_ = false, hi_open_ = false;
 };
 
 // A read-only view of one configuration value, its origin and its key path ("fit.optimizer.lr",
@@ -100,13 +84,8 @@ class ConfigNode {
   double require_double(const std::string& key, const Range& range = {}) const;
   bool get_bool(const std::string& key, bool def) const;
   bool require_bool(const std::string& key) const;
-  std::vector<int64_t> get_ints(const std::string& key, std::vector<int64_t> def,
-                                const Range& each = {}) const;
   std::vector<int64_t> require_ints(const std::string& key, const Range& each = {}) const;
-  std::vector<double> get_doubles(const std::string& key, std::vector<double> def,
-                                  const Range& each = {}) const;
   std::vector<double> require_doubles(const std::string& key, const Range& each = {}) const;
-  std::vector<std::string> get_strings(const std::string& key, std::vector<std::string> def) const;
   std::vector<std::string> require_strings(const std::string& key) const;
   std::string get_enum(const std::string& key, const std::vector<std::string>& allowed,
                        const std::string& def) const;
@@ -128,25 +107,18 @@ class ConfigNode {
 //   key, scalars and lists replace. Every value keeps the origin of the file that wrote it.
 // - `overrides` are "key.path=value" strings (the CLI's --set), applied in order after merging;
 //   the value is read as YAML ("5", "0.1", "[64, 32]", "{units: 8}"). A map value merges into an
-//   existing map. A key that does not exist is an error, unless its map is listed in `open_maps`
-//   (key paths; a segment may be "*", as in "model.layers.*"), or was itself created by this
-//   override under an open map.
-ConfigNode load_config(const std::string& path, const std::vector<std::string>& overrides = {},
-                       const std::vector<std::string>& open_maps = {});
+//   existing map; a key that does not exist is added (with the override as its origin, so that
+//   "--set fit.epochz=3" is what an error about it quotes). Which keys are allowed is the schema's
+//   business (config/keys.hpp), checked where each map is read.
+ConfigNode load_config(const std::string& path, const std::vector<std::string>& overrides = {});
 
 // The same for text held in memory; `name` stands for the file in messages and includes are
 // resolved relative to its directory.
 ConfigNode parse_config(const std::string& text, const std::string& name,
-                        const std::vector<std::string>& overrides = {},
-                        const std::vector<std::string>& open_maps = {});
+                        const std::vector<std::string>& overrides = {});
 
 // The value as YAML text that load_config reads back to the same values and types: the effective
 // configuration, for saving next to results.
 std::string to_yaml(const ConfigNode& node);
-
-// The candidate closest to `word` by edit distance (case-insensitive, a swap of neighbours counts
-// one), if it is close enough to be a plausible typo; ties go to the candidate listed first.
-std::optional<std::string> closest_match(const std::string& word,
-                                         const std::vector<std::string>& candidates);
 
 }  // namespace dagrad

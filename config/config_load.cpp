@@ -36,12 +36,6 @@ Origin origin_of(const std::string& file, const YAML::Mark& m) {
   return {file, m.line + 1, m.column + 1};
 }
 
-std::string join(const std::vector<std::string>& names) {
-  std::string out;
-  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
-  return out;
-}
-
 std::string child_path(const std::string& path, const std::string& key) {
   return path.empty() ? key : path + "." + key;
 }
@@ -99,41 +93,6 @@ Origin origin_of_byte(const std::string& text, const std::string& file, size_t p
   line_start = line_start == std::string::npos ? 0 : line_start + 1;
   int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + pos, '\n'));
   return {file, line, static_cast<int>(pos - line_start) + 1};
-}
-
-// The offset of the first byte that does not belong to well-formed UTF-8 (RFC 3629: no overlong
-// forms, no surrogates, nothing above U+10FFFF), or npos.
-size_t first_invalid_utf8(const std::string& s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    auto b = static_cast<unsigned char>(s[i]);
-    if (b < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t more;                                 // continuation bytes
-    unsigned char lo = 0x80, hi = 0xBF;          // the range of the first of them
-    if (b >= 0xC2 && b <= 0xDF) {
-      more = 1;
-    } else if (b >= 0xE0 && b <= 0xEF) {
-      more = 2;
-      if (b == 0xE0) lo = 0xA0;                  // overlong below U+0800
-      if (b == 0xED) hi = 0x9F;                  // surrogates U+D800..U+DFFF
-    } else if (b >= 0xF0 && b <= 0xF4) {
-      more = 3;
-      if (b == 0xF0) lo = 0x90;                  // overlong below U+10000
-      if (b == 0xF4) hi = 0x8F;                  // above U+10FFFF
-    } else {
-      return i;
-    }
-    if (s.size() - i - 1 < more) return i;
-    for (size_t k = 1; k <= more; ++k) {
-      auto c = static_cast<unsigned char>(s[i + k]);
-      if (c < (k == 1 ? lo : 0x80) || c > (k == 1 ? hi : 0xBF)) return i;
-    }
-    i += more + 1;
-  }
-  return std::string::npos;
 }
 
 // Where each document of a YAML stream starts, and where its first value is. parse_document reads
@@ -323,9 +282,7 @@ std::vector<std::string> split_path(const std::string& path) {
 
 class OverrideApplier {
  public:
-  OverrideApplier(ConfigValue& root, const std::vector<std::string>& open_maps) : root_(root) {
-    for (const auto& m : open_maps) open_.push_back(split_path(m));
-  }
+  explicit OverrideApplier(ConfigValue& root) : root_(root) {}
 
   void apply(const std::string& spec) {
     origin_ = Origin{"--set " + spec, 0, 0};
@@ -338,7 +295,6 @@ class OverrideApplier {
 
     ConfigValue* map = &root_;
     std::vector<std::string> walked;
-    bool created = false;  // everything below a key this override created is new as well
     for (size_t i = 0; i < keys.size(); ++i) {
       const std::string& key = keys[i];
       if (map->kind != Kind::map)
@@ -347,13 +303,11 @@ class OverrideApplier {
       MapEntry* entry = map->find(key);
       bool last = i + 1 == keys.size();
       if (!entry) {
-        if (!created && !is_open(walked)) unknown_key(*map, walked, key);
         ConfigValue fresh;
         fresh.kind = Kind::map;
         fresh.origin = origin_;
         map->entries.push_back({key, origin_, last ? std::move(value) : std::move(fresh)});
         entry = &map->entries.back();
-        created = true;
         if (last) return;
       } else if (last) {
         walked.push_back(key);
@@ -400,32 +354,9 @@ class OverrideApplier {
         assign(old->value, std::move(e.value), path);
         path.pop_back();
       } else {
-        if (!is_open(path)) unknown_key(target, path, e.key);
         target.entries.push_back(std::move(e));
       }
     }
-  }
-
-  bool is_open(const std::vector<std::string>& path) const {
-    for (const auto& pattern : open_) {
-      if (pattern.size() != path.size()) continue;
-      bool match = true;
-      for (size_t i = 0; i < path.size() && match; ++i) match = pattern[i] == "*" || pattern[i] == path[i];
-      if (match) return true;
-    }
-    return false;
-  }
-
-  [[noreturn]] void unknown_key(const ConfigValue& map, const std::vector<std::string>& walked,
-                                const std::string& key) const {
-    std::vector<std::string> known;
-    for (const auto& e : map.entries) known.push_back(e.key);
-    std::sort(known.begin(), known.end());
-    std::string level = walked.empty() ? "top-level keys" : "keys in '" + join_path(walked) + "'";
-    std::string listed = known.empty() ? "'" + join_path(walked) + "' is empty" : level + ": " + join(known);
-    auto guess = closest_match(key, known);
-    fail_at(origin_, "unknown key '" + child_path(join_path(walked), key) + "' (" + listed + ")" +
-                         (guess ? "; did you mean '" + *guess + "'?" : ""));
   }
 
   static std::string join_path(const std::vector<std::string>& keys) {
@@ -435,13 +366,11 @@ class OverrideApplier {
   }
 
   ConfigValue& root_;
-  std::vector<std::vector<std::string>> open_;
   Origin origin_;
 };
 
-ConfigNode finish(ConfigValue root, const std::vector<std::string>& overrides,
-                  const std::vector<std::string>& open_maps) {
-  OverrideApplier applier(root, open_maps);
+ConfigNode finish(ConfigValue root, const std::vector<std::string>& overrides) {
+  OverrideApplier applier(root);
   for (const auto& spec : overrides) applier.apply(spec);
   auto shared = std::make_shared<const ConfigValue>(std::move(root));
   return ConfigNode(shared, shared.get(), "");
@@ -449,15 +378,13 @@ ConfigNode finish(ConfigValue root, const std::vector<std::string>& overrides,
 
 }  // namespace
 
-ConfigNode load_config(const std::string& path, const std::vector<std::string>& overrides,
-                       const std::vector<std::string>& open_maps) {
-  return finish(Loader().load_file(path, nullptr), overrides, open_maps);
+ConfigNode load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  return finish(Loader().load_file(path, nullptr), overrides);
 }
 
 ConfigNode parse_config(const std::string& text, const std::string& name,
-                        const std::vector<std::string>& overrides,
-                        const std::vector<std::string>& open_maps) {
-  return finish(Loader().load_text(text, name), overrides, open_maps);
+                        const std::vector<std::string>& overrides) {
+  return finish(Loader().load_text(text, name), overrides);
 }
 
 }  // namespace dagrad

@@ -1,17 +1,17 @@
-// Attrs: the named, typed settings of an op (transpose flags, axis, scale...).
-// Reading an attribute marks it used; check_all_used() then rejects keys the op does not know,
-// so a typo in a model file is an error naming the op and its known attributes.
+// Attrs: the named, typed settings of an op (transpose flags, axis, scale...) or an optimizer.
+// apply() checks them against the thing's declared Schema (graph/schema.hpp): an unknown key, a
+// value of the wrong type or out of range, or a missing required key is a UserError naming the
+// thing and its declared keys; absent keys get their declared defaults. The thing then reads its
+// values with the getters below, which have no default of their own.
 #pragma once
 #include <cstdint>
 #include <map>
-#include <set>
 #include <string>
-#include <variant>
 #include <vector>
 
-namespace dagrad {
+#include "graph/schema.hpp"
 
-using AttrValue = std::variant<bool, int64_t, double, std::string, std::vector<int64_t>, std::vector<double>>;
+namespace dagrad {
 
 class Attrs {
  public:
@@ -22,21 +22,27 @@ class Attrs {
   bool has(const std::string& key) const { return values_.count(key) != 0; }
   const std::map<std::string, AttrValue>& all() const { return values_; }
 
-  // Typed reads with a default; a value of the wrong type is a UserError naming the key.
-  // An int64 is accepted where a double is asked for.
-  bool get_bool(const std::string& key, bool def) const;
-  int64_t get_int(const std::string& key, int64_t def) const;
-  double get_double(const std::string& key, double def) const;
-  std::string get_string(const std::string& key, const std::string& def) const;
-  std::vector<int64_t> get_ints(const std::string& key, std::vector<int64_t> def) const;
+  // Checks every value against `schema` and fills in defaults; `where` starts each message
+  // ("op Scale"). An integer is accepted (and stored as a number) where a number is declared, and
+  // a single integer where a list of integers is.
+  void apply(const Schema& schema, const std::string& where);
 
-  // Throws UserError if a key was never read: "<where>: unknown attribute 'x' (known: a, b)".
-  void check_all_used(const std::string& where) const;
+  // A value present after apply(); absent or of another type is an InternalError (the reader asks
+  // for a key it did not declare, or declared as another kind). Ask has() for a key declared
+  // without a default.
+  bool get_bool(const std::string& key) const;
+  int64_t get_int(const std::string& key) const;
+  double get_double(const std::string& key) const;
+  std::string get_string(const std::string& key) const;
+  std::vector<int64_t> get_ints(const std::string& key) const;
+  std::vector<double> get_doubles(const std::string& key) const;
+
   std::string to_string() const;  // "{a: 1, b: true}" for summaries and errors
 
  private:
+  template <class T>
+  const T& get(const std::string& key, const char* kind) const;
   std::map<std::string, AttrValue> values_;
-  mutable std::set<std::string> used_;
 };
 
 }  // namespace dagrad

@@ -9,35 +9,10 @@ OpRegistry& OpRegistry::instance() {
   return registry;
 }
 
-bool OpRegistry::add(OpInfo info) {
-  DAGRAD_ASSERT(!contains(info.name), "op '" + info.name + "' registered twice");
-  ops_.push_back(std::move(info));
-  return true;
-}
-
-bool OpRegistry::contains(const std::string& name) const {
-  return std::any_of(ops_.begin(), ops_.end(), [&](const OpInfo& o) { return o.name == name; });
-}
-
-const OpInfo& OpRegistry::find(const std::string& name) const {
-  for (const auto& o : ops_)
-    if (o.name == name) return o;
-  std::string known;
-  for (const auto& n : names()) known += (known.empty() ? "" : ", ") + n;
-  throw UserError("unknown op '" + name + "' (registered: " + known + ")");
-}
-
-std::vector<std::string> OpRegistry::names() const {
-  std::vector<std::string> n;
-  for (const auto& o : ops_) n.push_back(o.name);
-  std::sort(n.begin(), n.end());
-  return n;
-}
-
-std::unique_ptr<Op> OpRegistry::make(const std::string& name, const Attrs& attrs) const {
-  auto op = find(name).make(attrs);
-  attrs.check_all_used("op " + name);
-  return op;
+std::unique_ptr<Op> OpRegistry::make(const std::string& name, Attrs attrs) const {
+  const OpInfo& info = get(name);
+  attrs.apply(info.schema, "op " + name);
+  return info.make(attrs);
 }
 
 void expect_rank(const TensorType& t, int rank, const char* what) {

@@ -2,7 +2,8 @@
 //
 // Adding an op (see docs/adding_an_op.md for a worked example):
 //   1. Write ops/<snake_case_name>.cpp with a class deriving from dagrad::Op that has
-//        explicit MyOp(const Attrs& a)            read attributes here (unknown keys are rejected)
+//        explicit MyOp(const Attrs& a)            read attributes here (a.get_double("alpha"), ...)
+//        static Schema schema();                   its attributes, if it has any (defaults, ranges)
 //        static std::vector<Sample> samples();     inputs for the gradient check
 //      and implements arity(), infer(), forward(), backward(); end the file with
 //        DAGRAD_REGISTER_OP(MyOp, "MyOp", "one-line description");
@@ -30,6 +31,7 @@
 
 #include "graph/attrs.hpp"
 #include "graph/error.hpp"
+#include "graph/registry.hpp"
 #include "graph/tensor.hpp"
 
 namespace dagrad {
@@ -192,32 +194,32 @@ class Op {
 struct OpInfo {
   std::string name;
   std::string description;
+  Schema schema;  // the attributes
   std::function<std::unique_ptr<Op>(const Attrs&)> make;
   std::function<std::vector<Sample>()> samples;
 };
 
-class OpRegistry {
+class OpRegistry : public Registry<OpInfo> {
  public:
   static OpRegistry& instance();
-  bool add(OpInfo info);
-  // Throws UserError "unknown op 'X' (registered: A, B, ...)".
-  const OpInfo& find(const std::string& name) const;
-  bool contains(const std::string& name) const;
-  std::vector<std::string> names() const;  // sorted
-  // Builds an op and rejects attributes it does not read.
-  std::unique_ptr<Op> make(const std::string& name, const Attrs& attrs) const;
+  // Checks the attributes against the op's schema (filling in defaults), then builds the op.
+  std::unique_ptr<Op> make(const std::string& name, Attrs attrs) const;
 
  private:
-  std::vector<OpInfo> ops_;
+  OpRegistry() : Registry("op") {}
 };
 
 template <class T>
 bool register_op(const char* name, const char* description) {
+  Schema schema;
+  if constexpr (requires { T::schema(); }) schema = T::schema();
   return OpRegistry::instance().add(
-      {name, description, [](const Attrs& a) { return std::unique_ptr<Op>(new T(a)); },
+      {name, description, std::move(schema), [](const Attrs& a) { return std::unique_ptr<Op>(new T(a)); },
        [] { return T::samples(); }});
 }
 
+// Registers an op class: `static Schema schema()` declares its attributes (none when absent),
+// `static std::vector<Sample> samples()` its gradient-check samples.
 #define DAGRAD_REGISTER_OP(Class, Name, Description) \
   [[maybe_unused]] static const bool dagrad_registered_##Class = ::dagrad::register_op<Class>(Name, Description)
 

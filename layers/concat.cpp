@@ -4,13 +4,12 @@
 namespace dagrad {
 namespace {
 
-int concat(LayerContext& ctx) {
-  ctx.cfg.check_keys({"type", "inputs"});
-  return ctx.add("Concat", ctx.inputs(), {}, "");
-}
+Schema keys() { return {Key::values("inputs", "the values to join, in order").required()}; }
+
+int concat(LayerContext& ctx) { return ctx.add("Concat", ctx.inputs(), {}, ""); }
 
 }  // namespace
 
-DAGRAD_REGISTER_LAYER(concat, "Concat", "joins values along the last axis (inputs)");
+DAGRAD_REGISTER_LAYER(concat, "Concat", "joins values along the last axis", keys);
 
 }  // namespace dagrad

@@ -35,23 +35,9 @@ LayerRegistry& LayerRegistry::instance() {
   return r;
 }
 
-bool LayerRegistry::add(LayerInfo info) {
-  DAGRAD_ASSERT(!find(info.name), "layer '" + info.name + "' registered twice");
-  layers_.push_back(std::move(info));
-  return true;
-}
-
-const LayerInfo* LayerRegistry::find(const std::string& name) const {
-  for (const auto& l : layers_)
-    if (l.name == name) return &l;
-  return nullptr;
-}
-
-std::vector<std::string> LayerRegistry::names() const {
-  std::vector<std::string> n;
-  for (const auto& l : layers_) n.push_back(l.name);
-  std::sort(n.begin(), n.end());
-  return n;
+const Schema& LayerRegistry::common() {
+  static const Schema s{Key::string("type", "the layer's type (`dagrad list` lists them)").required()};
+  return s;
 }
 
 Tensor uniform(Shape shape, double lo, double hi, std::mt19937_64& rng) {
@@ -66,13 +52,49 @@ Tensor glorot_uniform(int64_t fan_in, int64_t fan_out, std::mt19937_64& rng) {
   return uniform({fan_in, fan_out}, -limit, limit, rng);
 }
 
+Key activation_key(const std::string& def, const std::string& doc) {
+  return Key::string("activation", doc + ": linear, or an elementwise op (relu, sigmoid, tanh, or any registered op "
+                                         "of one input: Relu, Sigmoid, ...)").otherwise(def);
+}
+
+namespace {
+
+// Keras' lower-case names for the built-in ones, else the op's own name.
+std::string activation_op(const std::string& activation) {
+  return activation == "relu" ? "Relu" : activation == "sigmoid" ? "Sigmoid" : activation == "tanh" ? "Tanh" : activation;
+}
+
+void check_activation(const ConfigNode& at, const std::string& activation) {
+  if (activation == "linear" || OpRegistry::instance().contains(activation_op(activation))) return;
+  std::vector<std::string> all = {"linear", "relu", "sigmoid", "tanh"};
+  for (const auto& n : OpRegistry::instance().names()) all.push_back(n);
+  at.fail("unknown activation '" + activation + "'" + did_you_mean(activation, all) +
+          " (linear, relu, sigmoid, tanh, or an elementwise op: " + join(OpRegistry::instance().names()) + ")");
+}
+
+}  // namespace
+
+std::string read_activation(const LayerContext& ctx) {
+  std::string a = ctx.keys.string("activation");
+  check_activation(ctx.keys.has("activation") ? ctx.keys.at("activation") : ctx.cfg, a);
+  return a;
+}
+
 int add_activation(const LayerContext& ctx, const ConfigNode& at, int x, const std::string& activation,
                    const std::string& suffix) {
   if (activation == "linear") return x;
-  if (activation == "relu") return ctx.add("Relu", {x}, {}, suffix);
-  if (activation == "sigmoid") return ctx.add("Sigmoid", {x}, {}, suffix);
-  if (activation == "tanh") return ctx.add("Tanh", {x}, {}, suffix);
-  at.fail("unknown activation '" + activation + "' (allowed: linear, relu, sigmoid, tanh)");
+  check_activation(at, activation);
+  const std::string op = activation_op(activation);
+  int y = -1;
+  try {
+    y = ctx.graph.add(op, std::vector<int>{x}, {}, ctx.name + "/" + suffix);
+  } catch (const UserError& e) {
+    at.fail("activation '" + activation + "' cannot follow this layer: " + e.what());
+  }
+  if (ctx.graph.node(y).type.shape != ctx.graph.node(x).type.shape)
+    at.fail("activation '" + activation + "' is not elementwise: it turns " + shape_str(ctx.graph.node(x).type.shape) +
+            " into " + shape_str(ctx.graph.node(y).type.shape));
+  return y;
 }
 
 }  // namespace dagrad

@@ -1,24 +1,28 @@
 // Graph layers: each is registered by name and turns its YAML node into graph nodes, composed of
 // existing ops. Parameters are named after the layer path ("query/dense_0/kernel").
 //
-// Adding a layer: write layers/<snake_case>.cpp with a function `int build(LayerContext&)` that
-// reads its keys from ctx.cfg (check_keys first), adds nodes to ctx.graph and returns the output
-// node; register it with DAGRAD_REGISTER_LAYER(Function, "Name", "description"); list the file
-// in layers/meson.build.
+// Adding a layer: write layers/<snake_case>.cpp with a function `Schema keys()` declaring the keys
+// it reads besides `type` (Key::value for the names of its input values, so that layers can be
+// written in any order), and a function `int build(LayerContext&)` that reads them through
+// ctx.keys, adds nodes to ctx.graph and returns the output node; register both with
+// DAGRAD_REGISTER_LAYER(build, "Name", "one-line description", keys); list the file in
+// layers/meson.build.
 #pragma once
 #include <functional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "config/keys.hpp"
 #include "graph/graph.hpp"
-#include "config/config.hpp"
+#include "graph/registry.hpp"
 
 namespace dagrad {
 
 struct LayerContext {
   Graph& graph;
   const ConfigNode& cfg;    // this layer's map
+  const Keys& keys;         // the map read through the layer's schema (already checked)
   std::string name;         // layer name: node names and parameter prefix
   std::mt19937_64& rng;     // initialisers; seeded from the run's configuration
   // Node of a named value defined earlier; an unknown or later name is an error at `at`.
@@ -39,22 +43,23 @@ using LayerBuilder = int (*)(LayerContext&);
 
 struct LayerInfo {
   std::string name, description;
+  Schema schema;  // its keys besides `type`
   LayerBuilder build;
 };
 
-class LayerRegistry {
+class LayerRegistry : public Registry<LayerInfo> {
  public:
   static LayerRegistry& instance();
-  bool add(LayerInfo info);
-  const LayerInfo* find(const std::string& name) const;  // null when unknown
-  std::vector<std::string> names() const;                // sorted
+  // The keys every layer map has besides its own: `type`.
+  static const Schema& common();
 
  private:
-  std::vector<LayerInfo> layers_;
+  LayerRegistry() : Registry("layer") {}
 };
 
-#define DAGRAD_REGISTER_LAYER(Function, Name, Description) \
-  [[maybe_unused]] static const bool dagrad_layer_##Function = ::dagrad::LayerRegistry::instance().add({Name, Description, Function})
+#define DAGRAD_REGISTER_LAYER(Function, Name, Description, SchemaFunction)                           \
+  [[maybe_unused]] static const bool dagrad_layer_##Function =                                      \
+      ::dagrad::LayerRegistry::instance().add({Name, Description, SchemaFunction(), Function})
 
 // Initialisers (Keras semantics).
 Tensor glorot_uniform(int64_t fan_in, int64_t fan_out, std::mt19937_64& rng);
@@ -65,9 +70,13 @@ Tensor uniform(Shape shape, double lo, double hi, std::mt19937_64& rng);
 int build_dense_layer(const LayerContext& ctx, int x, int64_t units, const std::string& activation,
                       bool use_bias, const std::string& prefix);
 
-// Appends an activation by name ("linear" adds nothing); the allowed names are checked at `at`.
+// Appends an activation: "linear" adds nothing, any other name is a registered op with one input
+// and no required attribute (Relu, Sigmoid, Tanh, a plugin's...), checked at `at`.
 int add_activation(const LayerContext& ctx, const ConfigNode& at, int x, const std::string& activation,
                    const std::string& suffix);
-inline const std::vector<std::string> kActivations = {"linear", "relu", "sigmoid", "tanh"};
+// An `activation` key: "linear" or the name of an elementwise op; `def` its default.
+Key activation_key(const std::string& def, const std::string& doc);
+// The layer's `activation`, checked to name linear or a registered op (at its position).
+std::string read_activation(const LayerContext& ctx);
 
 }  // namespace dagrad

@@ -7,8 +7,12 @@
 namespace dagrad {
 namespace {
 
+Schema keys() {
+  return {Key::value("input", "token vectors [batch, tokens, d]").required(),
+          Key::value("mask", "the token ids [batch, tokens]; id 0 is padding").required()};
+}
+
 int masked_mean(LayerContext& ctx) {
-  ctx.cfg.check_keys({"type", "input", "mask"});
   const int x = ctx.input(), mask = ctx.input("mask");
   const Node& n = ctx.graph.node(x);
   if (n.kind == NodeKind::Op && n.op_name == "Embedding" && n.inputs.size() == 2 && n.inputs[1] == mask &&
@@ -19,6 +23,6 @@ int masked_mean(LayerContext& ctx) {
 
 }  // namespace
 
-DAGRAD_REGISTER_LAYER(masked_mean, "MaskedMean", "mean over the token axis, ids of 0 masked (input, mask)");
+DAGRAD_REGISTER_LAYER(masked_mean, "MaskedMean", "mean over the token axis, tokens of id 0 left out (an empty row gives zeros)", keys);
 
 }  // namespace dagrad

@@ -5,13 +5,19 @@
 namespace dagrad {
 namespace {
 
+Schema keys() {
+  return {Key::value("input", "a [batch, features] value").required(),
+          Key::integers("units", "the Dense layers' widths, first to last").in(Range::greater_than(0)).required(),
+          activation_key("relu", "between the layers (the last is linear)"),
+          Key::boolean("use_bias", "learned biases").otherwise(true)};
+}
+
 int mlp(LayerContext& ctx) {
-  ctx.cfg.check_keys({"type", "input", "units", "activation", "use_bias"});
   int x = ctx.input();
-  auto units = ctx.cfg.require_ints("units", Range::greater_than(0));
-  if (units.empty()) ctx.cfg.at("units").fail("expected at least one layer size");
-  std::string act = ctx.cfg.get_enum("activation", kActivations, "relu");
-  bool bias = ctx.cfg.get_bool("use_bias", true);
+  auto units = ctx.keys.integers("units");
+  if (units.empty()) ctx.keys.at("units").fail("expected at least one layer size");
+  std::string act = read_activation(ctx);
+  bool bias = ctx.keys.boolean("use_bias");
   for (size_t i = 0; i < units.size(); ++i)
     x = build_dense_layer(ctx, x, units[i], i + 1 < units.size() ? act : "linear", bias,
                           "dense_" + std::to_string(i));
@@ -20,6 +26,6 @@ int mlp(LayerContext& ctx) {
 
 }  // namespace
 
-DAGRAD_REGISTER_LAYER(mlp, "MLP", "Dense layers of the given sizes, activation between, last linear (units, activation)");
+DAGRAD_REGISTER_LAYER(mlp, "MLP", "Dense layers of the given widths, the activation between them, the last linear", keys);
 
 }  // namespace dagrad

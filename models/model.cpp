@@ -7,63 +7,173 @@
 namespace dagrad {
 namespace {
 
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
-  return s.empty() ? "none" : s;
+// The keys of a layer whose `op:` names an op: its inputs, then the op's attributes.
+Schema op_layer_schema(const OpInfo& info, const std::vector<std::string>& input_names) {
+  Schema s{Key::string("op", "the op (`dagrad ops` lists them)").required()};
+  if (input_names.empty()) {
+    s.add(Key::value("input", "the op's input (an op of one input)"));
+    s.add(Key::values("inputs", "the op's inputs, in order"));
+  } else {
+    for (const auto& n : input_names) {
+      bool optional = !n.empty() && n.back() == '?';
+      Key k = Key::value(optional ? n.substr(0, n.size() - 1) : n, optional ? "optional input" : "input");
+      if (!optional) k.required();
+      s.add(k);
+    }
+  }
+  return s.then(info.schema);
 }
 
-// An op used directly as a layer: `type: L2Normalize, input: x` or `inputs: [a, b]`; every other
-// key is an attribute of the op.
-int build_op_layer(LayerContext& ctx, const std::string& op) {
-  std::vector<int> in;
-  if (ctx.cfg.has("inputs")) in = ctx.inputs();
-  else in.push_back(ctx.input());
-  Attrs attrs;
-  for (const auto& [key, v] : ctx.cfg.items()) {
-    if (key == "type" || key == "input" || key == "inputs") continue;
-    std::string d = v.describe();
-    if (d.rfind("boolean", 0) == 0) attrs.set(key, v.as_bool());
-    else if (d.rfind("integer", 0) == 0) attrs.set(key, v.as_int());
-    else if (d.rfind("number", 0) == 0) attrs.set(key, v.as_double());
-    else if (v.is_list()) {
-      bool all_int = true;
-      for (const auto& e : v.elements()) all_int = all_int && e.describe().rfind("integer", 0) == 0;
-      if (all_int) attrs.set(key, v.as_ints());
-      else attrs.set(key, v.as_doubles());
-    } else if (v.is_scalar()) attrs.set(key, v.as_string());
-    else v.fail("expected a scalar or a list as an attribute of op " + op + ", found " + d);
-  }
+// The op's input names, from an instance (input_names() is a property of the op, not of its
+// attributes; the first gradient-check sample's attributes always build one).
+std::vector<std::string> op_input_names(const OpInfo& info, const Attrs& attrs) {
   try {
-    return ctx.graph.add(op, std::move(in), attrs, ctx.name);
-  } catch (const UserError& e) {
-    ctx.cfg.fail(std::string("layer '") + ctx.name + "': " + e.what());
+    return OpRegistry::instance().make(info.name, attrs)->input_names();
+  } catch (const UserError&) {
+    auto samples = info.samples();
+    return samples.empty() ? std::vector<std::string>{} : OpRegistry::instance().make(info.name, samples[0].attrs)->input_names();
   }
+}
+
+const Schema& model_file_schema() {
+  static const Schema s{
+      Key::string("name", "names the model, its output folder (out/NAME) and its archive").otherwise("model"),
+      Key::any("inputs", "map of column name to string, int or float",
+               "the table columns the model reads, with their types").required(),
+      Key::any("layers", "map of value name to a layer map",
+               "the model's values: each a layer (`type:`), a preprocessing layer (`type:`) or an op (`op:`); "
+               "written in any order, each reads inputs and values by name")
+          .required(),
+      Key::typed_map("task", "task", "turns the model's values into a loss and metrics").required(),
+      Key::any("fit", "map", "a training file's `fit` section, when the model file carries one (ignored by the model)"),
+      Key::any("data", "map", "a training file's `data` section, likewise")};
+  return s;
+}
+
+// What one layer map is, and the names of the values it reads.
+struct LayerPlan {
+  std::string name;
+  ConfigNode node;
+  const LayerInfo* layer = nullptr;
+  const PreprocessorInfo* pre = nullptr;
+  const OpInfo* op = nullptr;
+  Schema schema;
+  Attrs attrs;                       // an op's
+  std::vector<std::string> inputs;   // an op's input names
+  std::vector<ConfigNode> reads;     // nodes naming values
+};
+
+LayerPlan plan_layer(const std::string& name, const ConfigNode& node) {
+  LayerPlan p{name, node};
+  if (!node.is_map()) node.fail("layer '" + name + "': expected a map with a 'type' or an 'op', found " + node.describe());
+  if (node.has("op") && node.has("type"))
+    node.at("op").fail("layer '" + name + "': give 'type' (a layer) or 'op' (an op), not both");
+  if (node.has("op")) {
+    p.op = &lookup(OpRegistry::instance(), node.at("op"));
+    p.attrs = attrs_from(node, p.op->schema);
+    p.inputs = op_input_names(*p.op, p.attrs);
+    p.schema = op_layer_schema(*p.op, p.inputs);
+  } else if (node.has("type")) {
+    ConfigNode type = node.at("type");
+    std::string t = type.as_string();
+    if ((p.layer = LayerRegistry::instance().find(t))) {
+      p.schema = Schema(LayerRegistry::common()).then(p.layer->schema);
+    } else if ((p.pre = PreprocessorRegistry::instance().find(t))) {
+      p.schema = Schema(PreprocessorRegistry::common()).then(p.pre->schema);
+    } else {
+      std::vector<std::string> all = LayerRegistry::instance().names();
+      for (const auto& n : PreprocessorRegistry::instance().names()) all.push_back(n);
+      std::string hint = OpRegistry::instance().find(t) ? "; '" + t + "' is an op: write `op: " + t + "`" : did_you_mean(t, all);
+      type.fail("unknown layer type '" + t + "'" + hint + " (layers: " + join(LayerRegistry::instance().names()) +
+                "; preprocessing layers: " + join(PreprocessorRegistry::instance().names()) + "; ops go in `op:`)");
+    }
+  } else {
+    node.fail("layer '" + name + "' needs a 'type' (a layer or a preprocessing layer) or an 'op'");
+  }
+  check_against(node, p.schema);
+  for (const auto& k : p.schema.keys()) {
+    if (!node.has(k.name())) continue;
+    if (k.kind() == KeyKind::Value) p.reads.push_back(node.at(k.name()));
+    if (k.kind() == KeyKind::Values)
+      for (const auto& e : node.at(k.name()).elements()) p.reads.push_back(e);
+  }
+  return p;
+}
+
+// The layers in an order where each comes after the values it reads: the file's order wherever
+// that already holds (so a model's parameters are drawn in the same order as before), else the
+// first layer in the file whose reads are all defined. A cycle is an error naming its layers.
+std::vector<size_t> build_order(const std::vector<LayerPlan>& plans) {
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < plans.size(); ++i) index[plans[i].name] = i;
+  std::vector<char> done(plans.size(), 0);
+  std::vector<size_t> order;
+  while (order.size() < plans.size()) {
+    bool progressed = false;
+    for (size_t i = 0; i < plans.size(); ++i) {
+      if (done[i]) continue;
+      bool ready = true;
+      for (const auto& r : plans[i].reads) {
+        auto it = index.find(r.as_string());
+        if (it != index.end() && !done[it->second]) ready = false;
+      }
+      if (!ready) continue;
+      done[i] = 1;
+      order.push_back(i);
+      progressed = true;
+      break;  // restart from the top: the earliest ready layer goes next
+    }
+    if (!progressed) {
+      // Walk from the first layer left along reads of layers left until one repeats: the circle.
+      size_t at = 0;
+      while (done[at]) ++at;
+      std::vector<size_t> path;
+      while (std::find(path.begin(), path.end(), at) == path.end()) {
+        path.push_back(at);
+        for (const auto& r : plans[at].reads) {
+          auto it = index.find(r.as_string());
+          if (it != index.end() && !done[it->second]) {
+            at = it->second;
+            break;
+          }
+        }
+      }
+      std::string circle;
+      for (auto it = std::find(path.begin(), path.end(), at); it != path.end(); ++it) circle += plans[*it].name + " -> ";
+      plans[at].node.fail("layers read each other in a circle: " + circle + plans[at].name +
+                          " (a value cannot depend on itself)");
+    }
+  }
+  return order;
 }
 
 }  // namespace
 
+const Schema& Model::file_schema() { return model_file_schema(); }
+
 std::unique_ptr<Model> Model::build(const ConfigNode& cfg, const DataTables* data, const ArchiveReader* saved,
                                     uint64_t seed) {
-  cfg.check_keys({"name", "inputs", "layers", "task", "fit", "data"});  // fit, data: a model file may carry its training setup
+  Keys file(cfg, model_file_schema());
   auto m = std::make_unique<Model>();
-  m->name_ = cfg.get_string("name", "model");
+  m->name_ = file.string("name");
   m->config_text_ = to_yaml(cfg);
   std::mt19937_64 rng(seed);
 
   std::map<std::string, ColumnType> raw;
-  std::map<std::string, ConfigNode> raw_at;
-  ConfigNode inputs = cfg.at("inputs");
+  ConfigNode inputs = file.at("inputs");
   if (!inputs.is_map() || inputs.size() == 0) inputs.fail("expected a map of input columns to types (string, int, float)");
   for (const auto& [name, node] : inputs.items()) {
     std::string t = node.as_enum({"string", "int", "float"});
     raw[name] = t == "string" ? ColumnType::String : t == "int" ? ColumnType::Int : ColumnType::Float;
-    raw_at.emplace(name, node);
   }
 
-  ConfigNode layers = cfg.at("layers");
+  ConfigNode layers = file.at("layers");
   if (!layers.is_map() || layers.size() == 0) layers.fail("a model needs at least one layer (a map of name: {type: ...})");
-  std::vector<std::string> all_names = layers.keys();
+  std::vector<LayerPlan> plans;
+  for (const auto& [name, node] : layers.items()) {
+    if (raw.count(name)) node.fail("layer '" + name + "' has the name of an input column");
+    plans.push_back(plan_layer(name, node));
+  }
   std::map<std::string, int> defined;
 
   auto resolve = [&](const ConfigNode& at) -> int {
@@ -79,15 +189,10 @@ std::unique_ptr<Model> Model::build(const ConfigNode& cfg, const DataTables* dat
       }
       return id;
     }
-    if (std::find(all_names.begin(), all_names.end(), name) != all_names.end())
-      at.fail("'" + name + "' is used before it is defined (a layer may read only inputs and layers above it, "
-              "so cycles are impossible)");
     std::vector<std::string> known;
     for (const auto& [k, v] : raw) known.push_back(k);
-    for (const auto& [k, v] : defined) known.push_back(k);
-    auto guess = closest_match(name, known);
-    at.fail("unknown value '" + name + "'" + (guess ? " (did you mean '" + *guess + "'?)" : "") +
-            "; defined so far: " + join(known));
+    for (const auto& p : plans) known.push_back(p.name);
+    at.fail("unknown value '" + name + "'" + did_you_mean(name, known) + "; inputs and layers: " + join(known));
   };
   auto id_range = [&](int node) -> int64_t {
     for (const auto& f : m->fed_)
@@ -95,54 +200,64 @@ std::unique_ptr<Model> Model::build(const ConfigNode& cfg, const DataTables* dat
     return 0;
   };
 
-  for (const auto& [name, node] : layers.items()) {
-    if (!node.is_map()) node.fail("layer '" + name + "': expected a map with a 'type', found " + node.describe());
-    if (raw.count(name)) node.fail("layer '" + name + "' has the name of an input column");
-    std::string type = node.require_string("type");
+  for (size_t i : build_order(plans)) {
+    const LayerPlan& p = plans[i];
+    const ConfigNode& node = p.node;
+    Keys keys(node, p.schema);
     int id = -1;
-    if (auto make = PreprocessorRegistry::instance().find(type)) {
-      std::unique_ptr<Preprocessor> pre = make(node);
-      ConfigNode in = node.at("input");
+    if (p.pre) {
+      std::unique_ptr<Preprocessor> pre = p.pre->make(keys);
+      ConfigNode in = keys.at("input");
       std::string column = in.as_string();
       if (!raw.count(column))
         in.fail("a preprocessing layer reads an input column; '" + column + "' is not one (inputs: " +
                 join([&] { std::vector<std::string> v; for (auto& [k, _] : raw) v.push_back(k); return v; }()) + ")");
       if (saved) {
-        pre->load(*saved, "preprocessing/" + name + "/");
+        pre->load(*saved, "preprocessing/" + p.name + "/");
       } else {
-        std::string table = node.get_enum("adapt", {"interactions", "train", "candidates"}, "interactions");
-        if (!data) node.fail("layer '" + name + "' needs data to adapt on");
+        std::string table = keys.string("adapt");
+        if (!data) node.fail("layer '" + p.name + "' needs data to adapt on");
         const Table& t = data->by_name(table);
-        if (!t.has(column)) node.at("input").fail("table '" + table + "' has no column '" + column + "' to adapt on");
+        if (!t.has(column)) in.fail("table '" + table + "' has no column '" + column + "' to adapt on");
         pre->adapt(t.column(column));
       }
-      id = m->graph_.input(name, pre->output_type());
-      m->fed_.push_back({name, column, id, std::move(pre)});
-    } else if (const LayerInfo* layer = LayerRegistry::instance().find(type)) {
-      LayerContext ctx{m->graph_, node, name, rng, resolve, id_range};
-      id = layer->build(ctx);
-    } else if (OpRegistry::instance().contains(type)) {
-      LayerContext ctx{m->graph_, node, name, rng, resolve, id_range};
-      id = build_op_layer(ctx, type);
+      id = m->graph_.input(p.name, pre->output_type());
+      m->fed_.push_back({p.name, column, id, std::move(pre)});
+    } else if (p.layer) {
+      LayerContext ctx{m->graph_, node, keys, p.name, rng, resolve, id_range};
+      id = p.layer->build(ctx);
     } else {
-      std::vector<std::string> all = LayerRegistry::instance().names();
-      for (const auto& n : PreprocessorRegistry::instance().names()) all.push_back(n);
-      for (const auto& n : OpRegistry::instance().names()) all.push_back(n);
-      auto guess = closest_match(type, all);
-      node.at("type").fail("unknown layer or op '" + type + "'" + (guess ? " (did you mean '" + *guess + "'?)" : "") +
-                           "; layers: " + join(LayerRegistry::instance().names()) + "; preprocessing: " +
-                           join(PreprocessorRegistry::instance().names()) + "; ops: " +
-                           join(OpRegistry::instance().names()));
+      LayerContext ctx{m->graph_, node, keys, p.name, rng, resolve, id_range};
+      try {
+        if (p.inputs.empty()) {
+          std::vector<int> in;
+          if (keys.has("inputs")) in = ctx.inputs();
+          else if (keys.has("input")) in.push_back(ctx.input());
+          else node.fail("op layer '" + p.name + "' needs 'input' (one value) or 'inputs' (a list)");
+          id = m->graph_.add(p.op->name, std::move(in), p.attrs, p.name);
+        } else {
+          NamedInputs in;
+          for (const auto& n : p.inputs) {
+            std::string key = n.back() == '?' ? n.substr(0, n.size() - 1) : n;
+            if (keys.has(key)) in.add(key, ctx.input(key));
+          }
+          id = m->graph_.add(p.op->name, in, p.attrs, p.name);
+        }
+      } catch (const UserError& e) {
+        node.fail(std::string("layer '") + p.name + "': " + e.what());
+      }
     }
-    defined[name] = id;
-    m->values_.push_back({name, id});
+    defined[p.name] = id;
   }
+  // Values in file order (what `describe` and lookups list).
+  for (const auto& p : plans) m->values_.push_back({p.name, defined.at(p.name)});
 
-  ConfigNode task = cfg.at("task");
-  std::string type = task.require_string("type");
-  TaskBuilder make = TaskRegistry::instance().find(task.at("type"), type);
-  LayerContext ctx{m->graph_, task, "task", rng, resolve, id_range};
-  m->task_ = make(ctx);
+  ConfigNode task = file.at("task");
+  const TaskInfo& info = lookup(TaskRegistry::instance(), task.at("type"));
+  Schema task_schema = Schema(TaskRegistry::common()).then(info.schema);
+  Keys task_keys(task, task_schema);
+  LayerContext ctx{m->graph_, task, task_keys, "task", rng, resolve, id_range};
+  m->task_ = info.build(ctx);
   if (saved) {
     m->load_parameters(*saved);
     m->task_->load(*saved);

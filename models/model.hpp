@@ -21,6 +21,8 @@ class Model {
                                       uint64_t seed);
   // Rebuilds a saved model (from its own stored model file) and loads its parameters.
   static std::unique_ptr<Model> load(const std::string& path);
+  // The model file's top-level keys.
+  static const Schema& file_schema();
 
   const std::string& name() const { return name_; }
   Graph& graph() { return graph_; }

@@ -34,21 +34,27 @@ class Task {
   virtual std::string describe() const = 0;
 };
 
-// Builds the task from the model file's `task` map, adding its nodes to ctx.graph.
+// Builds the task from the model file's `task` map (read through ctx.keys), adding its nodes to
+// ctx.graph.
 using TaskBuilder = std::unique_ptr<Task> (*)(LayerContext& ctx);
 
-class TaskRegistry {
- public:
-  static TaskRegistry& instance();
-  bool add(const std::string& name, const std::string& description, TaskBuilder build);
-  TaskBuilder find(const ConfigNode& at, const std::string& name) const;  // error lists known
-  std::vector<std::string> names() const;
-
- private:
-  std::vector<std::pair<std::string, std::pair<std::string, TaskBuilder>>> tasks_;
+struct TaskInfo {
+  std::string name, description;
+  Schema schema;  // its keys besides `type`
+  TaskBuilder build;
 };
 
-#define DAGRAD_REGISTER_TASK(Function, Name, Description) \
-  [[maybe_unused]] static const bool dagrad_task_##Function = ::dagrad::TaskRegistry::instance().add(Name, Description, Function)
+class TaskRegistry : public Registry<TaskInfo> {
+ public:
+  static TaskRegistry& instance();
+  static const Schema& common();  // `type`
+
+ private:
+  TaskRegistry() : Registry("task") {}
+};
+
+#define DAGRAD_REGISTER_TASK(Function, Name, Description, SchemaFunction) \
+  [[maybe_unused]] static const bool dagrad_task_##Function =             \
+      ::dagrad::TaskRegistry::instance().add({Name, Description, SchemaFunction(), Function})
 
 }  // namespace dagrad

@@ -10,11 +10,11 @@ namespace dagrad {
 
 class Dense : public Op {
  public:
-  explicit Dense(const Attrs& a) {
-    const std::string act = a.get_string("activation", "linear");
-    if (act != "linear" && act != "relu")
-      throw UserError("activation '" + act + "' is not one Dense fuses (allowed: linear, relu)");
-    relu_ = act == "relu";
+  explicit Dense(const Attrs& a) : relu_(a.get_string("activation") == "relu") {}
+
+  static Schema schema() {
+    return {Key::choice("activation", {"linear", "relu"}, "applied to the product plus bias (other activations: a separate op)")
+                .otherwise("linear")};
   }
 
   std::pair<int, int> arity() const override { return {3, 3}; }

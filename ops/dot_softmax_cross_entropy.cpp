@@ -66,9 +66,11 @@ constexpr int kQ = 0, kC = 1, kLabels = 2, kWeights = kLabels + si::kWeights, kC
 class DotSoftmaxCrossEntropy : public Op {
  public:
   explicit DotSoftmaxCrossEntropy(const Attrs& a)
-      : scale_(static_cast<float>(a.get_double("scale", 1.0))), block_rows_(a.get_int("block_rows", 0)) {
-    if (block_rows_ < 0) throw UserError("attribute 'block_rows' must be >= 0 (0: from the L2 cache size), got " +
-                                         std::to_string(block_rows_));
+      : scale_(static_cast<float>(a.get_double("scale"))), block_rows_(a.get_int("block_rows")) {}
+
+  static Schema schema() {
+    return {Key::number("scale", "multiplies the logits q·cᵀ (1 / temperature)").otherwise(1.0),
+            Key::integer("block_rows", "query rows per block; 0 sizes blocks from the L2 cache").in(Range::at_least(0)).otherwise(0)};
   }
 
   // In inference the forward computes the losses only; a backward after it recomputes the blocks.

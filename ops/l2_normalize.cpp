@@ -10,9 +10,10 @@ namespace dagrad {
 
 class L2Normalize : public Op {
  public:
-  explicit L2Normalize(const Attrs& a) : epsilon_(a.get_double("epsilon", 1e-12)) {
-    if (!(epsilon_ > 0))
-      throw UserError("L2Normalize: attribute 'epsilon' must be a positive number, got " + std::to_string(epsilon_));
+  explicit L2Normalize(const Attrs& a) : epsilon_(a.get_double("epsilon")) {}
+
+  static Schema schema() {
+    return {Key::number("epsilon", "lower bound of the squared norm").in(Range::greater_than(0)).otherwise(1e-12)};
   }
 
   std::pair<int, int> arity() const override { return {1, 1}; }

@@ -7,7 +7,11 @@ namespace dagrad {
 class MatMul : public Op {
  public:
   explicit MatMul(const Attrs& a)
-      : ta_(a.get_bool("transpose_a", false)), tb_(a.get_bool("transpose_b", false)) {}
+      : ta_(a.get_bool("transpose_a")), tb_(a.get_bool("transpose_b")) {}
+
+  static Schema schema() {
+    return {Key::boolean("transpose_a", "use aᵀ").otherwise(false), Key::boolean("transpose_b", "use bᵀ").otherwise(false)};
+  }
 
   std::pair<int, int> arity() const override { return {2, 2}; }
 

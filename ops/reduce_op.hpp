@@ -12,7 +12,12 @@ template <bool Mean>
 class ReduceOp : public Op {
  public:
   explicit ReduceOp(const Attrs& a)
-      : all_(!a.has("axis")), axis_(all_ ? 0 : a.get_int("axis", 0)), keepdims_(a.get_bool("keepdims", false)) {}
+      : all_(!a.has("axis")), axis_(all_ ? 0 : a.get_int("axis")), keepdims_(a.get_bool("keepdims")) {}
+
+  static Schema schema() {
+    return {Key::integer("axis", "the axis to reduce (negative counts from the last)").otherwise_text("every element"),
+            Key::boolean("keepdims", "keep the reduced axis with size 1").otherwise(false)};
+  }
 
   std::pair<int, int> arity() const override { return {1, 1}; }
 

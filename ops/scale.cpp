@@ -6,7 +6,9 @@ namespace dagrad {
 
 class Scale : public Op {
  public:
-  explicit Scale(const Attrs& a) : scale_(read_scale(a)) {}
+  explicit Scale(const Attrs& a) : scale_(static_cast<float>(a.get_double("scale"))) {}
+
+  static Schema schema() { return {Key::number("scale", "the factor").required()}; }
 
   std::pair<int, int> arity() const override { return {1, 1}; }
 
@@ -33,11 +35,6 @@ class Scale : public Op {
   }
 
  private:
-  static float read_scale(const Attrs& a) {
-    if (!a.has("scale")) throw UserError("Scale needs the attribute 'scale' (a number), e.g. {scale: 0.5}");
-    return static_cast<float>(a.get_double("scale", 1.0));
-  }
-
   float scale_;
 };
 

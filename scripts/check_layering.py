@@ -6,7 +6,8 @@ Usage: check_layering.py SOURCE_ROOT STAMP FOLDER=ARROW,ARROW ...
 Each FOLDER=ARROWS argument comes from a folder's meson.build (folder_arrows): the folders whose
 headers the files of FOLDER may include. A file belongs to the deepest declared folder that holds
 it, and may include headers of its own folder and of its arrows, nothing else. Every folder with
-C++ sources must be declared, and the declared arrows must not form a circle. On success, writes
+C++ sources must be declared, the declared arrows must not form a circle, and docs/architecture.md's
+folder table must show every folder with exactly its arrows. On success, writes
 STAMP; on failure, prints each offending include as FILE:LINE and exits 1.
 """
 import os
@@ -49,6 +50,41 @@ def find_cycle(arrows):
             if c:
                 return c
     return None
+
+
+DOC = 'docs/architecture.md'
+DOC_ROW = re.compile(r'^\|\s*`([^`]+)/`\s*\|[^|]*\|([^|]*)\|\s*$')
+
+
+def check_doc(root, arrows):
+    """docs/architecture.md's folder table (between <!-- folders --> and <!-- /folders -->) must list
+    every declared folder with exactly its arrows, so the picture cannot drift from the build."""
+    path = os.path.join(root, DOC)
+    try:
+        with open(path, encoding='utf-8') as f:
+            text = f.read()
+    except OSError as e:
+        return [f'{DOC}: cannot read ({e})']
+    start, end = text.find('<!-- folders -->'), text.find('<!-- /folders -->')
+    if start < 0 or end < start:
+        return [f'{DOC}: no folder table between <!-- folders --> and <!-- /folders -->']
+    documented = {}
+    for line in text[start:end].splitlines():
+        m = DOC_ROW.match(line)
+        if m:
+            documented[m.group(1)] = sorted(a.strip().strip('`').rstrip('/') for a in m.group(2).split(',')
+                                            if a.strip() and a.strip() != '—')
+    errors = []
+    for folder in sorted(arrows):
+        if folder not in documented:
+            errors.append(f'{DOC}: the folder table has no row for {folder}/ (arrows: {", ".join(sorted(arrows[folder])) or "—"})')
+        elif documented[folder] != sorted(arrows[folder]):
+            errors.append(f'{DOC}: {folder}/ is documented with arrows {", ".join(documented[folder]) or "—"} but '
+                          f'{folder}/meson.build declares {", ".join(sorted(arrows[folder])) or "—"}')
+    for folder in sorted(documented):
+        if folder not in arrows:
+            errors.append(f'{DOC}: the folder table lists {folder}/, which no meson.build declares')
+    return errors
 
 
 def main():
@@ -96,6 +132,7 @@ def main():
                     if tf not in allowed:
                         errors.append(f'{rel}:{line_no}: {own}/ may not include "{target}" ({tf}/ is not among its '
                                       f'arrows: {", ".join(sorted(arrows[own])) or "none"}; see {own}/meson.build)')
+    errors += check_doc(root, arrows)
     if errors:
         print('layering: %d include(s) against the declared arrows:' % len(errors), file=sys.stderr)
         for e in errors:

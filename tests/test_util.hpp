@@ -27,6 +27,7 @@ class TempDir {
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
   std::string str() const { return path_.string(); }
+  const std::filesystem::path& dir() const { return path_; }
   std::string file(const std::string& name) const { return (path_ / name).string(); }
   // Writes `text` to `name` inside the directory and returns its path.
   std::string write(const std::string& name, const std::string& text) const {
@@ -43,6 +44,8 @@ class TempDir {
   }
   std::filesystem::path path_;
 };
+
+inline bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 inline std::string read_text(const std::string& path) {
   std::ifstream f(path, std::ios::binary);

@@ -102,6 +102,7 @@ int train_or_report(const cli::Args& a, bool train) {
 int main(int argc, char** argv) {
   std::signal(SIGXFSZ, SIG_IGN);  // past ulimit -f a write fails with EFBIG and is reported
   try {
+    check_registrations();
     init_threads_from_env();
     std::string cmd = argc > 1 && argv[1][0] != '-' ? argv[1] : "train";
     int shift = argc > 1 && argv[1][0] != '-' ? 1 : 0;

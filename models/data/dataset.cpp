@@ -25,24 +25,20 @@ DataSourceRegistry& DataSourceRegistry::instance() {
   return r;
 }
 
-bool DataSourceRegistry::add(DataSourceInfo info) {
-  sources_.push_back(std::move(info));
-  return true;
-}
-
-std::vector<std::string> DataSourceRegistry::names() const {
-  std::vector<std::string> n;
-  for (const auto& s : sources_) n.push_back(s.name);
-  std::sort(n.begin(), n.end());
-  return n;
-}
-
-const DataSourceInfo& DataSourceRegistry::find(const ConfigNode& at, const std::string& name) const {
-  for (const auto& s : sources_)
-    if (s.name == name) return s;
-  std::string known;
-  for (const auto& n : names()) known += (known.empty() ? "" : ", ") + n;
-  at.fail("unknown data source '" + name + "' (known: " + known + ")");
+const Schema& DataSourceRegistry::common() {
+  static const Schema s{
+      Key::string("source", "where the interactions come from (`dagrad list` names the data sources)").otherwise("csv"),
+      Key::map("split",
+               {Key::integer("seed", "the shuffle's seed").otherwise(42),
+                Key::boolean("shuffle", "shuffle before cutting (else the file's order)").otherwise(true),
+                Key::number("train", "training rows: a count, or a fraction of all below 1")
+                    .in(Range::at_least(0)).otherwise_text("the rest"),
+                Key::number("validation", "validation rows (just before the test rows)").in(Range::at_least(0))
+                    .otherwise_text("0"),
+                Key::number("test", "test rows (the last rows of the shuffled order)").in(Range::at_least(0))
+                    .otherwise_text("0")},
+               "how the interactions are cut into train, validation and test")};
+  return s;
 }
 
 namespace {
@@ -58,8 +54,12 @@ int64_t count_of(const ConfigNode& split, const std::string& key, size_t total, 
 }  // namespace
 
 void load_data(const ConfigNode& cfg, const std::string& data_dir, DataTables& out) {
-  std::string source = cfg.get_string("source", "csv");
-  DataSourceRegistry::instance().find(cfg.has("source") ? cfg.at("source") : cfg, source).load(cfg, data_dir, out);
+  std::string source = cfg.has("source") ? cfg.at("source").as_string() : "csv";
+  const DataSourceInfo* info = DataSourceRegistry::instance().find(source);
+  if (!info) (cfg.has("source") ? cfg.at("source") : cfg).fail(DataSourceRegistry::instance().unknown(source));
+  Schema schema = Schema(DataSourceRegistry::common()).then(info->schema);
+  Keys keys(cfg, schema);
+  info->load(keys, data_dir, out);
   const size_t n = out.interactions.rows();
   if (n == 0) cfg.fail("the data source produced no interactions");
 
@@ -68,9 +68,9 @@ void load_data(const ConfigNode& cfg, const std::string& data_dir, DataTables& o
   int64_t test = 0, validation = 0, train = static_cast<int64_t>(n);
   if (cfg.has("split")) {
     ConfigNode split = cfg.at("split");
-    split.check_keys({"seed", "train", "validation", "test", "shuffle"});
-    if (split.get_bool("shuffle", true)) {
-      std::mt19937_64 rng(static_cast<uint64_t>(split.get_int("seed", 42)));
+    Keys sk = keys.sub("split");
+    if (sk.boolean("shuffle")) {
+      std::mt19937_64 rng(static_cast<uint64_t>(sk.integer("seed")));
       std::shuffle(order.begin(), order.end(), rng);
     }
     test = count_of(split, "test", n, 0);

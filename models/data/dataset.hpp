@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "config/config.hpp"
+#include "config/keys.hpp"
 #include "models/data/table.hpp"
 
 namespace dagrad {
@@ -19,24 +19,29 @@ struct DataTables {
 };
 
 // Loads the interactions (and candidates, if the source has them) described by `cfg` (the training
-// file's `data` map) from `data_dir` (the --data flag or the source's default).
-using DataSourceFn = std::function<void(const ConfigNode& cfg, const std::string& data_dir, DataTables& out)>;
+// file's `data` map, read through the source's schema) from `data_dir` (the --data flag or the
+// source's default).
+using DataSourceFn = std::function<void(const Keys& cfg, const std::string& data_dir, DataTables& out)>;
 
 struct DataSourceInfo {
   std::string name, description;
+  Schema schema;  // its keys besides the common ones (common())
   DataSourceFn load;
 };
 
-class DataSourceRegistry {
+class DataSourceRegistry : public Registry<DataSourceInfo> {
  public:
   static DataSourceRegistry& instance();
-  bool add(DataSourceInfo info);
-  const DataSourceInfo& find(const ConfigNode& at, const std::string& name) const;  // error lists known
-  std::vector<std::string> names() const;
+  // The keys of every `data` map: source, split.
+  static const Schema& common();
 
  private:
-  std::vector<DataSourceInfo> sources_;
+  DataSourceRegistry() : Registry("data source") {}
 };
+
+#define DAGRAD_REGISTER_DATA_SOURCE(Function, Name, Description, SchemaFunction) \
+  [[maybe_unused]] static const bool dagrad_source_##Function =                  \
+      ::dagrad::DataSourceRegistry::instance().add({Name, Description, SchemaFunction(), Function})
 
 // Reads `data` (source, split) and fills every table: the interactions are shuffled with
 // split.seed and cut into the first `train` rows, the next `validation`, then `test` (counts, or

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "graph/error.hpp"
+#include "graph/names.hpp"
 
 namespace dagrad {
 
@@ -110,28 +111,6 @@ bool split_record(const std::string& line, char sep, std::vector<std::string>& o
   return !quoted;
 }
 
-// The offset of the first byte of `s` that does not belong to a well-formed UTF-8 sequence
-// (Unicode 15, table 3-7: no overlong forms, no surrogates, nothing above U+10FFFF), or npos.
-size_t invalid_utf8_at(const std::string& s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const size_t n = s.size();
-  for (size_t i = 0; i < n;) {
-    const unsigned char b = p[i];
-    if (b < 0x80) { ++i; continue; }
-    size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (b >= 0xC2 && b <= 0xDF) len = 2;
-    else if (b >= 0xE0 && b <= 0xEF) { len = 3; if (b == 0xE0) lo = 0xA0; if (b == 0xED) hi = 0x9F; }
-    else if (b >= 0xF0 && b <= 0xF4) { len = 4; if (b == 0xF0) lo = 0x90; if (b == 0xF4) hi = 0x8F; }
-    else return i;
-    if (i + len > n || p[i + 1] < lo || p[i + 1] > hi) return i;
-    for (size_t k = 2; k < len; ++k)
-      if (p[i + k] < 0x80 || p[i + k] > 0xBF) return i;
-    i += len;
-  }
-  return std::string::npos;
-}
-
 std::string hex_byte(unsigned char b) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   return std::string("0x") + kHex[b >> 4] + kHex[b & 15];
@@ -211,7 +190,7 @@ Table read_csv(const std::string& path, const std::map<std::string, ColumnType>&
       };
       switch (wanted[slot].second) {
         case ColumnType::String:
-          if (size_t at = invalid_utf8_at(s); at != std::string::npos)
+          if (size_t at = first_invalid_utf8(s); at != std::string::npos)
             throw fail("column '" + header[i] + "': byte " + hex_byte(static_cast<unsigned char>(s[at])) + " at offset " +
                        std::to_string(at + 1) + " of '" + shown(s) +
                        "' is not valid UTF-8 (a latin-1 or Windows-1252 file? convert it with iconv -t UTF-8)");

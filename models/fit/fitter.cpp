@@ -25,19 +25,6 @@ namespace {
 
 double since(FitClock::time_point t) { return std::chrono::duration<double>(FitClock::now() - t).count(); }
 
-Attrs options_to_attrs(const ConfigNode& opt) {
-  Attrs a;
-  for (const auto& [key, v] : opt.items()) {
-    if (key == "type") continue;
-    std::string d = v.describe();
-    if (d.rfind("boolean", 0) == 0) a.set(key, v.as_bool());
-    else if (d.rfind("integer", 0) == 0) a.set(key, v.as_int());
-    else if (d.rfind("number", 0) == 0) a.set(key, v.as_double());
-    else if (v.is_scalar()) a.set(key, v.as_string());
-    else v.fail("expected a scalar optimizer option, found " + d);
-  }
-  return a;
-}
 
 std::vector<int64_t> epoch_order(size_t n, uint64_t seed, int64_t epoch, bool shuffle) {
   std::vector<int64_t> order(n);
@@ -51,37 +38,67 @@ std::vector<int64_t> epoch_order(size_t n, uint64_t seed, int64_t epoch, bool sh
 
 }  // namespace
 
+const Schema& FitOptions::schema() {
+  static const Schema s{
+      Key::integer("seed", "initialisers and the per-epoch shuffles").in(Range::at_least(0)).otherwise(0),
+      Key::integer("epochs", "passes over the training rows").in(Range::greater_than(0)).required(),
+      Key::integer("batch_size", "examples per step (the last batch of an epoch may be smaller)")
+          .in(Range::greater_than(0)).required(),
+      Key::boolean("shuffle", "reshuffle the training rows every epoch (seeded)").otherwise(true),
+      Key::typed_map("optimizer", "optimizer", "the optimizer and its options").otherwise_text("Adagrad"),
+      Key::integer("validate_every", "epochs between evaluations (0: only after the last)")
+          .in(Range::at_least(0)).otherwise(1),
+      Key::choice("evaluate_on", {"test", "validation"}, "the split evaluations use").otherwise("test"),
+      Key::integer("checkpoint_every", "epochs between checkpoints (0: only at the end and when stopped)")
+          .in(Range::at_least(0)).otherwise(0),
+      Key::number("checkpoint_minutes", "also a checkpoint, mid-epoch if need be, once this many minutes have passed "
+                                        "(0: off)").in(Range::at_least(0)).otherwise(10.0),
+      Key::map("early_stopping",
+               {Key::string("metric", "the evaluation entry to watch (test_loss, test_top_100, validation_rmse...)")
+                    .required(),
+                Key::integer("patience", "evaluations without improvement before stopping").in(Range::at_least(1))
+                    .otherwise(3),
+                Key::choice("mode", {"min", "max"}, "whether lower or higher is better").otherwise("min"),
+                Key::number("min_delta", "the least change that counts as an improvement").in(Range::at_least(0))
+                    .otherwise(0.0)},
+               "stop when the metric stops improving"),
+      Key::choice("progress", {"auto", "bar", "lines", "none"},
+                  "a progress bar, a line per evaluation, or nothing (auto: a bar on a terminal)").otherwise("auto")};
+  return s;
+}
+
 FitOptions FitOptions::from_config(const ConfigNode& fit) {
-  fit.check_keys({"seed", "epochs", "batch_size", "shuffle", "optimizer", "validate_every", "evaluate_on",
-                  "checkpoint_every", "checkpoint_minutes", "early_stopping", "progress"});
+  Keys k(fit, schema());
   FitOptions o;
-  o.seed = static_cast<uint64_t>(fit.get_int("seed", 0, Range::at_least(0)));
-  o.epochs = fit.require_int("epochs", Range::greater_than(0));
-  o.batch_size = fit.require_int("batch_size", Range::greater_than(0));
-  o.shuffle = fit.get_bool("shuffle", true);
-  if (fit.has("optimizer")) {
-    ConfigNode opt = fit.at("optimizer");
-    o.optimizer = opt.require_string("type");
-    o.optimizer_options = options_to_attrs(opt);
+  o.seed = static_cast<uint64_t>(k.integer("seed"));
+  o.epochs = k.integer("epochs");
+  o.batch_size = k.integer("batch_size");
+  o.shuffle = k.boolean("shuffle");
+  if (k.has("optimizer")) {
+    ConfigNode opt = k.at("optimizer");
+    if (!opt.is_map()) opt.fail("expected a map with the optimizer's type and options, found " + opt.describe());
+    const OptimizerInfo& info = lookup(OptimizerRegistry::instance(), opt.at("type"));
+    check_against(opt, Schema(OptimizerRegistry::common()).then(info.schema));
+    o.optimizer = info.name;
+    o.optimizer_options = attrs_from(opt, info.schema);
     try {
       OptimizerRegistry::instance().make(o.optimizer, o.optimizer_options);  // validates name and options now
     } catch (const UserError& e) {
       opt.fail(e.what());
     }
   }
-  o.validate_every = fit.get_int("validate_every", 1, Range::at_least(0));
-  o.evaluate_on = fit.get_enum("evaluate_on", {"test", "validation"}, "test");
-  o.checkpoint_every = fit.get_int("checkpoint_every", 0, Range::at_least(0));
-  o.checkpoint_minutes = fit.get_double("checkpoint_minutes", 10, Range::at_least(0));
-  if (fit.has("early_stopping")) {
-    ConfigNode es = fit.at("early_stopping");
-    es.check_keys({"metric", "patience", "mode", "min_delta"});
-    o.early_stopping_metric = es.require_string("metric");
-    o.patience = es.get_int("patience", 3, Range::at_least(1));
-    o.maximize = es.get_enum("mode", {"min", "max"}, "min") == "max";
-    o.min_delta = es.get_double("min_delta", 0, Range::at_least(0));
+  o.validate_every = k.integer("validate_every");
+  o.evaluate_on = k.string("evaluate_on");
+  o.checkpoint_every = k.integer("checkpoint_every");
+  o.checkpoint_minutes = k.number("checkpoint_minutes");
+  if (k.has("early_stopping")) {
+    Keys es = k.sub("early_stopping");
+    o.early_stopping_metric = es.string("metric");
+    o.patience = es.integer("patience");
+    o.maximize = es.string("mode") == "max";
+    o.min_delta = es.number("min_delta");
   }
-  o.progress = fit.get_enum("progress", {"auto", "bar", "lines", "none"}, "auto");
+  o.progress = k.string("progress");
   return o;
 }
 

@@ -36,6 +36,8 @@ struct FitOptions {
 
   // Reads the training file's `fit` map (errors name file, line and key).
   static FitOptions from_config(const ConfigNode& fit);
+  // Its keys (the defaults above are the same, for programs that fill FitOptions themselves).
+  static const Schema& schema();
 };
 
 struct FitResult {

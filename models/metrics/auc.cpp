@@ -1,4 +1,5 @@
 #include "models/metrics/auc.hpp"
+#include "models/metrics/metric.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -68,4 +69,8 @@ double Auc::result() const {
   return static_cast<double>(twice_wins) / (2.0 * static_cast<double>(positives) * static_cast<double>(negatives));
 }
 
+}  // namespace dagrad::metrics
+
+namespace dagrad::metrics {
+DAGRAD_REGISTER_METRIC(Auc, "auc", "exact area under the ROC curve of the prediction (a score or logit) against 0/1 labels");
 }  // namespace dagrad::metrics

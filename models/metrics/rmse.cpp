@@ -1,4 +1,5 @@
 #include "models/metrics/rmse.hpp"
+#include "models/metrics/metric.hpp"
 
 #include <cmath>
 #include <string>
@@ -38,4 +39,8 @@ double Rmse::result() const {
   return std::sqrt(sum_squared_ / static_cast<double>(count_));
 }
 
+}  // namespace dagrad::metrics
+
+namespace dagrad::metrics {
+DAGRAD_REGISTER_METRIC(Rmse, "rmse", "root mean squared error of the prediction against the label");
 }  // namespace dagrad::metrics

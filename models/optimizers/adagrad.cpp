@@ -9,11 +9,14 @@ namespace dagrad {
 class Adagrad : public Optimizer {
  public:
   explicit Adagrad(const Attrs& a)
-      : Optimizer(a, 0.001, {"accumulator"}),
-        initial_accumulator_value_(a.get_double("initial_accumulator_value", 0.1)),
-        epsilon_(a.get_double("epsilon", 1e-7)) {
-    require(initial_accumulator_value_ >= 0, "initial_accumulator_value", "a number >= 0", initial_accumulator_value_);
-    require(epsilon_ >= 0, "epsilon", "a number >= 0", epsilon_);
+      : Optimizer(a, {"accumulator"}),
+        initial_accumulator_value_(a.get_double("initial_accumulator_value")),
+        epsilon_(a.get_double("epsilon")) {}
+
+  static Schema schema() {
+    return {learning_rate_key(0.001),
+            Key::number("initial_accumulator_value", "the accumulator's starting value").in(Range::at_least(0)).otherwise(0.1),
+            Key::number("epsilon", "added to the root, against division by zero").in(Range::at_least(0)).otherwise(1e-7)};
   }
 
  protected:
@@ -37,6 +40,6 @@ class Adagrad : public Optimizer {
   double initial_accumulator_value_, epsilon_;
 };
 
-DAGRAD_REGISTER_OPTIMIZER(Adagrad, "Adagrad", "Keras Adagrad: per-element rate lr/(sqrt(sum g²)+eps); sparse rows only");
+DAGRAD_REGISTER_OPTIMIZER(Adagrad, "Adagrad", "Keras Adagrad: per-element rate lr/(sqrt(sum g²)+eps); a sparse gradient updates its rows only");
 
 }  // namespace dagrad

@@ -12,14 +12,20 @@ namespace dagrad {
 class Adam : public Optimizer {
  public:
   explicit Adam(const Attrs& a)
-      : Optimizer(a, 0.001, {"m", "v"}),
-        beta_1_(a.get_double("beta_1", 0.9)),
-        beta_2_(a.get_double("beta_2", 0.999)),
-        epsilon_(a.get_double("epsilon", 1e-7)),
-        lazy_(a.get_bool("lazy", false)) {
-    require(beta_1_ >= 0 && beta_1_ < 1, "beta_1", "in [0, 1)", beta_1_);
-    require(beta_2_ >= 0 && beta_2_ < 1, "beta_2", "in [0, 1)", beta_2_);
-    require(epsilon_ >= 0, "epsilon", "a number >= 0", epsilon_);
+      : Optimizer(a, {"m", "v"}),
+        beta_1_(a.get_double("beta_1")),
+        beta_2_(a.get_double("beta_2")),
+        epsilon_(a.get_double("epsilon")),
+        lazy_(a.get_bool("lazy")) {}
+
+  static Schema schema() {
+    const Range unit = Range::at_least(0) & Range::less_than(1);
+    return {learning_rate_key(0.001),
+            Key::number("beta_1", "decay of the first moment").in(unit).otherwise(0.9),
+            Key::number("beta_2", "decay of the second moment").in(unit).otherwise(0.999),
+            Key::number("epsilon", "added to the root, against division by zero").in(Range::at_least(0)).otherwise(1e-7),
+            Key::boolean("lazy", "a sparse gradient moves only its rows (TF LazyAdam: cheaper, not the dense update)")
+                .otherwise(false)};
   }
 
  protected:

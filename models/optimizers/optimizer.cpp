@@ -1,6 +1,5 @@
 #include "models/optimizers/optimizer.hpp"
 
-#include <cctype>
 #include <cmath>
 #include <sstream>
 
@@ -9,9 +8,8 @@
 
 namespace dagrad {
 
-Optimizer::Optimizer(const Attrs& a, double default_learning_rate, std::vector<std::string> slot_names)
-    : slot_names_(std::move(slot_names)) {
-  set_learning_rate(a.get_double("learning_rate", default_learning_rate));
+Optimizer::Optimizer(const Attrs& a, std::vector<std::string> slot_names) : slot_names_(std::move(slot_names)) {
+  set_learning_rate(a.get_double("learning_rate"));
 }
 
 void Optimizer::require(bool ok, const char* key, const char* what, double v) {
@@ -87,52 +85,23 @@ OptimizerRegistry& OptimizerRegistry::instance() {
   return registry;
 }
 
-namespace {
-bool same_name(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-           return std::tolower(x) == std::tolower(y);
-         });
-}
-}  // namespace
-
-const OptimizerInfo* OptimizerRegistry::lookup(const std::string& name) const {
-  for (const auto& o : optimizers_)
-    if (same_name(o.name, name)) return &o;
-  return nullptr;
+const Schema& OptimizerRegistry::common() {
+  static const Schema s{Key::string("type", "the optimizer's type").required()};
+  return s;
 }
 
-bool OptimizerRegistry::add(OptimizerInfo info) {
-  DAGRAD_ASSERT(!lookup(info.name), "optimizer '" + info.name + "' registered twice");
-  optimizers_.push_back(std::move(info));
-  return true;
-}
-
-bool OptimizerRegistry::contains(const std::string& name) const { return lookup(name) != nullptr; }
-
-const OptimizerInfo& OptimizerRegistry::find(const std::string& name) const {
-  if (const auto* o = lookup(name)) return *o;
-  std::string known;
-  for (const auto& n : names()) known += (known.empty() ? "" : ", ") + n;
-  throw UserError("unknown optimizer '" + name + "' (registered: " + known + ")");
-}
-
-std::vector<std::string> OptimizerRegistry::names() const {
-  std::vector<std::string> n;
-  for (const auto& o : optimizers_) n.push_back(o.name);
-  std::sort(n.begin(), n.end());
-  return n;
-}
-
-std::unique_ptr<Optimizer> OptimizerRegistry::make(const std::string& name, const Attrs& options) const {
-  const OptimizerInfo& info = find(name);
-  std::unique_ptr<Optimizer> opt;
+std::unique_ptr<Optimizer> OptimizerRegistry::make(const std::string& name, Attrs options) const {
+  const OptimizerInfo& info = get(name);
+  options.apply(info.schema, "optimizer " + info.name);
   try {
-    opt = info.make(options);
+    return info.make(options);
   } catch (const UserError& e) {
     throw UserError("optimizer " + info.name + ": " + e.what());
   }
-  options.check_all_used("optimizer " + info.name);
-  return opt;
+}
+
+Key Optimizer::learning_rate_key(double def) {
+  return Key::number("learning_rate", "the step size").in(Range::at_least(0)).otherwise(def);
 }
 
 }  // namespace dagrad

@@ -16,6 +16,7 @@
 
 #include "graph/attrs.hpp"
 #include "graph/error.hpp"
+#include "graph/registry.hpp"
 #include "graph/tensor.hpp"
 
 namespace dagrad {
@@ -57,9 +58,10 @@ class Optimizer {
   void set_learning_rate(double lr);  // UserError when negative or not finite
 
  protected:
-  // Reads "learning_rate" (default `default_learning_rate`); slot_names are the per-parameter
+  // Reads "learning_rate" (declare it with learning_rate_key()); slot_names are the per-parameter
   // state tensors the subclass keeps (Keras names: "accumulator", "momentum", "m", "v").
-  Optimizer(const Attrs& a, double default_learning_rate, std::vector<std::string> slot_names);
+  Optimizer(const Attrs& a, std::vector<std::string> slot_names);
+  static Key learning_rate_key(double def);
   virtual float slot_initial_value(size_t slot) const { (void)slot; return 0.0f; }
   // Updates one parameter; slots are shaped like it, in slot_names order; t = iterations() + 1.
   virtual void update(const ParamGrad& p, std::span<Tensor> slots, int64_t t) = 0;
@@ -80,30 +82,27 @@ class Optimizer {
 struct OptimizerInfo {
   std::string name;
   std::string description;
+  Schema schema;  // its options besides `type`
   std::function<std::unique_ptr<Optimizer>(const Attrs&)> make;
 };
 
-class OptimizerRegistry {
+class OptimizerRegistry : public Registry<OptimizerInfo> {
  public:
   static OptimizerRegistry& instance();
-  bool add(OptimizerInfo info);
-  // Names match case-insensitively ("adam" finds Adam, as Keras accepts). Throws UserError
-  // "unknown optimizer 'X' (registered: A, B, ...)".
-  const OptimizerInfo& find(const std::string& name) const;
-  bool contains(const std::string& name) const;
-  std::vector<std::string> names() const;  // sorted
-  // Builds an optimizer and rejects options it does not read; errors name the optimizer.
-  std::unique_ptr<Optimizer> make(const std::string& name, const Attrs& options) const;
+  static const Schema& common();  // `type`
+  // Checks the options against the optimizer's schema (filling in defaults) and builds it; errors
+  // name the optimizer.
+  std::unique_ptr<Optimizer> make(const std::string& name, Attrs options) const;
 
  private:
-  const OptimizerInfo* lookup(const std::string& name) const;
-  std::vector<OptimizerInfo> optimizers_;
+  OptimizerRegistry() : Registry("optimizer") {}
 };
 
+// Registers an Optimizer class with `static Schema schema()` and a constructor from `const Attrs&`.
 template <class T>
 bool register_optimizer(const char* name, const char* description) {
   return OptimizerRegistry::instance().add(
-      {name, description, [](const Attrs& a) { return std::unique_ptr<Optimizer>(new T(a)); }});
+      {name, description, T::schema(), [](const Attrs& a) { return std::unique_ptr<Optimizer>(new T(a)); }});
 }
 
 #define DAGRAD_REGISTER_OPTIMIZER(Class, Name, Description)                     \

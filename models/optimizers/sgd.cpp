@@ -8,17 +8,23 @@ namespace dagrad {
 
 class SGD : public Optimizer {
  public:
-  explicit SGD(const Attrs& a) : SGD(a, a.get_double("momentum", 0.0)) {}
+  explicit SGD(const Attrs& a) : SGD(a, a.get_double("momentum")) {}
+
+  static Schema schema() {
+    return {learning_rate_key(0.01),
+            Key::number("momentum", "velocity decay; 0 is plain SGD").in(Range::at_least(0) & Range::at_most(1)).otherwise(0.0),
+            Key::boolean("nesterov", "Nesterov momentum").otherwise(false),
+            Key::boolean("lazy", "with momentum, a sparse gradient moves only its rows (cheaper, not the dense update)")
+                .otherwise(false)};
+  }
 
  private:
   // Keras keeps a "momentum" slot only when there is momentum.
   SGD(const Attrs& a, double momentum)
-      : Optimizer(a, 0.01, momentum != 0.0 ? std::vector<std::string>{"momentum"} : std::vector<std::string>{}),
+      : Optimizer(a, momentum != 0.0 ? std::vector<std::string>{"momentum"} : std::vector<std::string>{}),
         momentum_(momentum),
-        nesterov_(a.get_bool("nesterov", false)),
-        lazy_(a.get_bool("lazy", false)) {
-    require(momentum_ >= 0 && momentum_ <= 1, "momentum", "in [0, 1]", momentum_);
-  }
+        nesterov_(a.get_bool("nesterov")),
+        lazy_(a.get_bool("lazy")) {}
 
  protected:
   void update(const ParamGrad& p, std::span<Tensor> slots, int64_t) override {

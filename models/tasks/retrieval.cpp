@@ -20,42 +20,75 @@ namespace {
 
 class Retrieval : public RetrievalTask {
  public:
+  static Schema keys() {
+    return {
+        Key::value("query", "the query tower's output, [batch, d]").required(),
+        Key::value("candidate", "the candidate tower's output, [batch, d]").required(),
+        Key::column("candidate_id", "the column identifying a candidate (evaluation, accidental hits, frequency estimation)")
+            .otherwise(""),
+        Key::number("temperature", "the logits q·cᵀ are divided by it").in(Range::greater_than(0)).otherwise(1.0),
+        Key::boolean("normalize", "L2-normalise both towers' outputs first").otherwise(false),
+        Key::boolean("remove_accidental_hits", "leave a row's other examples of its own candidate out of its softmax")
+            .otherwise(false),
+        Key::map("sampling_correction",
+                 {Key::choice("type", {"streaming", "column"},
+                              "streaming: estimate each candidate's sampling probability from the batches (Yi et al. "
+                              "2019); column: read it from a column").required(),
+                  Key::number("alpha", "streaming: learning rate of the step estimates")
+                      .in(Range::greater_than(0) & Range::at_most(1)).otherwise(0.01),
+                  Key::integer("hashes", "streaming: hash functions (several: Algorithm 3)")
+                      .in(Range::at_least(1) & Range::at_most(16)).otherwise(1),
+                  Key::integer("buckets", "streaming: hash buckets per function").in(Range::greater_than(0)).otherwise(1 << 20),
+                  Key::column("column", "column: the column holding each example's sampling probability")},
+                 "logQ correction: subtract log p(candidate) from its logits"),
+        Key::column("weights", "a column of per-example loss weights").otherwise(""),
+        Key::map("metrics",
+                 {Key::integers("top_k", "the k of FactorizedTopK (fraction of queries whose true candidate is in "
+                                         "the top k of all candidates)")
+                      .in(Range::at_least(1)).otherwise(std::vector<int64_t>{1, 5, 10, 50, 100}),
+                  Key::boolean("id_based", "a hit is any candidate with the true candidate's id (else the true row)")
+                      .otherwise(false),
+                  Key::integer("batch_size", "rows per forward pass when embedding queries and candidates")
+                      .in(Range::greater_than(0)).otherwise(int64_t{kDefaultEmbedBatch})},
+                 "evaluation"),
+        Key::boolean("fused", "compute the softmax blockwise from the towers (DotSoftmaxCrossEntropy), without the "
+                              "[batch, batch] logits in memory").otherwise(false)};
+  }
+
   explicit Retrieval(LayerContext& ctx) {
     const ConfigNode& cfg = ctx.cfg;
-    cfg.check_keys({"type", "query", "candidate", "candidate_id", "temperature", "normalize", "remove_accidental_hits",
-                    "sampling_correction", "weights", "metrics", "fused"});
+    const Keys& k = ctx.keys;
     query_out_ = ctx.input("query");
     candidate_out_ = ctx.input("candidate");
-    candidate_id_ = cfg.get_string("candidate_id", "");
-    temperature_ = cfg.get_double("temperature", 1.0, Range::greater_than(0));
-    normalize_ = cfg.get_bool("normalize", false);
-    remove_hits_ = cfg.get_bool("remove_accidental_hits", false);
-    fused_ = cfg.get_bool("fused", false);
-    weight_col_ = cfg.get_string("weights", "");
-    if (remove_hits_ && candidate_id_.empty()) cfg.at("remove_accidental_hits").fail("needs candidate_id (the column identifying a candidate)");
-    if (cfg.has("sampling_correction")) {
-      ConfigNode sc = cfg.at("sampling_correction");
-      std::string type = sc.require_enum("type", {"streaming", "column"});
+    candidate_id_ = k.string("candidate_id");
+    temperature_ = k.number("temperature");
+    normalize_ = k.boolean("normalize");
+    remove_hits_ = k.boolean("remove_accidental_hits");
+    fused_ = k.boolean("fused");
+    weight_col_ = k.string("weights");
+    if (remove_hits_ && candidate_id_.empty()) k.at("remove_accidental_hits").fail("needs candidate_id (the column identifying a candidate)");
+    if (k.has("sampling_correction")) {
+      Keys sc = k.sub("sampling_correction");
+      std::string type = sc.string("type");
+      auto only = [&](const char* key, const char* for_type) {
+        if (sc.has(key)) sc.at(key).fail(std::string("'") + key + "' applies to sampling_correction type " + for_type);
+      };
       if (type == "streaming") {
-        sc.check_keys({"type", "alpha", "hashes", "buckets"});
-        if (candidate_id_.empty()) sc.fail("streaming frequency estimation needs candidate_id");
-        estimator_ = std::make_unique<FrequencyEstimator>(sc.get_int("buckets", 1 << 20, Range::greater_than(0)),
-                                                          static_cast<int>(sc.get_int("hashes", 1, Range::at_least(1) & Range::at_most(16))),
-                                                          sc.get_double("alpha", 0.01, Range::greater_than(0) & Range::at_most(1)));
+        only("column", "column");
+        if (candidate_id_.empty()) sc.node().fail("streaming frequency estimation needs candidate_id");
+        estimator_ = std::make_unique<FrequencyEstimator>(sc.integer("buckets"), static_cast<int>(sc.integer("hashes")),
+                                                          sc.number("alpha"));
       } else {
-        sc.check_keys({"type", "column"});
-        probability_col_ = sc.require_string("column");
+        for (const char* key : {"alpha", "hashes", "buckets"}) only(key, "streaming");
+        if (!sc.has("column")) sc.node().fail("sampling_correction type column needs 'column'");
+        probability_col_ = sc.string("column");
       }
     }
-    ks_ = {1, 5, 10, 50, 100};
-    if (cfg.has("metrics")) {
-      ConfigNode mc = cfg.at("metrics");
-      mc.check_keys({"top_k", "id_based", "batch_size"});
-      ks_ = mc.get_ints("top_k", ks_, Range::at_least(1));
-      embed_batch_ = mc.get_int("batch_size", embed_batch_, Range::greater_than(0));
-      id_based_ = mc.get_bool("id_based", false);
-      if (id_based_ && candidate_id_.empty()) mc.at("id_based").fail("needs candidate_id");
-    }
+    Keys mc = k.sub("metrics");
+    ks_ = mc.integers("top_k");
+    embed_batch_ = mc.integer("batch_size");
+    id_based_ = mc.boolean("id_based");
+    if (id_based_ && candidate_id_.empty()) mc.at("id_based").fail("needs candidate_id");
 
     const Shape& qs = ctx.graph.node(query_out_).type.shape;
     const Shape& cs = ctx.graph.node(candidate_out_).type.shape;
@@ -256,7 +289,8 @@ class Retrieval : public RetrievalTask {
   std::unique_ptr<FrequencyEstimator> estimator_;
   Tensor labels_buf_, weights_buf_, correction_buf_, ids_buf_;
   std::vector<int64_t> ids_tmp_;
-  int64_t embed_batch_ = 4096;  // rows per forward pass when embedding queries and candidates for metrics
+  static constexpr int64_t kDefaultEmbedBatch = 4096;
+  int64_t embed_batch_ = kDefaultEmbedBatch;  // rows per forward pass when embedding queries and candidates for metrics
   std::map<std::pair<uint64_t, int>, EncodedTable> encoded_;
   std::unordered_map<int64_t, int32_t> index_of_;  // candidate id -> row of the candidate table
   uint64_t indexed_candidates_ = 0;                // contents_id of the table index_of_ describes
@@ -267,7 +301,7 @@ std::unique_ptr<Task> build_retrieval(LayerContext& ctx) { return std::make_uniq
 }  // namespace
 
 DAGRAD_REGISTER_TASK(build_retrieval, "Retrieval",
-                     "in-batch softmax retrieval (query, candidate, candidate_id, temperature, normalize, "
-                     "sampling_correction, remove_accidental_hits, weights, metrics)");
+                     "in-batch softmax over query·candidateᵀ, the other examples' candidates as negatives (TFRS Retrieval)",
+                     Retrieval::keys);
 
 }  // namespace dagrad

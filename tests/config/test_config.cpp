@@ -10,33 +10,14 @@
 
 #include "graph/error.hpp"
 #include "config/config.hpp"
+#include "config/keys.hpp"
+#include "test_util.hpp"
 
 using namespace dagrad;
 namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh directory under the system temp dir, removed with everything in it at scope exit.
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    static int counter = 0;
-    dir = fs::temp_directory_path() /
-          ("dagrad_test_config_" + std::to_string(getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(dir);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  std::string write(const std::string& name, const std::string& text) const {
-    fs::path p = dir / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-    return p.string();
-  }
-  std::string path(const std::string& name) const { return (dir / name).string(); }
-};
 
 // The message of the UserError that f throws; fails the test if it throws nothing or another type.
 std::string error_of(const std::function<void()>& f) {
@@ -52,7 +33,7 @@ std::string error_of(const std::function<void()>& f) {
 }  // namespace
 
 TEST_CASE("typed getters read strings, numbers, booleans, lists, enums and maps in file order") {
-  TempDir t;
+  test::TempDir t("config");
   std::string f = t.write("a.yaml",
                           "name: mf\n"                  // 1
                           "fit:\n"                      // 2
@@ -104,7 +85,7 @@ TEST_CASE("typed getters read strings, numbers, booleans, lists, enums and maps 
 }
 
 TEST_CASE("a wrong type names file:line:col, the key path, what was expected and what was found") {
-  TempDir t;
+  test::TempDir t("config");
   std::string f = t.write("w.yaml",
                           "fit:\n"                     // 1
                           "  epochs: ten\n"            // 2: 'ten' at 2 + 8 + 1 = 11
@@ -143,7 +124,7 @@ TEST_CASE("a wrong type names file:line:col, the key path, what was expected and
 }
 
 TEST_CASE("a missing required key is reported at the map that lacks it") {
-  TempDir t;
+  test::TempDir t("config");
   std::string f = t.write("m.yaml", "# settings\nfit:\n  epochs: 3\n");
   ConfigNode root = load_config(f);
   // The map 'fit' starts at its first key, line 3 column 3; the top-level map at 'fit', 2:1.
@@ -153,7 +134,7 @@ TEST_CASE("a missing required key is reported at the map that lacks it") {
 }
 
 TEST_CASE("check_keys rejects an unknown key at its position, lists the known keys, suggests one") {
-  TempDir t;
+  test::TempDir t("config");
   std::string f = t.write("k.yaml",
                           "fit:\n"
                           "  learning_rate: 0.1\n"
@@ -170,7 +151,7 @@ TEST_CASE("check_keys rejects an unknown key at its position, lists the known ke
 }
 
 TEST_CASE("an enum lists the allowed values and suggests the closest") {
-  TempDir t;
+  test::TempDir t("config");
   std::string f = t.write("e.yaml", "optimizer: adamw\nloss: 3\n");
   ConfigNode root = load_config(f);
   // "optimizer: " is 11 characters: the value starts at column 12.
@@ -182,7 +163,7 @@ TEST_CASE("an enum lists the allowed values and suggests the closest") {
 }
 
 TEST_CASE("ranges: values outside are errors in the same form, naming the bounds") {
-  TempDir t;
+  test::TempDir t("config");
   std::string f = t.write("r.yaml",
                           "fit:\n"
                           "  epochs: 0\n"               // 2:11
@@ -212,7 +193,7 @@ TEST_CASE("ranges: values outside are errors in the same form, naming the bounds
 }
 
 TEST_CASE("a file that is not YAML, not a map, empty, two documents, or missing") {
-  TempDir t;
+  test::TempDir t("config");
   // A line indented less than its siblings: yaml-cpp stops where it starts, 3:2.
   std::string bad = t.write("bad.yaml", "fit:\n  epochs: 5\n batch_size: 3\n");
   CHECK(error_of([&] { load_config(bad); }) == bad + ":3:2: invalid YAML: end of map not found");
@@ -254,15 +235,15 @@ TEST_CASE("a file that is not YAML, not a map, empty, two documents, or missing"
   CHECK(error_of([&] { load_config(dup); }) ==
         dup + ":3:3: fit.epochs: duplicate key (first written at line 2)");
 
-  std::string missing = t.path("missing.yaml");
+  std::string missing = t.file("missing.yaml");
   CHECK(error_of([&] { load_config(missing); }) ==
         "cannot read config file '" + missing + "': No such file or directory");
-  CHECK(error_of([&] { load_config(t.dir.string()); }) ==
-        "cannot read config file '" + t.dir.string() + "': it is a directory");
+  CHECK(error_of([&] { load_config(t.str()); }) ==
+        "cannot read config file '" + t.str() + "': it is a directory");
 }
 
 TEST_CASE("includes resolve relative to the including file and deep-merge, keeping origins") {
-  TempDir t;
+  test::TempDir t("config");
   std::string defaults = t.write("base/defaults.yaml",
                                  "fit:\n"
                                  "  batch_size: 256\n"
@@ -309,7 +290,7 @@ TEST_CASE("includes resolve relative to the including file and deep-merge, keepi
 }
 
 TEST_CASE("a list of includes merges in order, later files over earlier ones") {
-  TempDir t;
+  test::TempDir t("config");
   std::string one = t.write("one.yaml", "x: 1\ny: 1\nlist: [1, 2, 3]\n");
   std::string two = t.write("two.yaml", "y: 2\nz: 2\nlist: [9]\n");
   std::string top = t.write("top.yaml", "include: [one.yaml, two.yaml]\nz: 3\n");
@@ -323,7 +304,7 @@ TEST_CASE("a list of includes merges in order, later files over earlier ones") {
 }
 
 TEST_CASE("include errors: a loop names the chain, a missing file and a bad value name the include") {
-  TempDir t;
+  test::TempDir t("config");
   std::string a = t.write("a.yaml", "include: b.yaml\nx: 1\n");
   std::string b = t.write("b.yaml", "include: a.yaml\ny: 1\n");
   // "include: " is 9 characters: the file name starts at column 10.
@@ -333,7 +314,7 @@ TEST_CASE("include errors: a loop names the chain, a missing file and a bad valu
 
   std::string lost = t.write("lost.yaml", "include: nothere.yaml\n");
   CHECK(error_of([&] { load_config(lost); }) ==
-        lost + ":1:10: include: cannot read '" + t.path("nothere.yaml") +
+        lost + ":1:10: include: cannot read '" + t.file("nothere.yaml") +
             "': No such file or directory");
   std::string map = t.write("map.yaml", "include: {a: 1}\n");
   CHECK(error_of([&] { load_config(map); }) ==
@@ -341,11 +322,11 @@ TEST_CASE("include errors: a loop names the chain, a missing file and a bad valu
   // An error inside an included file is reported in that file.
   t.write("broken.yaml", "a: [1\n");
   std::string uses = t.write("uses.yaml", "include: broken.yaml\n");
-  CHECK(error_of([&] { load_config(uses); }).rfind(t.path("broken.yaml") + ":", 0) == 0);
+  CHECK(error_of([&] { load_config(uses); }).rfind(t.file("broken.yaml") + ":", 0) == 0);
 }
 
 TEST_CASE("overrides replace scalars and lists, and errors about them name the --set") {
-  TempDir t;
+  test::TempDir t("config");
   std::string f = t.write("o.yaml",
                           "model:\n"
                           "  layers:\n"
@@ -377,8 +358,8 @@ TEST_CASE("overrides replace scalars and lists, and errors about them name the -
   CHECK(load_config(child, {"fit.epochs=3"}).at("fit").require_int("epochs") == 3);
 }
 
-TEST_CASE("an override of an unknown key lists the keys at that level and suggests one") {
-  TempDir t;
+TEST_CASE("an override adds an absent key, whose schema check quotes the override and suggests a key") {
+  test::TempDir t("config");
   std::string f = t.write("u.yaml",
                           "model:\n"
                           "  layers:\n"
@@ -387,17 +368,28 @@ TEST_CASE("an override of an unknown key lists the keys at that level and sugges
                           "  epochs: 10\n"
                           "  hidden: [64, 32]\n"
                           "  optimizer: adam\n");
-  CHECK(error_of([&] { load_config(f, {"fit.epoch=5"}); }) ==
-        "--set fit.epoch=5: unknown key 'fit.epoch' (keys in 'fit': epochs, hidden, optimizer); "
+  const Schema fit_keys{Key::integer("epochs", "e"), Key::integers("hidden", "h"), Key::string("optimizer", "o")};
+  // The loader takes any key; the schema of the map that reads it rejects it, quoting the --set.
+  CHECK(error_of([&] { check_against(load_config(f, {"fit.epoch=5"}).at("fit"), fit_keys); }) ==
+        "--set fit.epoch=5: fit.epoch: unknown key 'epoch' (known keys: epochs, hidden, optimizer); "
         "did you mean 'epochs'?");
-  CHECK(error_of([&] { load_config(f, {"fitt.epochs=5"}); }) ==
-        "--set fitt.epochs=5: unknown key 'fitt' (top-level keys: fit, model); did you mean 'fit'?");
+  CHECK(error_of([&] { check_against(load_config(f, {"fit={epoch: 3}"}).at("fit"), fit_keys); }) ==
+        "--set fit={epoch: 3}: fit.epoch: unknown key 'epoch' (known keys: epochs, hidden, optimizer); "
+        "did you mean 'epochs'?");
+  const Schema top{Key::any("model", "map", "m"), Key::map("fit", fit_keys, "f")};
+  CHECK(error_of([&] { check_against(load_config(f, {"fitt.epochs=5"}), top); }) ==
+        "--set fitt.epochs=5: fitt: unknown key 'fitt' (known keys: fit, model); did you mean 'fit'?");
+  // A declared key that is absent from the file is accepted, with the override as its origin.
+  const Schema wider{Key::integer("epochs", "e"), Key::integers("hidden", "h"), Key::string("optimizer", "o"),
+                     Key::integer("seed", "s")};
+  ConfigNode seeded = load_config(f, {"fit.seed=7"});
+  CHECK_NOTHROW(check_against(seeded.at("fit"), wider));
+  CHECK(Keys(seeded.at("fit"), wider).integer("seed") == 7);
+  CHECK(seeded.at("fit").at("seed").origin().to_string() == "--set fit.seed=7");
+
   CHECK(error_of([&] { load_config(f, {"fit.epochs.max=5"}); }) ==
         "--set fit.epochs.max=5: 'fit.epochs' is integer 10 (written at " + f +
             ":5:11), not a map with a key 'max'");
-  CHECK(error_of([&] { load_config(f, {"fit={epoch: 3}"}); }) ==
-        "--set fit={epoch: 3}: unknown key 'fit.epoch' (keys in 'fit': epochs, hidden, optimizer); "
-        "did you mean 'epochs'?");
   CHECK(error_of([&] { load_config(f, {"fit.epochs"}); }) ==
         "--set fit.epochs: expected KEY.PATH=VALUE, as in fit.epochs=5");
   CHECK(error_of([&] { load_config(f, {"fit..epochs=1"}); }) ==
@@ -405,21 +397,19 @@ TEST_CASE("an override of an unknown key lists the keys at that level and sugges
   CHECK(error_of([&] { load_config(f, {"fit.hidden=[1, 2"}); }) ==
         "--set fit.hidden=[1, 2: the value '[1, 2' is not valid YAML: end of sequence flow not found");
 
-  // An open map takes new keys, and everything below a key the override created.
-  ConfigNode open = load_config(f, {"model.layers.dense2.units=4", "model.layers={dense3: {units: 2}}"},
-                                {"model.layers"});
+  // New keys anywhere, and everything below a key the override created.
+  ConfigNode open = load_config(f, {"model.layers.dense2.units=4", "model.layers={dense3: {units: 2}}"});
   ConfigNode layers = open.at("model").at("layers");
   CHECK(layers.keys() == std::vector<std::string>{"dense1", "dense2", "dense3"});
   CHECK(layers.at("dense2").require_int("units") == 4);
   CHECK(layers.at("dense2").origin().to_string() == "--set model.layers.dense2.units=4");
   CHECK(layers.at("dense3").require_int("units") == 2);
   CHECK(layers.at("dense1").require_int("units") == 8);  // a map value merges, it does not replace
-  // The maps inside an open map are not open themselves, unless a pattern says so.
-  CHECK(error_of([&] { load_config(f, {"model.layers.dense1.unitz=4"}, {"model.layers"}); }) ==
-        "--set model.layers.dense1.unitz=4: unknown key 'model.layers.dense1.unitz' "
-        "(keys in 'model.layers.dense1': units); did you mean 'units'?");
-  ConfigNode star = load_config(f, {"model.layers.dense1.bias=false"}, {"model.layers.*"});
-  CHECK(star.at("model").at("layers").at("dense1").require_bool("bias") == false);
+  const Schema dense_keys{Key::integer("units", "u")};
+  CHECK(error_of([&] { check_against(load_config(f, {"model.layers.dense1.unitz=4"}).at("model").at("layers").at("dense1"),
+                                     dense_keys); }) ==
+        "--set model.layers.dense1.unitz=4: model.layers.dense1.unitz: unknown key 'unitz' (known keys: units); "
+        "did you mean 'units'?");
 }
 
 TEST_CASE("closest_match suggests plausible typos only") {

@@ -61,10 +61,10 @@ TEST_CASE("MaskedMean averages each text's token vectors, padding excluded, and 
 
 TEST_CASE("MaskedMean needs a token sequence and its ids") {
   Table t = titles({"red"});
-  std::string yaml = test::replace_once(kModel, "mask: tokens", "mask: text");  // not defined yet
+  std::string yaml = test::replace_once(kModel, "mask: tokens", "mask: text");  // itself
   std::string e = test::user_error([&] { test::build_model(yaml, test::tables_of(t)); });
   CHECK(test::contains(e, "model.yaml:6:"));
-  CHECK(test::contains(e, "'text' is used before it is defined"));
+  CHECK(test::contains(e, "layers read each other in a circle: text -> text"));
   yaml = test::replace_once(kModel, "input: token_vec, mask", "input: tokens, mask");
   e = test::user_error([&] { test::build_model(yaml, test::tables_of(t)); });
   INFO(e);
@@ -106,7 +106,7 @@ TEST_CASE("MaskedMean over an Embedding of its mask's ids becomes EmbeddingMean 
 
 TEST_CASE("MaskedMean over anything else stays MaskedMean") {
   // The token vectors pass through Relu first: no table to read from.
-  auto m = build_two_towers("  token_relu: {type: Relu, input: token_embedding}\n"
+  auto m = build_two_towers("  token_relu: {op: Relu, input: token_embedding}\n"
                  "  candidate: {type: MaskedMean, input: token_relu, mask: tokens}\n");
   CHECK(m->graph().node(m->value("candidate")).op_name == "MaskedMean");
 }

@@ -11,6 +11,7 @@
 #include "autodiff/backward.hpp"
 #include "graph/error.hpp"
 #include "models/model.hpp"
+#include "test_util.hpp"
 
 namespace dagrad::test {
 
@@ -91,7 +92,5 @@ inline std::string replace_once(std::string s, const std::string& from, const st
   REQUIRE_MESSAGE(pos != std::string::npos, from);
   return s.replace(pos, from.size(), to);
 }
-
-inline bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 }  // namespace dagrad::test

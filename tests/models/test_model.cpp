@@ -18,10 +18,10 @@ TEST_CASE("an op used as a layer takes its inputs and attributes from the YAML m
                            "inputs: {a: float, b: float}\n"
                            "layers:\n"
                            "  x: {type: Concat, inputs: [a, b]}\n"
-                           "  unit: {type: L2Normalize, input: x}\n"
-                           "  half: {type: Scale, input: x, scale: 0.5}\n"
-                           "  sum: {type: Add, inputs: [unit, half]}\n"
-                           "  gram: {type: MatMul, inputs: [x, x], transpose_b: true}\n"
+                           "  unit: {op: L2Normalize, input: x}\n"
+                           "  half: {op: Scale, input: x, scale: 0.5}\n"
+                           "  sum: {op: Add, inputs: [unit, half]}\n"
+                           "  gram: {op: MatMul, inputs: [x, x], transpose_b: true}\n"
                            "task: {type: Retrieval, query: sum, candidate: sum}\n";
   auto m = test::build_model(yaml, test::tables_of(t));
   CHECK(m->graph().node(m->value("half")).op_name == "Scale");
@@ -37,11 +37,10 @@ TEST_CASE("an op used as a layer takes its inputs and attributes from the YAML m
   std::string e = test::user_error([&] { test::build_model(test::replace_once(yaml, ", scale: 0.5", ""), test::tables_of(t)); });
   INFO(e);
   CHECK(test::contains(e, "model.yaml:6:"));
-  CHECK(test::contains(e, "layer 'half'"));
-  CHECK(test::contains(e, "Scale needs the attribute 'scale'"));
+  CHECK(test::contains(e, "layers.half: missing key 'scale' (number: the factor)"));
   e = test::user_error([&] { test::build_model(test::replace_once(yaml, "scale: 0.5", "scale: {x: 1}"), test::tables_of(t)); });
   CHECK(test::contains(e, "model.yaml:6:"));
-  CHECK(test::contains(e, "expected a scalar or a list as an attribute of op Scale"));
+  CHECK(test::contains(e, "layers.half.scale: expected a number, found a map"));
   e = test::user_error([&] { test::build_model(test::replace_once(yaml, "inputs: [unit, half]", "inputs: [unit, a]"), test::tables_of(t)); });
   CHECK(test::contains(e, "model.yaml:7:"));
   CHECK(test::contains(e, "layer 'sum'"));
@@ -173,7 +172,7 @@ TEST_CASE("load_parameters names the parameters that differ") {
     // The file's parameter 'candidate/kernel' is an op node's name in this model.
     std::string yaml = test::replace_once(kTwoTower, "  candidate: {type: Dense", "  item_tower: {type: Dense");
     yaml = test::replace_once(yaml, "candidate: candidate", "candidate: candidate/kernel");
-    yaml = test::replace_once(yaml, "task:", "  candidate/kernel: {type: Scale, input: item_tower, scale: 1.0}\ntask:");
+    yaml = test::replace_once(yaml, "task:", "  candidate/kernel: {op: Scale, input: item_tower, scale: 1.0}\ntask:");
     auto other = test::build_model(yaml, data);
     std::string e = test::user_error([&] { other->load_parameters(r); });
     INFO(e);
@@ -190,4 +189,40 @@ TEST_CASE("Model::load refuses a file that is not a model") {
   CHECK(test::contains(e, "not a dagrad model"));
   e = test::user_error([&] { Model::load(dir.file("missing.dagrad")); });
   CHECK(test::contains(e, "missing.dagrad"));
+}
+
+TEST_CASE("layers may be written in any order: each is built after the values it reads") {
+  Table t("interactions");
+  t.add("a", FloatColumn{3, 0});
+  t.add("b", FloatColumn{4, -2});
+  const std::string in_order = "name: ops\n"
+                               "inputs: {a: float, b: float}\n"
+                               "layers:\n"
+                               "  x: {type: Concat, inputs: [a, b]}\n"
+                               "  q: {type: Dense, input: x, units: 2}\n"
+                               "  c: {type: Dense, input: x, units: 2}\n"
+                               "task: {type: Retrieval, query: q, candidate: c}\n";
+  // The same layers, readers first: the same graph and the same initial parameters (the file's
+  // order is kept wherever it already holds, so q's kernel is still drawn before c's).
+  const std::string reversed = "name: ops\n"
+                               "inputs: {a: float, b: float}\n"
+                               "layers:\n"
+                               "  q: {type: Dense, input: x, units: 2}\n"
+                               "  c: {type: Dense, input: x, units: 2}\n"
+                               "  x: {type: Concat, inputs: [a, b]}\n"
+                               "task: {type: Retrieval, query: q, candidate: c}\n";
+  auto m1 = test::build_model(in_order, test::tables_of(t), 3);
+  auto m2 = test::build_model(reversed, test::tables_of(t), 3);
+  for (const char* p : {"q/kernel", "c/kernel"}) CHECK_MESSAGE(test::param(*m1, p) == test::param(*m2, p), p);
+  check_values(test::values_of(test::forward(*m2, t, "q")), test::values_of(test::forward(*m1, t, "q")));
+
+  // A circle is an error naming its layers.
+  std::string circle = test::replace_once(reversed, "x: {type: Concat, inputs: [a, b]}", "x: {type: Concat, inputs: [a, q]}");
+  std::string e = test::user_error([&] { test::build_model(circle, test::tables_of(t)); });
+  CHECK(test::contains(e, "model.yaml:4:"));
+  CHECK(test::contains(e, "layers read each other in a circle: q -> x -> q"));
+  // An op written as a layer type says how to write it.
+  e = test::user_error([&] { test::build_model(test::replace_once(in_order, "{type: Concat", "{type: Relu"), test::tables_of(t)); });
+  CHECK(test::contains(e, "model.yaml:4:"));
+  CHECK(test::contains(e, "'Relu' is an op: write `op: Relu`"));
 }

@@ -44,11 +44,11 @@ TEST_CASE("every op defined in ops/ is registered") {
 
 TEST_CASE("unknown op names list the registered ones") {
   try {
-    OpRegistry::instance().find("MatMull");
+    OpRegistry::instance().get("MatMull");
     FAIL("no error");
   } catch (const UserError& e) {
     std::string m = e.what();
-    CHECK(m.find("unknown op 'MatMull'") != std::string::npos);
+    CHECK(m.find("unknown op 'MatMull'; did you mean 'MatMul'?") != std::string::npos);
     CHECK(m.find("MatMul") != std::string::npos);
     CHECK(m.find("Relu") != std::string::npos);
   }
@@ -75,4 +75,25 @@ TEST_CASE("every registered op passes the gradient check on every sample") {
       CHECK(r.checked > 0);
     }
   }
+}
+
+TEST_CASE("a registry: exact names, a duplicate is an error at start-up, a miss suggests and lists") {
+  struct Thing {
+    std::string name, description;
+    Schema schema;
+  };
+  Registry<Thing> r("widget");
+  CHECK(r.add({"Alpha", "first", {}}));
+  CHECK(r.add({"Beta", "second", {}}));
+  CHECK(r.find("alpha") == nullptr);  // exact: case matters
+  CHECK(r.get("Alpha").description == "first");
+  CHECK(r.unknown("alpah") == "unknown widget 'alpah'; did you mean 'Alpha'? (widgets: Alpha, Beta)");
+  CHECK_THROWS_WITH_AS(r.get("Gamma"), "unknown widget 'Gamma' (widgets: Alpha, Beta)", UserError);
+  // A second 'Alpha' is not added, and the next check (every program's first step) names it.
+  CHECK_NOTHROW(check_registrations());
+  CHECK_FALSE(r.add({"Alpha", "again", {}}));
+  CHECK(r.get("Alpha").description == "first");
+  CHECK_THROWS_WITH_AS(check_registrations(), "registry: two widgets are registered as 'Alpha' (each name may be registered once)",
+                       UserError);
+  CHECK_NOTHROW(check_registrations());  // reported once
 }

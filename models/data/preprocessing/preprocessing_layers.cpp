@@ -2,9 +2,8 @@
 // semantics) as a Preprocessor that reads one input column, adapts on a table, encodes a whole
 // column once, and saves its state with the model.
 #include "models/data/preprocessing/discretization.hpp"
-#include "models/data/preprocessing/integer_lookup.hpp"
+#include "models/data/preprocessing/lookup.hpp"
 #include "models/data/preprocessing/normalization.hpp"
-#include "models/data/preprocessing/string_lookup.hpp"
 #include "models/data/preprocessing/text_vectorization.hpp"
 #include "models/data/preprocessing/preprocessor.hpp"
 
@@ -13,27 +12,19 @@ namespace {
 
 using preprocessing::Discretization;
 using preprocessing::EncodedTexts;
-using preprocessing::IntegerLookup;
 using preprocessing::Normalization;
-using preprocessing::StringLookup;
 using preprocessing::TextVectorization;
 
-const std::vector<std::string> kCommonKeys = {"type", "input", "adapt"};
-
-std::vector<std::string> keys_with(std::vector<std::string> extra) {
-  extra.insert(extra.end(), kCommonKeys.begin(), kCommonKeys.end());
-  return extra;
+// A column of the given type, or a UserError naming the layer and what it got.
+template <class ColumnT>
+const ColumnT& need(const Column& c, const char* layer) {
+  if (auto* s = std::get_if<ColumnT>(&c)) return *s;
+  const std::string want = column_type_name(column_type(Column(ColumnT{})));
+  throw UserError(std::string(layer) + " reads " + (want == "int" ? "an " : "a ") + want + " column, got a column of " +
+                  column_type_name(column_type(c)));
 }
 
-const StringColumn& need_strings(const Column& c, const char* layer) {
-  if (auto* s = std::get_if<StringColumn>(&c)) return *s;
-  throw UserError(std::string(layer) + " reads a string column, got a column of " + column_type_name(column_type(c)));
-}
-
-const IntColumn& need_ints(const Column& c, const char* layer) {
-  if (auto* s = std::get_if<IntColumn>(&c)) return *s;
-  throw UserError(std::string(layer) + " reads an int column, got a column of " + column_type_name(column_type(c)));
-}
+const StringColumn& need_strings(const Column& c, const char* layer) { return need<StringColumn>(c, layer); }
 
 EncodedColumn ids_from(const Tensor& t) {
   EncodedColumn e;
@@ -43,13 +34,22 @@ EncodedColumn ids_from(const Tensor& t) {
   return e;
 }
 
-class StringLookupLayer : public Preprocessor {
+// StringLookup and IntegerLookup as layers: one template; the archive keeps either vocabulary as
+// strings (integers in decimal).
+template <class V, class ColumnT>
+class LookupLayer : public Preprocessor {
  public:
-  explicit StringLookupLayer(const ConfigNode& cfg) {
-    cfg.check_keys(keys_with({"vocabulary"}));
+  using L = preprocessing::Lookup<V>;
+  static Schema keys() {
+    Key k = std::is_same_v<V, std::string> ? Key::strings("vocabulary", "the tokens, in id order from 1")
+                                            : Key::integers("vocabulary", "the values, in id order from 1");
+    return {k.otherwise_text("adapted: the sorted unique values")};
+  }
+  explicit LookupLayer(const Keys& cfg) {
     if (cfg.has("vocabulary")) {
       try {
-        lookup_ = StringLookup(cfg.require_strings("vocabulary"));
+        if constexpr (std::is_same_v<V, std::string>) lookup_ = L(cfg.strings("vocabulary"));
+        else lookup_ = L(cfg.integers("vocabulary"));
       } catch (const UserError& e) {
         cfg.at("vocabulary").fail(e.what());
       }
@@ -61,73 +61,60 @@ class StringLookupLayer : public Preprocessor {
   bool adapted() const override { return adapted_; }
   void adapt(const Column& c) override {
     if (adapted_) return;  // a given vocabulary wins
-    lookup_.adapt(need_strings(c, "StringLookup"));
+    lookup_.adapt(need<ColumnT>(c, L::Traits::kName));
     adapted_ = true;
   }
-  EncodedColumn encode(const Column& c) const override { return ids_from(lookup_.transform(need_strings(c, "StringLookup"))); }
-  void save(ArchiveWriter& w, const std::string& p) const override { w.put_strings(p + "vocabulary", lookup_.vocabulary()); }
-  void load(const ArchiveReader& r, const std::string& p) override {
-    lookup_ = StringLookup(r.strings(p + "vocabulary"));
-    adapted_ = true;
-  }
-  std::string describe() const override { return "StringLookup, " + std::to_string(id_range()) + " ids (0 = out of vocabulary)"; }
-
- private:
-  StringLookup lookup_;
-  bool adapted_ = false;
-};
-
-class IntegerLookupLayer : public Preprocessor {
- public:
-  explicit IntegerLookupLayer(const ConfigNode& cfg) {
-    cfg.check_keys(keys_with({"vocabulary"}));
-    if (cfg.has("vocabulary")) {
-      try {
-        lookup_ = IntegerLookup(cfg.require_ints("vocabulary"));
-      } catch (const UserError& e) {
-        cfg.at("vocabulary").fail(e.what());
-      }
-      adapted_ = true;
-    }
-  }
-  TensorType output_type() const override { return {{kBatch}, DType::i32}; }
-  int64_t id_range() const override { return lookup_.vocabulary_size(); }
-  bool adapted() const override { return adapted_; }
-  void adapt(const Column& c) override {
-    if (adapted_) return;
-    lookup_.adapt(need_ints(c, "IntegerLookup"));
-    adapted_ = true;
-  }
-  EncodedColumn encode(const Column& c) const override { return ids_from(lookup_.transform(need_ints(c, "IntegerLookup"))); }
+  EncodedColumn encode(const Column& c) const override { return ids_from(lookup_.transform(need<ColumnT>(c, L::Traits::kName))); }
   void save(ArchiveWriter& w, const std::string& p) const override {
-    std::vector<std::string> v;
-    for (int64_t x : lookup_.vocabulary()) v.push_back(std::to_string(x));
-    w.put_strings(p + "vocabulary", v);
+    if constexpr (std::is_same_v<V, std::string>) {
+      w.put_strings(p + "vocabulary", lookup_.vocabulary());
+    } else {
+      std::vector<std::string> v;
+      for (int64_t x : lookup_.vocabulary()) v.push_back(std::to_string(x));
+      w.put_strings(p + "vocabulary", v);
+    }
   }
   void load(const ArchiveReader& r, const std::string& p) override {
-    std::vector<int64_t> v;
-    for (const auto& s : r.strings(p + "vocabulary")) {
-      try { v.push_back(std::stoll(s)); } catch (...) { throw UserError(r.path() + ": damaged IntegerLookup vocabulary"); }
+    if constexpr (std::is_same_v<V, std::string>) {
+      lookup_ = L(r.strings(p + "vocabulary"));
+    } else {
+      std::vector<int64_t> v;
+      for (const auto& s : r.strings(p + "vocabulary")) {
+        try {
+          v.push_back(std::stoll(s));
+        } catch (...) {
+          throw UserError(r.path() + ": damaged IntegerLookup vocabulary");
+        }
+      }
+      lookup_ = L(std::move(v));
     }
-    lookup_ = IntegerLookup(std::move(v));
     adapted_ = true;
   }
-  std::string describe() const override { return "IntegerLookup, " + std::to_string(id_range()) + " ids (0 = out of vocabulary)"; }
+  std::string describe() const override {
+    return std::string(L::Traits::kName) + ", " + std::to_string(id_range()) + " ids (0 = out of vocabulary)";
+  }
 
  private:
-  IntegerLookup lookup_;
+  L lookup_;
   bool adapted_ = false;
 };
+
+using StringLookupLayer = LookupLayer<std::string, StringColumn>;
+using IntegerLookupLayer = LookupLayer<int64_t, IntColumn>;
 
 class DiscretizationLayer : public Preprocessor {
  public:
-  explicit DiscretizationLayer(const ConfigNode& cfg) {
-    cfg.check_keys(keys_with({"boundaries", "num_boundaries"}));
+  static Schema keys() {
+    return {Key::numbers("boundaries", "increasing bucket edges: ids 0..N for N edges (Keras bin_boundaries)"),
+            Key::integer("num_boundaries", "adapt this many edges evenly spaced between the column's min and max")
+                .in(Range::at_least(1))};
+  }
+  explicit DiscretizationLayer(const Keys& cfg) {
     if (cfg.has("boundaries") == cfg.has("num_boundaries"))
-      cfg.fail("Discretization needs exactly one of 'boundaries' (a list) or 'num_boundaries' (evenly spaced between min and max)");
+      cfg.node().fail("Discretization needs exactly one of 'boundaries' (a list) or 'num_boundaries' (evenly spaced between min and max)");
     if (cfg.has("boundaries")) {
       std::vector<float> b;
-      for (double d : cfg.require_doubles("boundaries")) b.push_back(static_cast<float>(d));
+      for (double d : cfg.numbers("boundaries")) b.push_back(static_cast<float>(d));
       try {
         disc_ = Discretization(std::move(b));
       } catch (const UserError& e) {
@@ -135,7 +122,7 @@ class DiscretizationLayer : public Preprocessor {
       }
       adapted_ = true;
     } else {
-      num_ = cfg.require_int("num_boundaries", Range::at_least(1));
+      num_ = cfg.integer("num_boundaries");
     }
   }
   TensorType output_type() const override { return {{kBatch}, DType::i32}; }
@@ -172,12 +159,15 @@ class DiscretizationLayer : public Preprocessor {
 
 class NormalizationLayer : public Preprocessor {
  public:
-  explicit NormalizationLayer(const ConfigNode& cfg) {
-    cfg.check_keys(keys_with({"mean", "variance"}));
-    if (cfg.has("mean") != cfg.has("variance")) cfg.fail("give both 'mean' and 'variance', or neither (adapt from data)");
+  static Schema keys() {
+    return {Key::number("mean", "the mean to subtract").otherwise_text("adapted from the column"),
+            Key::number("variance", "the variance to divide by (its square root)").in(Range::at_least(0))
+                .otherwise_text("adapted from the column")};
+  }
+  explicit NormalizationLayer(const Keys& cfg) {
+    if (cfg.has("mean") != cfg.has("variance")) cfg.node().fail("give both 'mean' and 'variance', or neither (adapt from data)");
     if (cfg.has("mean")) {
-      norm_ = Normalization({static_cast<float>(cfg.require_double("mean"))},
-                            {static_cast<float>(cfg.require_double("variance", Range::at_least(0)))});
+      norm_ = Normalization({static_cast<float>(cfg.number("mean"))}, {static_cast<float>(cfg.number("variance"))});
       adapted_ = true;
     }
   }
@@ -222,11 +212,15 @@ class NormalizationLayer : public Preprocessor {
 
 class TextVectorizationLayer : public Preprocessor {
  public:
-  explicit TextVectorizationLayer(const ConfigNode& cfg) : text_(max_tokens_of(cfg)) {
-    cfg.check_keys(keys_with({"max_tokens", "vocabulary"}));
+  static Schema keys() {
+    return {Key::integer("max_tokens", "vocabulary size including padding (0) and out-of-vocabulary (1)")
+                .in(Range::at_least(3)).otherwise_text("unlimited"),
+            Key::strings("vocabulary", "the tokens, in id order from 2").otherwise_text("adapted: by frequency")};
+  }
+  explicit TextVectorizationLayer(const Keys& cfg) : text_(max_tokens_of(cfg)) {
     if (cfg.has("vocabulary")) {
       try {
-        text_ = TextVectorization(cfg.require_strings("vocabulary"), max_tokens_of(cfg));
+        text_ = TextVectorization(cfg.strings("vocabulary"), max_tokens_of(cfg));
       } catch (const UserError& e) {
         cfg.at("vocabulary").fail(e.what());
       }
@@ -264,26 +258,20 @@ class TextVectorizationLayer : public Preprocessor {
   }
 
  private:
-  static std::optional<int64_t> max_tokens_of(const ConfigNode& cfg) {
+  static std::optional<int64_t> max_tokens_of(const Keys& cfg) {
     if (!cfg.has("max_tokens")) return std::nullopt;
-    return cfg.require_int("max_tokens", Range::at_least(3));
+    return cfg.integer("max_tokens");
   }
   TextVectorization text_;
   bool adapted_ = false;
 };
 
-std::unique_ptr<Preprocessor> string_lookup(const ConfigNode& c) { return std::make_unique<StringLookupLayer>(c); }
-std::unique_ptr<Preprocessor> integer_lookup(const ConfigNode& c) { return std::make_unique<IntegerLookupLayer>(c); }
-std::unique_ptr<Preprocessor> discretization(const ConfigNode& c) { return std::make_unique<DiscretizationLayer>(c); }
-std::unique_ptr<Preprocessor> normalization(const ConfigNode& c) { return std::make_unique<NormalizationLayer>(c); }
-std::unique_ptr<Preprocessor> text_vectorization(const ConfigNode& c) { return std::make_unique<TextVectorizationLayer>(c); }
-
 }  // namespace
 
-DAGRAD_REGISTER_PREPROCESSOR(string_lookup, "StringLookup", "strings to ids 1..N in vocabulary order, 0 out of vocabulary");
-DAGRAD_REGISTER_PREPROCESSOR(integer_lookup, "IntegerLookup", "integers to ids 1..N, 0 out of vocabulary");
-DAGRAD_REGISTER_PREPROCESSOR(discretization, "Discretization", "numbers to bucket ids by boundaries");
-DAGRAD_REGISTER_PREPROCESSOR(normalization, "Normalization", "(x - mean) / max(sqrt(variance), 1e-7)");
-DAGRAD_REGISTER_PREPROCESSOR(text_vectorization, "TextVectorization", "text to token ids, padded per batch");
+DAGRAD_REGISTER_PREPROCESSOR(StringLookupLayer, "StringLookup", "strings to ids 1..N in vocabulary order, 0 out of vocabulary (Keras StringLookup)");
+DAGRAD_REGISTER_PREPROCESSOR(IntegerLookupLayer, "IntegerLookup", "integers to ids 1..N in vocabulary order, 0 out of vocabulary (Keras IntegerLookup)");
+DAGRAD_REGISTER_PREPROCESSOR(DiscretizationLayer, "Discretization", "numbers to bucket ids by boundaries (Keras Discretization)");
+DAGRAD_REGISTER_PREPROCESSOR(NormalizationLayer, "Normalization", "(x - mean) / max(sqrt(variance), 1e-7), a [batch, 1] value (Keras Normalization)");
+DAGRAD_REGISTER_PREPROCESSOR(TextVectorizationLayer, "TextVectorization", "text to token ids [batch, tokens], lower-cased, split on whitespace, padded per batch (Keras TextVectorization)");
 
 }  // namespace dagrad

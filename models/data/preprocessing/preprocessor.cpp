@@ -1,7 +1,5 @@
 #include "models/data/preprocessing/preprocessor.hpp"
 
-#include <algorithm>
-
 namespace dagrad {
 
 PreprocessorRegistry& PreprocessorRegistry::instance() {
@@ -9,23 +7,13 @@ PreprocessorRegistry& PreprocessorRegistry::instance() {
   return r;
 }
 
-bool PreprocessorRegistry::add(const std::string& name, const std::string& description, PreprocessorFactory make) {
-  DAGRAD_ASSERT(!find(name), "preprocessing layer '" + name + "' registered twice");
-  entries_.push_back({name, {description, make}});
-  return true;
-}
-
-PreprocessorFactory PreprocessorRegistry::find(const std::string& name) const {
-  for (const auto& e : entries_)
-    if (e.first == name) return e.second.second;
-  return nullptr;
-}
-
-std::vector<std::string> PreprocessorRegistry::names() const {
-  std::vector<std::string> n;
-  for (const auto& e : entries_) n.push_back(e.first);
-  std::sort(n.begin(), n.end());
-  return n;
+const Schema& PreprocessorRegistry::common() {
+  static const Schema s{
+      Key::string("type", "the preprocessing layer's type").required(),
+      Key::column("input", "the input column it reads (one of the model's `inputs`)").required(),
+      Key::choice("adapt", {"interactions", "train", "candidates"}, "the table whose column it adapts on")
+          .otherwise("interactions")};
+  return s;
 }
 
 }  // namespace dagrad

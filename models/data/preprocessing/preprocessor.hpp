@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "config/config.hpp"
+#include "config/keys.hpp"
 #include "graph/tensor.hpp"
 #include "models/data/features.hpp"
 #include "models/data/table.hpp"
@@ -33,23 +33,34 @@ class Preprocessor {
 };
 
 
-// Preprocessing layers are registered by name like graph layers; the factory reads the layer's
-// own keys from its YAML map (the model reads `type`, `input` and `adapt`).
-using PreprocessorFactory = std::unique_ptr<Preprocessor> (*)(const ConfigNode& cfg);
+// Preprocessing layers are registered by name, like graph layers, in their own registry; the
+// factory reads the layer's own keys (its schema); the model reads `type`, `input` and `adapt`
+// (common()).
+using PreprocessorFactory = std::unique_ptr<Preprocessor> (*)(const Keys& keys);
 
-class PreprocessorRegistry {
- public:
-  static PreprocessorRegistry& instance();
-  bool add(const std::string& name, const std::string& description, PreprocessorFactory make);
-  PreprocessorFactory find(const std::string& name) const;  // null when unknown
-  std::vector<std::string> names() const;
-
- private:
-  std::vector<std::pair<std::string, std::pair<std::string, PreprocessorFactory>>> entries_;
+struct PreprocessorInfo {
+  std::string name, description;
+  Schema schema;  // its own keys
+  PreprocessorFactory make;
 };
 
-#define DAGRAD_REGISTER_PREPROCESSOR(Function, Name, Description) \
-  [[maybe_unused]] static const bool dagrad_pre_##Function =        \
-      ::dagrad::PreprocessorRegistry::instance().add(Name, Description, Function)
+class PreprocessorRegistry : public Registry<PreprocessorInfo> {
+ public:
+  static PreprocessorRegistry& instance();
+  static const Schema& common();
+
+ private:
+  PreprocessorRegistry() : Registry("preprocessing layer") {}
+};
+
+template <class Layer>
+bool register_preprocessor(const char* name, const char* description) {
+  return PreprocessorRegistry::instance().add(
+      {name, description, Layer::keys(), [](const Keys& k) -> std::unique_ptr<Preprocessor> { return std::make_unique<Layer>(k); }});
+}
+
+// Registers a Preprocessor class with `static Schema keys()` and a constructor from `const Keys&`.
+#define DAGRAD_REGISTER_PREPROCESSOR(Class, Name, Description) \
+  [[maybe_unused]] static const bool dagrad_pre_##Class = ::dagrad::register_preprocessor<Class>(Name, Description)
 
 }  // namespace dagrad

@@ -11,10 +11,21 @@ namespace {
 // The csv source: `interactions: FILE`, optional `candidates: FILE`, and `columns: {name: type}`
 // for each table's columns (string, int or float). Paths are relative to the data directory.
 // `skip_bad_rows: true` leaves out rows that do not parse and says how many on stderr.
-void load_csv_source(const ConfigNode& cfg, const std::string& dir, DataTables& out) {
-  cfg.check_keys({"source", "interactions", "candidates", "columns", "candidate_columns", "split", "skip_bad_rows"});
+Schema csv_keys() {
+  return {Key::string("interactions", "the interactions file (relative: to --data, else to this file's folder)").required(),
+          Key::string("candidates", "a file of every candidate (retrieval evaluation)"),
+          Key::any("columns", "map of column name to string, int or float", "the interactions file's columns to read")
+              .required(),
+          Key::any("candidate_columns", "map of column name to string, int or float", "the candidates file's columns")
+              .otherwise_text("columns"),
+          Key::boolean("skip_bad_rows", "leave out rows that do not parse (and say how many) instead of stopping")
+              .otherwise(false)};
+}
+
+void load_csv_source(const Keys& keys, const std::string& dir, DataTables& out) {
+  const ConfigNode& cfg = keys.node();
   CsvOptions options;
-  options.skip_bad_rows = cfg.get_bool("skip_bad_rows", false);
+  options.skip_bad_rows = keys.boolean("skip_bad_rows");
   auto types_of = [&](const std::string& key) {
     std::map<std::string, ColumnType> types;
     ConfigNode cols = cfg.at(key);
@@ -28,7 +39,7 @@ void load_csv_source(const ConfigNode& cfg, const std::string& dir, DataTables& 
   // Relative paths: against the data directory when one is given, else against the folder of the
   // file that names them.
   auto path = [&](const std::string& key) {
-    std::filesystem::path p = cfg.require_string(key);
+    std::filesystem::path p = keys.string(key);
     if (p.is_absolute()) return p.string();
     std::filesystem::path base = dir.empty() ? std::filesystem::path(cfg.at(key).origin().file).parent_path()
                                              : std::filesystem::path(dir);
@@ -42,8 +53,8 @@ void load_csv_source(const ConfigNode& cfg, const std::string& dir, DataTables& 
   if (report.skipped) std::fprintf(stderr, "csv: %s\n", report.summary().c_str());
 }
 
-[[maybe_unused]] const bool csv_registered = DataSourceRegistry::instance().add(
-    {"csv", "CSV/TSV files with a header row (interactions, candidates, columns)", load_csv_source});
-
 }  // namespace
+
+DAGRAD_REGISTER_DATA_SOURCE(load_csv_source, "csv", "CSV or TSV files with a header row", csv_keys);
+
 }  // namespace dagrad

@@ -9,12 +9,17 @@
 namespace dagrad {
 namespace {
 
-void load_movielens_source(const ConfigNode& cfg, const std::string& data_dir, DataTables& out) {
-  cfg.check_keys({"source", "verify", "skip_bad_rows", "split"});
+Schema movielens_keys() {
+  return {Key::boolean("verify", "check every file's SHA-256 against the published sums first").otherwise(true),
+          Key::boolean("skip_bad_rows", "leave out rows that do not parse (and say how many) instead of stopping")
+              .otherwise(false)};
+}
+
+void load_movielens_source(const Keys& cfg, const std::string& data_dir, DataTables& out) {
   std::filesystem::path dir = movielens::resolve_data_dir(data_dir);
-  if (cfg.get_bool("verify", true)) movielens::verify_movielens(dir);  // throws, naming each bad file
+  if (cfg.boolean("verify")) movielens::verify_movielens(dir);  // throws, naming each bad file
   movielens::ParseOptions opts;
-  opts.skip_bad_rows = cfg.get_bool("skip_bad_rows", false);
+  opts.skip_bad_rows = cfg.boolean("skip_bad_rows");
   movielens::Dataset d = movielens::load_movielens(dir, opts);
   if (d.skipped.count) std::fprintf(stderr, "movielens: %s\n", d.skipped.summary().c_str());
 
@@ -46,8 +51,11 @@ void load_movielens_source(const ConfigNode& cfg, const std::string& data_dir, D
   out.candidates.add("movie_id", std::move(cand_ids));
 }
 
-[[maybe_unused]] const bool registered = DataSourceRegistry::instance().add(
-    {"movielens", "GroupLens MovieLens-100k ratings and movies (verify, skip_bad_rows)", load_movielens_source});
-
 }  // namespace
+
+DAGRAD_REGISTER_DATA_SOURCE(load_movielens_source, "movielens",
+                            "GroupLens MovieLens-100k as TFDS movielens/100k-ratings: interactions (user_id, movie_title, "
+                            "timestamp, movie_id, rating) and the 1,682 movies as candidates",
+                            movielens_keys);
+
 }  // namespace dagrad

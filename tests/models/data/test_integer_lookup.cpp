@@ -1,11 +1,11 @@
-// models/data/preprocessing/integer_lookup.cpp: ids worked out by hand from Keras's IntegerLookup
+// models/data/preprocessing/lookup.cpp (IntegerLookup): ids worked out by hand from Keras's IntegerLookup
 // defaults (0 = OOV, oov_token -1, vocabulary entry i -> i + 1).
 #include <doctest/doctest.h>
 
 #include <string>
 #include <vector>
 
-#include "models/data/preprocessing/integer_lookup.hpp"
+#include "models/data/preprocessing/lookup.hpp"
 
 using namespace dagrad;
 using dagrad::preprocessing::IntegerLookup;

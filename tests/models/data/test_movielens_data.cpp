@@ -11,6 +11,7 @@
 #include <functional>
 #include <set>
 
+#include "test_util.hpp"
 #include "models/data/sources/movielens_data.hpp"
 #include "models/data/sources/sha256.hpp"
 #include "graph/error.hpp"
@@ -35,21 +36,6 @@ std::string tiny_items() {
          item_line(3, "Alpha (2000)", 18);
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "dagrad_movielens_XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  void write(const std::string& name, const std::string& bytes) const {
-    std::ofstream(path / name, std::ios::binary) << bytes;
-  }
-};
 
 // The UserError message `f` throws ("" and a failed check when it throws none).
 std::string error_of(const std::function<void()>& f) {
@@ -204,22 +190,22 @@ TEST_CASE("u.item errors name the file, the line, the field and what was expecte
 }
 
 TEST_CASE("missing files are named") {
-  TempDir dir;
-  std::string m = error_of([&] { load_movielens(dir.path); });
-  check_has(m, (dir.path / "u.item").string() + ": no such file");
+  test::TempDir dir("movielens");
+  std::string m = error_of([&] { load_movielens(dir.dir()); });
+  check_has(m, (dir.dir() / "u.item").string() + ": no such file");
   dir.write("u.item", tiny_items());
-  m = error_of([&] { load_movielens(dir.path); });
-  check_has(m, (dir.path / "u.data").string() + ": no such file");
+  m = error_of([&] { load_movielens(dir.dir()); });
+  check_has(m, (dir.dir() / "u.data").string() + ": no such file");
   dir.write("u.data", "");
-  m = error_of([&] { load_movielens(dir.path); });
-  check_has(m, (dir.path / "u.data").string() + ": the file is empty");
+  m = error_of([&] { load_movielens(dir.dir()); });
+  check_has(m, (dir.dir() / "u.data").string() + ": the file is empty");
 }
 
 TEST_CASE("load_movielens reads a directory; errors carry the file's path") {
-  TempDir dir;
+  test::TempDir dir("movielens");
   dir.write("u.item", tiny_items());
   dir.write("u.data", "1\t1\t4\t10\n2\t3\t2\t20\n");
-  Dataset d = load_movielens(dir.path);
+  Dataset d = load_movielens(dir.dir());
   CHECK(d.movies.size() == 3);
   REQUIRE(d.ratings.size() == 2);
   CHECK(d.ratings[1].user_id == "2");
@@ -228,8 +214,8 @@ TEST_CASE("load_movielens reads a directory; errors carry the file's path") {
   CHECK(d.skipped.summary() == "");
 
   dir.write("u.data", "1\t1\t4\t10\n2\t9\t2\t20\n");
-  check_has(error_of([&] { load_movielens(dir.path); }),
-            (dir.path / "u.data").string() + ":2: field 2 (item id): movie id 9 is not in u.item");
+  check_has(error_of([&] { load_movielens(dir.dir()); }),
+            (dir.dir() / "u.data").string() + ":2: field 2 (item id): movie id 9 is not in u.item");
 }
 
 TEST_CASE("skip_bad_rows skips bad rows and reports the first few with file:line") {
@@ -257,12 +243,12 @@ TEST_CASE("skip_bad_rows skips bad rows and reports the first few with file:line
   check_has(error_of([&] { parse_ratings(data, "u.data", movies); }), "u.data:2:");
 
   // A bad u.item row is skipped, and so are the ratings of the movie it held.
-  TempDir dir;
+  test::TempDir dir("movielens");
   std::string bad_movie = item_line(2, "B");
   bad_movie[bad_movie.size() - 2] = 'x';
   dir.write("u.item", item_line(1, "A") + bad_movie);
   dir.write("u.data", "1\t1\t4\t10\n1\t2\t4\t10\n");
-  Dataset d = load_movielens(dir.path, skip);
+  Dataset d = load_movielens(dir.dir(), skip);
   CHECK(d.movies.size() == 1);
   CHECK(d.ratings.size() == 1);
   CHECK(d.skipped.count == 2);
@@ -292,40 +278,40 @@ TEST_CASE("the expected sums are embedded from models/data/sources/ml-100k.sha25
 }
 
 TEST_CASE("verify_movielens names missing required files and mismatching sums") {
-  TempDir dir;
-  std::string m = error_of([&] { verify_movielens(dir.path); });
-  check_has(m, (dir.path / "u.data").string() + ": missing (a required file)");
-  check_has(m, (dir.path / "u.item").string() + ": missing (a required file)");
+  test::TempDir dir("movielens");
+  std::string m = error_of([&] { verify_movielens(dir.dir()); });
+  check_has(m, (dir.dir() / "u.data").string() + ": missing (a required file)");
+  check_has(m, (dir.dir() / "u.item").string() + ": missing (a required file)");
   CHECK(m.find("u.genre") == std::string::npos);  // optional files may be absent
   check_has(m, "scripts/get_movielens.sh");
 
   const std::string fake = "1\t1\t4\t10\n";
   dir.write("u.data", fake);
   dir.write("u.item", tiny_items());
-  m = error_of([&] { verify_movielens(dir.path); });
+  m = error_of([&] { verify_movielens(dir.dir()); });
   std::string want;
   for (const auto& s : expected_sums())
     if (s.file == "u.data") want = s.sha256;
-  check_has(m, (dir.path / "u.data").string() + ": SHA-256 mismatch: expected " + want +
+  check_has(m, (dir.dir() / "u.data").string() + ": SHA-256 mismatch: expected " + want +
                    ", got " + sha256_hex(fake));
-  check_has(m, (dir.path / "u.item").string() + ": SHA-256 mismatch");
+  check_has(m, (dir.dir() / "u.item").string() + ": SHA-256 mismatch");
 }
 
 TEST_CASE("resolve_data_dir: --data, then DAGRAD_DATA, then ./data/ml-100k") {
-  TempDir a, b;
+  test::TempDir a("movielens"), b("movielens");
   a.write("u.data", "x");
   b.write("u.data", "x");
-  CHECK(resolve_data_dir(a.path.string(), b.path.c_str()) == a.path);
-  CHECK(resolve_data_dir("", b.path.c_str()) == b.path);
+  CHECK(resolve_data_dir(a.dir().string(), b.dir().c_str()) == a.dir());
+  CHECK(resolve_data_dir("", b.dir().c_str()) == b.dir());
 
-  std::string m = error_of([&] { resolve_data_dir((a.path / "nope").string(), b.path.c_str()); });
-  check_has(m, (a.path / "nope").string() + " (from --data): no such directory");
-  check_has(m, "scripts/get_movielens.sh " + (a.path / "nope").string());
+  std::string m = error_of([&] { resolve_data_dir((a.dir() / "nope").string(), b.dir().c_str()); });
+  check_has(m, (a.dir() / "nope").string() + " (from --data): no such directory");
+  check_has(m, "scripts/get_movielens.sh " + (a.dir() / "nope").string());
   check_has(m, "--data DIR or DAGRAD_DATA=DIR");
 
-  fs::remove(b.path / "u.data");
-  m = error_of([&] { resolve_data_dir("", b.path.c_str()); });
-  check_has(m, b.path.string() + " (from the DAGRAD_DATA environment variable): the directory "
+  fs::remove(b.dir() / "u.data");
+  m = error_of([&] { resolve_data_dir("", b.dir().c_str()); });
+  check_has(m, b.dir().string() + " (from the DAGRAD_DATA environment variable): the directory "
                                  "has no u.data");
 
   // The default is relative to the working directory; run it from an empty one, then from one
@@ -334,14 +320,14 @@ TEST_CASE("resolve_data_dir: --data, then DAGRAD_DATA, then ./data/ml-100k") {
   std::string saved_value = saved ? saved : "";
   unsetenv("DAGRAD_DATA");
   fs::path cwd = fs::current_path();
-  fs::current_path(b.path);
+  fs::current_path(b.dir());
   m = error_of([&] { resolve_data_dir(""); });
   check_has(m, "data/ml-100k (the default, as neither --data nor DAGRAD_DATA was given)");
-  fs::create_directories(b.path / "data/ml-100k");
+  fs::create_directories(b.dir() / "data/ml-100k");
   b.write("data/ml-100k/u.data", "x");
   CHECK(resolve_data_dir("") == fs::path("data/ml-100k"));
-  setenv("DAGRAD_DATA", a.path.c_str(), 1);
-  CHECK(resolve_data_dir("") == a.path);
+  setenv("DAGRAD_DATA", a.dir().c_str(), 1);
+  CHECK(resolve_data_dir("") == a.dir());
   fs::current_path(cwd);
   if (saved) setenv("DAGRAD_DATA", saved_value.c_str(), 1);
   else unsetenv("DAGRAD_DATA");

@@ -1,11 +1,11 @@
-// models/data/preprocessing/string_lookup.cpp: ids worked out by hand from Keras's StringLookup defaults
+// models/data/preprocessing/lookup.cpp (StringLookup): ids worked out by hand from Keras's StringLookup defaults
 // (0 = OOV, vocabulary entry i -> i + 1).
 #include <doctest/doctest.h>
 
 #include <string>
 #include <vector>
 
-#include "models/data/preprocessing/string_lookup.hpp"
+#include "models/data/preprocessing/lookup.hpp"
 
 using namespace dagrad;
 using dagrad::preprocessing::StringLookup;

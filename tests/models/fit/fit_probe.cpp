@@ -17,7 +17,6 @@ namespace {
 class FitProbe : public Task {
  public:
   explicit FitProbe(LayerContext& ctx) {
-    ctx.cfg.check_keys({"type", "prediction"});
     prediction_ = ctx.input("prediction");
     label_ = ctx.graph.input("task/label", {{kBatch, 1}, DType::f32});
     int per_row = ctx.add("MeanSquaredError", {prediction_, label_}, {}, "mse");
@@ -50,7 +49,8 @@ class FitProbe : public Task {
 };
 
 std::unique_ptr<Task> build_probe(LayerContext& ctx) { return std::make_unique<FitProbe>(ctx); }
-DAGRAD_REGISTER_TASK(build_probe, "FitProbe", "test probe: records batches and checkpoints");
+Schema probe_keys() { return {Key::value("prediction", "a [batch, 1] prediction").required()}; }
+DAGRAD_REGISTER_TASK(build_probe, "FitProbe", "test probe: records batches and checkpoints", probe_keys);
 
 const char* kModel = "name: probe\n"
                      "inputs: {x: float}\n"
