@@ -64,7 +64,7 @@ struct LayerPlan {
 };
 
 LayerPlan plan_layer(const std::string& name, const ConfigNode& node) {
-  LayerPlan p{name, node};
+  LayerPlan p{name, node, nullptr, nullptr, nullptr, {}, {}, {}, {}};
   if (!node.is_map()) node.fail("layer '" + name + "': expected a map with a 'type' or an 'op', found " + node.describe());
   if (node.has("op") && node.has("type"))
     node.at("op").fail("layer '" + name + "': give 'type' (a layer) or 'op' (an op), not both");
