@@ -6,12 +6,18 @@
 #include <map>
 
 #include "experiments/common/plot.hpp"
+#include "experiments/common/stats.hpp"
 #include "graph/error.hpp"
 #include "models/fit/history.hpp"
 #include "models/io/archive.hpp"
 
 namespace dagrad::movielens {
 namespace {
+
+using plot::Stats;
+using plot::stats;
+
+std::string fmt(double v, int digits = 3) { return plot::fixed(v, digits); }
 
 // A run's history.json through History::load (null values are NaN); none when the run has no
 // history, so that it is reported as missing.
@@ -20,36 +26,6 @@ std::vector<std::map<std::string, double>> read_history(const std::string& run_d
   std::vector<std::map<std::string, double>> rows;
   for (const Row& r : History::load(run_dir).rows()) rows.emplace_back(r.begin(), r.end());
   return rows;
-}
-
-struct Stats {
-  double mean = NAN, sd = NAN, lo = NAN, hi = NAN;
-  int n = 0;
-};
-
-Stats stats(const std::vector<double>& v) {
-  Stats s;
-  for (double x : v)
-    if (std::isfinite(x)) {
-      s.n++;
-      s.mean = s.n == 1 ? x : s.mean + x;
-      s.lo = s.n == 1 ? x : std::min(s.lo, x);
-      s.hi = s.n == 1 ? x : std::max(s.hi, x);
-    }
-  if (!s.n) return s;
-  s.mean /= s.n;
-  double ss = 0;
-  for (double x : v)
-    if (std::isfinite(x)) ss += (x - s.mean) * (x - s.mean);
-  s.sd = s.n > 1 ? std::sqrt(ss / (s.n - 1)) : 0;
-  return s;
-}
-
-std::string fmt(double v, int digits = 3) {
-  if (!std::isfinite(v)) return "–";
-  char b[32];
-  std::snprintf(b, sizeof b, "%.*f", digits, v);
-  return b;
 }
 
 }  // namespace
