@@ -14,7 +14,7 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
     -Db_sanitize=address,undefined >/dev/null || exit 1
 fi
 echo "sanitizer build: building the test binary and the binaries it runs in $BUILD_DIR"
-if ! ninja -C "$BUILD_DIR" tests/dagrad_tests cli/dagrad experiments/movielens_two_tower \
+if ! ninja -C "$BUILD_DIR" tests/dagrad_tests cli/dagrad experiments/movielens_two_tower experiments/experiment \
     >"$BUILD_DIR/sanitizer-build.log" 2>&1; then
   tail -n 40 "$BUILD_DIR/sanitizer-build.log"
   exit 1

@@ -98,9 +98,11 @@ TEST_CASE("experiment runs every run over its seeds, then reports mean ± sd, th
   CHECK(test::contains(md, "# Toy ratings"));
   CHECK(test::contains(md, "Ratings that depend on the item only."));
   std::vector<double> rmse;
-  for (int s : {1, 2})
-    for (const auto& [k, v] : History::load(d.file("out/toy/item/seed_" + std::to_string(s))).rows().back())
+  for (int s : {1, 2}) {
+    const History h = History::load(d.file("out/toy/item/seed_" + std::to_string(s)));
+    for (const auto& [k, v] : h.rows().back())
       if (k == "test_rmse") rmse.push_back(v);
+  }
   REQUIRE(rmse.size() == 2);
   const double mean = (rmse[0] + rmse[1]) / 2, sd = std::fabs(rmse[0] - rmse[1]) / std::sqrt(2.0);
   char expect[64];
