@@ -109,7 +109,7 @@ TEST_CASE("a latest-small-shaped dataset trains a two-tower model with title, ge
   std::string ratings = "userId,movieId,rating,timestamp\n", movies = "movieId,title,genres\n", users = "userId,age\n";
   for (int m = 0; m < 12; ++m)
     movies += std::to_string(100 + m) + "," + (m < 6 ? "Space Film " : "Love Story ") + std::to_string(m) + " (20" +
-              std::to_string(10 + m) + ")," + (m < 6 ? "Action|Sci-Fi" : "Romance|Drama") + "\n";
+              std::to_string(10 + m) + ")," + (m < 6 ? "Action|Sci-Fi" : m < 9 ? "Romance|Drama" : "Drama|Romance|Comedy") + "\n";
   for (int u = 0; u < 24; ++u) {
     users += std::to_string(u + 1) + "," + std::to_string(u < 12 ? 20 + u : 50 + u) + "\n";
     for (int k = 0; k < 6; ++k)
@@ -140,8 +140,8 @@ layers:
   title_words: {type: TextVectorization, input: title, max_tokens: 100, adapt: candidates}
   title_word_vecs: {type: Embedding, input: title_words, output_dim: 8, mask_zero: true}
   title_vec: {type: MaskedMean, input: title_word_vecs, mask: title_words}
-  genre_index: {type: StringLookup, input: genres, adapt: candidates}
-  genre_vec: {type: Embedding, input: genre_index, output_dim: 8}
+  genre_ids: {type: TextVectorization, input: genres, split: "|", adapt: candidates}   # multi-valued
+  genre_vec: {type: EmbeddingBag, input: genre_ids, output_dim: 8, combiner: mean}
   candidate: {type: MLP, input: movie_features, units: [8]}
   movie_features: {type: Concat, inputs: [title_vec, genre_vec]}
 task: {type: Retrieval, query: query, candidate: candidate, candidate_id: movieId, metrics: {top_k: [6]}}
