@@ -58,6 +58,7 @@ class Retrieval : public RetrievalTask {
   explicit Retrieval(LayerContext& ctx) {
     const ConfigNode& cfg = ctx.cfg;
     const Keys& k = ctx.keys;
+    prefix_ = ctx.name;
     query_out_ = ctx.input("query");
     candidate_out_ = ctx.input("candidate");
     candidate_id_ = k.string("candidate_id");
@@ -105,7 +106,7 @@ class Retrieval : public RetrievalTask {
     // MatMul, Scale and SoftmaxCrossEntropy, the logits a node; or with `fused: true` one
     // DotSoftmaxCrossEntropy over q and c, blockwise, without the [B, B] logits in memory
     // (less memory for large batches, not faster at 2048: docs/performance.md).
-    labels_ = ctx.graph.input("task/labels", {{kBatch}, DType::i32});
+    labels_ = ctx.graph.input(ctx.name + "/labels", {{kBatch}, DType::i32});
     NamedInputs in;
     Attrs attrs;
     if (fused_) {
@@ -117,15 +118,15 @@ class Retrieval : public RetrievalTask {
       in = {{"logits", logits}, {"labels", labels_}};
     }
     if (!weight_col_.empty()) {
-      weights_ = ctx.graph.input("task/weights", {{kBatch}, DType::f32});
+      weights_ = ctx.graph.input(ctx.name + "/weights", {{kBatch}, DType::f32});
       in.add("weights", weights_);
     }
     if (estimator_ || !probability_col_.empty()) {
-      correction_ = ctx.graph.input("task/correction", {{kBatch}, DType::f32});
+      correction_ = ctx.graph.input(ctx.name + "/correction", {{kBatch}, DType::f32});
       in.add("correction", correction_);
     }
     if (remove_hits_) {
-      candidate_ids_ = ctx.graph.input("task/candidate_ids", {{kBatch}, DType::i32});
+      candidate_ids_ = ctx.graph.input(ctx.name + "/candidate_ids", {{kBatch}, DType::i32});
       in.add("candidate_ids", candidate_ids_);
     }
     int per_row = ctx.add(fused_ ? "DotSoftmaxCrossEntropy" : "SoftmaxCrossEntropy", in, attrs, "cross_entropy");
@@ -232,16 +233,16 @@ class Retrieval : public RetrievalTask {
 
   void save(ArchiveWriter& w) const override {
     if (!estimator_) return;
-    w.put_tensor("task/frequency/last_seen", estimator_->last_seen());
-    w.put_tensor("task/frequency/gap", estimator_->gap());
-    w.put_int("task/frequency/step", estimator_->step());
+    w.put_tensor(prefix_ + "/frequency/last_seen", estimator_->last_seen());
+    w.put_tensor(prefix_ + "/frequency/gap", estimator_->gap());
+    w.put_int(prefix_ + "/frequency/step", estimator_->step());
   }
 
   void load(const ArchiveReader& r) override {
     if (!estimator_) return;
-    estimator_->last_seen().copy_from(r.tensor("task/frequency/last_seen", estimator_->last_seen().shape()));
-    estimator_->gap().copy_from(r.tensor("task/frequency/gap", estimator_->gap().shape()));
-    estimator_->step_ref() = r.integer("task/frequency/step");
+    estimator_->last_seen().copy_from(r.tensor(prefix_ + "/frequency/last_seen", estimator_->last_seen().shape()));
+    estimator_->gap().copy_from(r.tensor(prefix_ + "/frequency/gap", estimator_->gap().shape()));
+    estimator_->step_ref() = r.integer(prefix_ + "/frequency/step");
   }
 
   std::string describe() const override {
@@ -282,6 +283,7 @@ class Retrieval : public RetrievalTask {
 
   int query_out_ = -1, candidate_out_ = -1, query_ = -1, candidate_ = -1;
   int loss_ = -1, labels_ = -1, weights_ = -1, correction_ = -1, candidate_ids_ = -1;
+  std::string prefix_;  // "task", or "task/<name>" inside a MultiTask: its inputs and saved state
   std::string candidate_id_, weight_col_, probability_col_;
   double temperature_ = 1.0;
   bool normalize_ = false, remove_hits_ = false, id_based_ = false, fused_ = false;
