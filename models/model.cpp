@@ -165,6 +165,7 @@ std::unique_ptr<Model> Model::build(const ConfigNode& cfg, const DataTables* dat
   for (const auto& [name, node] : inputs.items()) {
     std::string t = node.as_enum({"string", "int", "float"});
     raw[name] = t == "string" ? ColumnType::String : t == "int" ? ColumnType::Int : ColumnType::Float;
+    m->inputs_.push_back({name, raw[name]});
   }
 
   ConfigNode layers = file.at("layers");

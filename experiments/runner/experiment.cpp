@@ -30,6 +30,7 @@ const char* kHelp =
     "--set applies to every run, after the file's own overrides. report: only the report, from the\n"
     "histories already in OUT. keys: the keys of an experiment file.\n"
     "Prints one line per anchor (reproduced, beaten, NOT met, or missing).\n"
+    "Plugins (ops from outside the tree): --plugin PATH (repeatable) or DAGRAD_PLUGINS=PATH[:PATH...].\n"
     "Data: --data, else $DAGRAD_DATA, else the data source's default.\n";
 
 std::vector<std::string> split_list(const std::string& s) {
@@ -109,6 +110,7 @@ int main(int argc, char** argv) {
   std::signal(SIGXFSZ, SIG_IGN);  // past ulimit -f a write fails with EFBIG and is reported
   try {
     check_registrations();
+    argc = cli::load_plugins(argc, argv);  // --plugin PATH, DAGRAD_PLUGINS: ops from outside the tree
     init_threads_from_env();
     std::string cmd = "run";
     int shift = 0;
