@@ -27,6 +27,7 @@ const Command kCommands[] = {
     {"fit", dagrad::cli::cmd_fit, "train a YAML-described model"},
     {"evaluate", dagrad::cli::cmd_evaluate, "evaluate a trained model"},
     {"describe", dagrad::cli::cmd_describe, "print a model's graph with shapes and parameter counts"},
+    {"serve", dagrad::cli::cmd_serve, "serve a trained model over HTTP with JSON (score, retrieve, metadata)"},
 };
 
 void usage(FILE* f) {

@@ -11,7 +11,7 @@
 #include "models/data/sources/movielens_data.hpp"
 #include "models/io/archive.hpp"
 #include "models/model.hpp"
-#include "models/tasks/retrieval.hpp"
+#include "models/task.hpp"
 
 namespace dagrad::movielens {
 namespace {

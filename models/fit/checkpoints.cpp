@@ -61,6 +61,7 @@ void Checkpoints::on_train_end(FitState& s) {
     return;
   }
   check_finite_parameters(s);
+  s.model.compute_candidate_vectors();
   s.model.save(s.out_dir + "/model.dagrad");
 }
 

@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "models/model.hpp"
-#include "models/tasks/retrieval.hpp"
+#include "models/task.hpp"
 #include "test_util.hpp"
 
 using namespace dagrad;
