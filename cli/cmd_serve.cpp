@@ -15,6 +15,7 @@
 // file that does not load leaves the old model serving.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <optional>
 #include <unordered_map>
@@ -38,6 +39,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/args.hpp"
+#include "cli/candidate_index.hpp"
 #include "cli/commands.hpp"
 #include "graph/dnnl_context.hpp"
 #include "graph/error.hpp"
@@ -53,7 +55,8 @@ using tcp = asio::ip::tcp;
 using json = nlohmann::json;
 
 const char* kServeHelp =
-    "usage: dagrad serve MODEL.dagrad [--host H] [--port P] [--threads N] [--max-body BYTES] [--max-rows N]\n\n"
+    "usage: dagrad serve MODEL.dagrad [--host H] [--port P] [--threads N] [--max-body BYTES] [--max-rows N]\n"
+    "                    [--index exact|hnsw] [--hnsw-m M] [--hnsw-ef-construction E] [--hnsw-ef E]\n\n"
     "Serves a model written by `dagrad fit` over HTTP/1.1 with JSON bodies (docs/serving.md):\n"
     "  GET /health, GET /metadata, POST /score {\"rows\": [...]}, POST /retrieve {\"query\": {...}, \"k\": 10,\n"
     "  \"exclude\": [ids]}.\n"
@@ -61,7 +64,10 @@ const char* kServeHelp =
     "--threads: worker threads, each with its own copy of the model (default 2); --max-body: the largest\n"
     "request body in bytes (default 1048576; larger gets 413); --max-rows: rows per /score request (default\n"
     "10000). Prints 'listening on http://HOST:PORT' when ready. SIGTERM/SIGINT: finish the requests in\n"
-    "flight and exit 0. SIGHUP: reload MODEL.dagrad (a file that does not load leaves the old model).\n";
+    "flight and exit 0. SIGHUP: reload MODEL.dagrad (a file that does not load leaves the old model).\n"
+    "--index exact|hnsw: /retrieve scores every candidate (exact, the default) or searches an HNSW graph\n"
+    "built at start-up (hnswlib; --hnsw-m 16, --hnsw-ef-construction 200, --hnsw-ef 200: larger is more\n"
+    "exact and slower; docs/serving.md measures them).\n";
 
 // A request the client got wrong: 400 (or `status`) with the message.
 struct BadRequest : std::runtime_error {
@@ -73,7 +79,14 @@ struct BadRequest : std::runtime_error {
 // worker loads exactly what was checked, whatever happens to the file afterwards.
 class ModelSource {
  public:
-  explicit ModelSource(std::string path) : path_(std::move(path)) {
+  // What the workers serve: the snapshot's path, its generation, and the index over its candidates.
+  struct State {
+    std::string path;
+    uint64_t generation = 0;
+    std::shared_ptr<const CandidateIndex> index;  // null: the model has no candidate vectors
+  };
+
+  ModelSource(std::string path, IndexOptions index) : path_(std::move(path)), index_options_(std::move(index)) {
     dir_ = std::filesystem::temp_directory_path() / ("dagrad-serve-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
     reload();
@@ -95,23 +108,30 @@ class ModelSource {
       std::filesystem::remove(snap, ec);
       throw;
     }
+    std::shared_ptr<const CandidateIndex> index;
+    if (checked->candidate_vectors().defined()) {
+      const auto t0 = std::chrono::steady_clock::now();
+      index = build_candidate_index(checked->candidate_vectors(), index_options_);
+      std::cerr << "serve: index over " << checked->candidate_vectors().dim(0) << " candidates: " << index->describe()
+                << ", built in " << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s"
+                << std::endl;
+    }
     std::lock_guard<std::mutex> lock(mutex_);
-    snapshot_ = snap.string();
+    state_ = {snap.string(), next, std::move(index)};
     generation_ = next;
-    name_ = checked->name();
   }
-  // The snapshot path and its generation.
-  std::pair<std::string, uint64_t> current() const {
+  State current() const {
     std::lock_guard<std::mutex> lock(mutex_);
-    return {snapshot_, generation_};
+    return state_;
   }
   const std::string& path() const { return path_; }
 
  private:
   std::string path_;
+  IndexOptions index_options_;
   std::filesystem::path dir_;
   mutable std::mutex mutex_;
-  std::string snapshot_, name_;
+  State state_;
   uint64_t generation_ = 0;
 };
 
@@ -121,14 +141,15 @@ struct ThreadModel {
   std::unique_ptr<Model> model;
 };
 
-Model& thread_model(const ModelSource& source, uint64_t* generation = nullptr) {
+// This thread's model for the current state (`state` receives it: the index belongs to it).
+Model& thread_model(const ModelSource& source, ModelSource::State* state = nullptr) {
   thread_local ThreadModel tm;
-  auto [path, gen] = source.current();
-  if (!tm.model || tm.generation != gen) {
-    tm.model = Model::load(path);
-    tm.generation = gen;
+  ModelSource::State now = source.current();
+  if (!tm.model || tm.generation != now.generation) {
+    tm.model = Model::load(now.path);
+    tm.generation = now.generation;
   }
-  if (generation) *generation = tm.generation;
+  if (state) *state = std::move(now);
   return *tm.model;
 }
 
@@ -216,12 +237,11 @@ json candidate_value(const Column& c, size_t row) {
   return std::get<FloatColumn>(c)[row];
 }
 
-json handle_retrieve(Model& m, const json& body) {
+json handle_retrieve(Model& m, const CandidateIndex* index, const json& body) {
   RetrievalTask* r = m.task().retrieval();
   if (!r) throw BadRequest("the model has no Retrieval task: use /score", http::status::not_found);
   const Table& cands = m.serving_candidates();
-  const Tensor& vecs = m.candidate_vectors();
-  if (cands.rows() == 0 || !vecs.defined())
+  if (cands.rows() == 0 || !index)
     throw BadRequest("the model file holds no candidate set (train it with `dagrad fit` on data with candidates)",
                      http::status::not_found);
   if (!body.is_object() || !body.contains("query")) throw BadRequest("body: expected {\"query\": {INPUT: VALUE, ...}, \"k\": K}");
@@ -247,30 +267,22 @@ json handle_retrieve(Model& m, const json& body) {
   json one = json::array({body.at("query")});
   Table t = table_from_rows(m, one, "query");
   Tensor q = predict_rows(m, t, r->query_node(), 1);
-  const int64_t n = vecs.dim(0), d = vecs.dim(1);
-  std::vector<float> scores(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) scores[i] = std::inner_product(q.f32(), q.f32() + d, vecs.f32() + i * d, 0.0f);
-  std::vector<int64_t> order;
-  for (int64_t i = 0; i < n; ++i)
-    if (!excluded[i]) order.push_back(i);
-  const int64_t top = std::min<int64_t>(k, static_cast<int64_t>(order.size()));
-  std::partial_sort(order.begin(), order.begin() + top, order.end(),
-                    [&](int64_t a, int64_t b) { return scores[a] > scores[b] || (scores[a] == scores[b] && a < b); });
   json out = json::array();
-  for (int64_t i = 0; i < top; ++i) {
-    json c = {{"id", ids[order[i]]}, {"score", scores[order[i]]}};
+  for (const auto& [row, score] : index->search(q.f32(), k, excluded)) {
+    json c = {{"id", ids[row]}, {"score", score}};
     for (const auto& name : cands.column_names())
-      if (name != r->candidate_id_column()) c[name] = candidate_value(cands.column(name), order[i]);
+      if (name != r->candidate_id_column()) c[name] = candidate_value(cands.column(name), row);
     out.push_back(std::move(c));
   }
   return {{"candidates", out}};
 }
 
-json handle_metadata(Model& m) {
+json handle_metadata(Model& m, const CandidateIndex* index) {
   json inputs = json::object();
   for (const auto& [name, type] : m.inputs()) inputs[name] = type_name(type);
   json out = {{"model", m.name()}, {"inputs", inputs}, {"task", m.task().describe()},
               {"candidates", m.serving_candidates().rows()}};
+  if (index) out["index"] = index->describe();
   if (RetrievalTask* r = m.task().retrieval()) {
     out["query"] = m.name_of(r->query_node());
     out["candidate"] = m.name_of(r->candidate_node());
@@ -313,13 +325,15 @@ http::response<http::string_body> respond(const http::request<http::string_body>
     };
     if (path == "/health") {
       need(get, "GET");
-      uint64_t gen = 0;
-      Model& m = thread_model(source, &gen);
-      return reply(http::status::ok, {{"status", "ok"}, {"model", m.name()}, {"generation", gen}});
+      ModelSource::State state;
+      Model& m = thread_model(source, &state);
+      return reply(http::status::ok, {{"status", "ok"}, {"model", m.name()}, {"generation", state.generation}});
     }
     if (path == "/metadata") {
       need(get, "GET");
-      return reply(http::status::ok, handle_metadata(thread_model(source)));
+      ModelSource::State state;
+      Model& m = thread_model(source, &state);
+      return reply(http::status::ok, handle_metadata(m, state.index.get()));
     }
     if (path == "/score") {
       need(post, "POST");
@@ -327,7 +341,9 @@ http::response<http::string_body> respond(const http::request<http::string_body>
     }
     if (path == "/retrieve") {
       need(post, "POST");
-      return reply(http::status::ok, handle_retrieve(thread_model(source), body()));
+      ModelSource::State state;
+      Model& m = thread_model(source, &state);
+      return reply(http::status::ok, handle_retrieve(m, state.index.get(), body()));
     }
     return reply(http::status::not_found, {{"error", "no route " + path + " (routes: /health, /metadata, /score, /retrieve)"}});
   } catch (const BadRequest& e) {
@@ -477,7 +493,7 @@ void Session::on_write(bool keep_alive, beast::error_code ec, size_t) {
 }  // namespace
 
 int cmd_serve(int argc, char** argv) {
-  Args a(argc, argv, {"host", "port", "threads", "max-body", "max-rows"}, {});
+  Args a(argc, argv, {"host", "port", "threads", "max-body", "max-rows", "index", "hnsw-m", "hnsw-ef-construction", "hnsw-ef"}, {});
   if (a.help()) {
     std::fputs(kServeHelp, stdout);
     return 0;
@@ -497,7 +513,14 @@ int cmd_serve(int argc, char** argv) {
   const auto address = asio::ip::make_address(a.get("host", "127.0.0.1"), ec);
   if (ec) throw UserError("--host: not an IP address: '" + a.get("host", "127.0.0.1") + "'");
 
-  ModelSource source(a.positional()[0]);  // UserError (exit 2) when the model does not load
+  IndexOptions index;
+  index.kind = a.get("index", "exact");
+  if (index.kind != "exact" && index.kind != "hnsw") throw UserError("--index: expected exact or hnsw, got '" + index.kind + "'");
+  index.m = a.get_int("hnsw-m", index.m, 2);
+  index.ef_construction = a.get_int("hnsw-ef-construction", index.ef_construction, 1);
+  index.ef_search = a.get_int("hnsw-ef", index.ef_search, 1);
+  index.threads = static_cast<int>(std::max<int64_t>(1, num_threads()));
+  ModelSource source(a.positional()[0], index);  // UserError (exit 2) when the model does not load
   asio::io_context ioc(static_cast<int>(threads));
   std::unique_ptr<Server> server;
   try {
@@ -513,7 +536,7 @@ int cmd_serve(int argc, char** argv) {
     if (sig == SIGHUP) {
       try {
         source.reload();
-        std::cerr << "serve: reloaded " << source.path() << " (generation " << source.current().second << ")" << std::endl;
+        std::cerr << "serve: reloaded " << source.path() << " (generation " << source.current().generation << ")" << std::endl;
       } catch (const std::exception& err) {
         std::cerr << "serve: reload of " << source.path() << " failed, the previous model keeps serving: " << err.what()
                   << std::endl;

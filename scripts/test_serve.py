@@ -233,6 +233,18 @@ def retrieval(tmp):
     finally:
         rc = s.stop()
     check(rc == 0, f"SIGTERM: exit {rc}")
+    # The same through an HNSW index: on 12 candidates with ef 200 it finds the exact top-k.
+    h = Server("out/model.dagrad", tmp, "--index", "hnsw", "--hnsw-m", "8")
+    try:
+        st, meta = h.request("GET", "/metadata")
+        check(st == 200 and meta.get("index", "").startswith("hnsw (M 8"), f"hnsw metadata: {meta}")
+        st, body = h.request("POST", "/retrieve", {"query": {"userId": 3}, "k": 6})
+        check(st == 200 and [c["id"] for c in body["candidates"]] == ids, f"hnsw retrieve: {body}")
+        st, body = h.request("POST", "/retrieve", {"query": {"userId": 3}, "k": 3, "exclude": ids[:2]})
+        check(st == 200 and [c["id"] for c in body["candidates"]] == ids[2:5], f"hnsw retrieve with exclude: {body}")
+    finally:
+        rc = h.stop()
+    check(rc == 0, f"SIGTERM (hnsw): exit {rc}")
 
 
 def main():
