@@ -3,6 +3,10 @@
 #include <hnswlib/hnswlib.h>
 
 #include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <numeric>
 #include <thread>
 
@@ -44,6 +48,21 @@ class ExactIndex : public CandidateIndex {
 
 class HnswIndex : public CandidateIndex {
  public:
+  // From hnswlib's saved bytes, at `path`.
+  HnswIndex(const Tensor& v, const std::string& path, const IndexOptions& o)
+      : n_(v.dim(0)), d_(v.dim(1)), ef_(o.ef_search), m_(o.m), efc_(o.ef_construction), space_(static_cast<size_t>(d_)) {
+    try {
+      index_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(&space_, path, false, static_cast<size_t>(n_));
+    } catch (const std::exception& e) {
+      throw UserError(std::string("the saved HNSW index does not load: ") + e.what());
+    }
+    if (static_cast<int64_t>(index_->cur_element_count) != n_ || index_->data_size_ != static_cast<size_t>(d_) * sizeof(float))
+      throw UserError("the saved HNSW index holds " + std::to_string(index_->cur_element_count) +
+                      " vectors, not the model's " + std::to_string(n_) + " of " + std::to_string(d_) + " dimensions");
+    index_->setEf(static_cast<size_t>(ef_));
+  }
+  void save(const std::string& path) const { index_->saveIndex(path); }
+
   HnswIndex(const Tensor& v, const IndexOptions& o)
       : n_(v.dim(0)), d_(v.dim(1)), ef_(o.ef_search), m_(o.m), efc_(o.ef_construction), space_(static_cast<size_t>(d_)) {
     index_ = std::make_unique<hnswlib::HierarchicalNSW<float>>(&space_, static_cast<size_t>(std::max<int64_t>(n_, 1)),
@@ -103,6 +122,36 @@ class HnswIndex : public CandidateIndex {
 };
 
 }  // namespace
+
+std::string hnsw_index_bytes(const CandidateIndex& index, const std::string& scratch_dir) {
+  const auto* h = dynamic_cast<const HnswIndex*>(&index);
+  if (!h) throw UserError("index: only an HNSW index is saved (the exact one needs nothing but the vectors)");
+  const std::string path = scratch_dir + "/index.hnsw.tmp";
+  h->save(path);
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::filesystem::remove(path);
+  return bytes;
+}
+
+std::unique_ptr<CandidateIndex> load_hnsw_index(const Tensor& vectors, const std::string& bytes, const IndexOptions& o,
+                                                const std::string& scratch_dir) {
+  const std::string path = scratch_dir + "/index.hnsw.load";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out) throw RuntimeFailure("index: cannot write " + path);
+  }
+  std::unique_ptr<CandidateIndex> index;
+  try {
+    index = std::make_unique<HnswIndex>(vectors, path, o);
+  } catch (...) {
+    std::filesystem::remove(path);
+    throw;
+  }
+  std::filesystem::remove(path);
+  return index;
+}
 
 std::unique_ptr<CandidateIndex> build_candidate_index(const Tensor& vectors, const IndexOptions& o) {
   if (vectors.rank() != 2 || vectors.dtype() != DType::f32)

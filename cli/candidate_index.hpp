@@ -38,4 +38,12 @@ class CandidateIndex {
 // tensor may go). UserError for a bad kind or parameter.
 std::unique_ptr<CandidateIndex> build_candidate_index(const Tensor& vectors, const IndexOptions& o);
 
+// An HNSW index as bytes (hnswlib's own format), to keep in a model file (`dagrad index`), and
+// back: `o` gives its parameters (M and ef_construction as built; ef_search to search with), and
+// `scratch_dir` a folder for the temporary file hnswlib reads and writes. UserError when the bytes
+// do not fit the vectors.
+std::string hnsw_index_bytes(const CandidateIndex& index, const std::string& scratch_dir);
+std::unique_ptr<CandidateIndex> load_hnsw_index(const Tensor& vectors, const std::string& bytes, const IndexOptions& o,
+                                                const std::string& scratch_dir);
+
 }  // namespace dagrad

@@ -43,6 +43,7 @@
 #include "cli/commands.hpp"
 #include "graph/dnnl_context.hpp"
 #include "graph/error.hpp"
+#include "models/io/archive.hpp"
 #include "models/model.hpp"
 
 namespace dagrad::cli {
@@ -67,7 +68,8 @@ const char* kServeHelp =
     "flight and exit 0. SIGHUP: reload MODEL.dagrad (a file that does not load leaves the old model).\n"
     "--index exact|hnsw: /retrieve scores every candidate (exact, the default) or searches an HNSW graph\n"
     "built at start-up (hnswlib; --hnsw-m 16, --hnsw-ef-construction 200, --hnsw-ef 200: larger is more\n"
-    "exact and slower; docs/serving.md measures them).\n";
+    "exact and slower; docs/serving.md measures them). Without --index, an index saved in the model file\n"
+    "by `dagrad index` is loaded, else exact.\n";
 
 // A request the client got wrong: 400 (or `status`) with the message.
 struct BadRequest : std::runtime_error {
@@ -86,7 +88,10 @@ class ModelSource {
     std::shared_ptr<const CandidateIndex> index;  // null: the model has no candidate vectors
   };
 
-  ModelSource(std::string path, IndexOptions index) : path_(std::move(path)), index_options_(std::move(index)) {
+  // index_chosen: --index was given (else a saved index is used when the file has one);
+  // ef_chosen: --hnsw-ef was given.
+  ModelSource(std::string path, IndexOptions index, bool index_chosen, bool ef_chosen)
+      : path_(std::move(path)), index_options_(std::move(index)), index_chosen_(index_chosen), ef_chosen_(ef_chosen) {
     dir_ = std::filesystem::temp_directory_path() / ("dagrad-serve-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
     reload();
@@ -111,7 +116,18 @@ class ModelSource {
     std::shared_ptr<const CandidateIndex> index;
     if (checked->candidate_vectors().defined()) {
       const auto t0 = std::chrono::steady_clock::now();
-      index = build_candidate_index(checked->candidate_vectors(), index_options_);
+      ArchiveReader archive(snap.string());
+      if (!index_chosen_ && archive.has("serving/index/hnsw")) {
+        // The index saved by `dagrad index`, with its parameters (--hnsw-ef still applies when given).
+        IndexOptions saved = index_options_;
+        saved.kind = "hnsw";
+        saved.m = archive.integer("serving/index/m");
+        saved.ef_construction = archive.integer("serving/index/ef_construction");
+        if (!ef_chosen_) saved.ef_search = archive.integer("serving/index/ef");
+        index = load_hnsw_index(checked->candidate_vectors(), archive.text("serving/index/hnsw"), saved, dir_.string());
+      } else {
+        index = build_candidate_index(checked->candidate_vectors(), index_options_);
+      }
       std::cerr << "serve: index over " << checked->candidate_vectors().dim(0) << " candidates: " << index->describe()
                 << ", built in " << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s"
                 << std::endl;
@@ -129,6 +145,7 @@ class ModelSource {
  private:
   std::string path_;
   IndexOptions index_options_;
+  bool index_chosen_, ef_chosen_;
   std::filesystem::path dir_;
   mutable std::mutex mutex_;
   State state_;
@@ -520,7 +537,7 @@ int cmd_serve(int argc, char** argv) {
   index.ef_construction = a.get_int("hnsw-ef-construction", index.ef_construction, 1);
   index.ef_search = a.get_int("hnsw-ef", index.ef_search, 1);
   index.threads = static_cast<int>(std::max<int64_t>(1, num_threads()));
-  ModelSource source(a.positional()[0], index);  // UserError (exit 2) when the model does not load
+  ModelSource source(a.positional()[0], index, a.has("index"), a.has("hnsw-ef"));  // UserError (exit 2) when it does not load
   asio::io_context ioc(static_cast<int>(threads));
   std::unique_ptr<Server> server;
   try {

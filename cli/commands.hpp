@@ -13,5 +13,6 @@ int cmd_evaluate(int argc, char** argv);
 int cmd_describe(int argc, char** argv);
 int cmd_serve(int argc, char** argv);
 int cmd_export(int argc, char** argv);
+int cmd_index(int argc, char** argv);
 
 }  // namespace dagrad::cli

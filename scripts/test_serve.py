@@ -144,6 +144,8 @@ def ranking(tmp):
             check(st == status and text in got.get("error", ""), f"{method} {path} {text}: got {st} {got}")
         st, body = s.request("GET", "/health")
         check(st == 200, "the server stopped serving after bad requests")
+        p = subprocess.run([DAGRAD, "index", "out/model.dagrad"], cwd=tmp, capture_output=True, text=True)
+        check(p.returncode == 2 and "holds no candidate vectors" in p.stderr, f"index of a Ranking model: {p.stderr}")
 
         # curl, as a user would call it.
         if shutil.which("curl"):
@@ -245,6 +247,16 @@ def retrieval(tmp):
     finally:
         rc = h.stop()
     check(rc == 0, f"SIGTERM (hnsw): exit {rc}")
+    # `dagrad index` saves an HNSW index in the model file; serve then loads it instead of exact.
+    run("index", "out/model.dagrad", "--hnsw-m", "12", "--hnsw-ef", "50", cwd=tmp)
+    h = Server("out/model.dagrad", tmp)
+    try:
+        st, meta = h.request("GET", "/metadata")
+        check(st == 200 and meta.get("index") == "hnsw (M 12, ef_construction 200, ef 50)", f"saved index: {meta}")
+        st, body = h.request("POST", "/retrieve", {"query": {"userId": 3}, "k": 6})
+        check(st == 200 and [c["id"] for c in body["candidates"]] == ids, f"saved index retrieve: {body}")
+    finally:
+        h.stop()
 
 
 def main():
