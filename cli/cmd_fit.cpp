@@ -28,9 +28,7 @@ const char* kEvaluateHelp =
     "usage: dagrad evaluate MODEL.dagrad --train FIT.yaml [--data DIR] [--on test|validation|train]\n"
     "                       [--out DIR] [--set key=value ...] [--threads N]\n\n"
     "Evaluates a trained model on the data and split the training file describes; writes\n"
-    "evaluation_<split>.json into DIR (default: the model file's folder; the run's summary.json is\n"
-    "never replaced) and prints it as the last line. --set changes the training file's keys (data,\n"
-    "fit); the model is the one in MODEL.dagrad.\n";
+    "summary.json into DIR (default: the model file's folder) and prints it as the last line.\n";
 
 const char* kDescribeHelp =
     "usage: dagrad describe MODEL.yaml --train FIT.yaml [--data DIR] [--set key=value ...]\n"
@@ -72,37 +70,27 @@ int cmd_evaluate(int argc, char** argv) {
   apply_threads(a);
   RunSpec spec = spec_from(a);
   std::string model_file = spec.model_path;
-  // The model comes whole from its archive: a model key cannot be changed here.
-  for (const auto& o : spec.overrides)
-    if (o.rfind("model.", 0) == 0)
-      throw UserError("--set " + o + ": evaluate reads the model from " + model_file +
-                      " as it was trained; --set here changes only the training file's keys (data, fit)");
   auto model = Model::load(model_file);
   // The training file gives the data and split; the model file's path stands in for the model.
-  ConfigNode train = load_config(spec.train_path, spec.overrides);
+  std::vector<std::string> over;
+  for (const auto& o : spec.overrides)
+    if (o.rfind("model.", 0) != 0) over.push_back(o);
+  ConfigNode train = load_config(spec.train_path, over);
   DataTables data;
   load_data(train.at("data"), spec.data_dir, data);
   FitOptions opts = FitOptions::from_config(train.at("fit"));
   std::string on = a.get("on", opts.evaluate_on);
   if (on != "test" && on != "validation" && on != "train") throw UserError("--on: expected test, validation or train, got '" + on + "'");
-  const Table& table = data.by_name(on);
-  if (table.rows() == 0)
-    throw UserError("--on " + on + ": the " + on + " split of the data has no rows (data.split in " + spec.train_path +
-                    " decides its size)");
-  model->task().check_data(*model, data, on);
   std::string dir = spec.out_dir.empty() ? std::filesystem::path(model_file).parent_path().string() : spec.out_dir;
   if (dir.empty()) dir = ".";
-  const std::string file = "evaluation_" + on + ".json";
   check_writable_dir(dir);  // before the work; the folder itself is made only when there is a result
-  if (std::filesystem::is_directory(dir)) check_output_file(dir + "/" + file);
   auto t0 = std::chrono::steady_clock::now();
   FitResult r;
-  for (const auto& [k, v] : evaluate(*model, table, data, opts.batch_size)) r.final_metrics.push_back({on + "_" + k, v});
+  for (const auto& [k, v] : evaluate(*model, data.by_name(on), data, opts.batch_size)) r.final_metrics.push_back({on + "_" + k, v});
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ensure_writable_dir(dir);
-  DirectoryLock lock(dir);  // not while a fit writes there
   remove_stale_temporaries(dir);
-  std::cout << write_summary(dir, model->name(), r, file) << std::endl;
+  std::cout << write_summary(dir, model->name(), r) << std::endl;
   return 0;
 }
 

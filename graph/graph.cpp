@@ -7,8 +7,6 @@
 #include <cstdio>
 #include <sstream>
 
-#include "graph/limits.hpp"
-
 namespace dagrad {
 
 Shape concrete(const Shape& s, int64_t batch) {
@@ -345,14 +343,7 @@ void Graph::forward(std::span<const int> targets) {
     }
     const TensorType& t = inferred_[n.id].out;
     Tensor& v = values_[n.id];
-    if (!(v.defined() && v.dtype() == t.dtype && v.shape() == t.shape)) {
-      try {
-        v = grown_view(v, t.shape, t.dtype);
-      } catch (const LimitError& e) {  // the batch (or a size) asks for more memory than there is
-        throw LimitError("node '" + n.name + "' (" + n.op_name + "): its value: " + e.what() +
-                         "; a smaller batch needs less");
-      }
-    }
+    if (!(v.defined() && v.dtype() == t.dtype && v.shape() == t.shape)) v = grown_view(v, t.shape, t.dtype);
     const auto t0 = profile_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     try {
       n.op->forward(in, values_[n.id]);

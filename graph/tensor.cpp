@@ -5,7 +5,6 @@
 #include <sstream>
 
 #include "graph/error.hpp"
-#include "graph/limits.hpp"
 
 namespace dagrad {
 
@@ -33,37 +32,21 @@ int64_t numel(const Shape& s) {
 struct Tensor::Storage {
   void* data = nullptr;
   int64_t elements = 0;
-  int64_t bytes = 0;  // counted against limits::memory_limit()
-  Storage(int64_t n, const Shape& shape) : elements(n) {
-    // Rounded up to whole cache lines; an element count whose bytes overflow is refused like a
-    // tensor past the limit (only a size from an input can be that large).
-    int64_t b = 0;
-    if (__builtin_mul_overflow(n > 0 ? n : 1, int64_t{4}, &b) || __builtin_add_overflow(b, int64_t{63}, &b)) b = -1;
-    else b = b / 64 * 64;
-    if (!try_reserve_memory(b)) memory_limit_exceeded(b, "a tensor of shape " + shape_str(shape));
-    bytes = b;
-    data = std::aligned_alloc(64, static_cast<size_t>(bytes));
-    if (!data) {
-      release_memory(bytes);
-      throw RuntimeFailure("out of memory allocating " + limits::bytes_text(bytes) + " for a tensor of shape " +
-                           shape_str(shape));
-    }
+  explicit Storage(int64_t n) : elements(n) {
+    size_t bytes = static_cast<size_t>(n > 0 ? n : 1) * 4;
+    bytes = (bytes + 63) / 64 * 64;
+    data = std::aligned_alloc(64, bytes);
+    if (!data) throw RuntimeFailure("out of memory allocating " + std::to_string(bytes) + " bytes");
   }
-  ~Storage() {
-    std::free(data);
-    release_memory(bytes);
-  }
+  ~Storage() { std::free(data); }
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
 };
 
 Tensor::Tensor(Shape shape, DType dtype) : shape_(std::move(shape)), dtype_(dtype) {
-  int64_t n = 1;
-  for (auto d : shape_) {
+  for (auto d : shape_)
     if (d < 0) throw InternalError("Tensor: concrete shape required, got " + shape_str(shape_));
-    if (__builtin_mul_overflow(n, d, &n)) memory_limit_exceeded(-1, "a tensor of shape " + shape_str(shape_));
-  }
-  storage_ = std::make_shared<Storage>(n, shape_);
+  storage_ = std::make_shared<Storage>(numel(shape_));
 }
 
 Tensor Tensor::zeros(Shape shape, DType dtype) {

@@ -1,8 +1,6 @@
 #include "models/model.hpp"
 
 #include <algorithm>
-#include <cctype>
-#include <cmath>
 #include <map>
 #include <sstream>
 
@@ -158,13 +156,6 @@ std::unique_ptr<Model> Model::build(const ConfigNode& cfg, const DataTables* dat
   Keys file(cfg, model_file_schema());
   auto m = std::make_unique<Model>();
   m->name_ = file.string("name");
-  // The name becomes a folder (out/NAME): one plain path component, never a way out of out/.
-  if (auto bad = std::find_if(m->name_.begin(), m->name_.end(),
-                              [](char c) { return !(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'); });
-      m->name_.empty() || m->name_.size() > 100 || m->name_[0] == '.' || bad != m->name_.end())
-    file.at("name").fail("a model's name is also its output folder (out/NAME): give 1 to 100 letters, digits, '_', '-' "
-                         "or '.', not starting with '.'" +
-                         std::string(m->name_.find('/') != std::string::npos ? " (no '/')" : ""));
   m->config_text_ = to_yaml(cfg);
   std::mt19937_64 rng(seed);
 
@@ -222,14 +213,7 @@ std::unique_ptr<Model> Model::build(const ConfigNode& cfg, const DataTables* dat
         in.fail("a preprocessing layer reads an input column; '" + column + "' is not one (inputs: " +
                 join([&] { std::vector<std::string> v; for (auto& [k, _] : raw) v.push_back(k); return v; }()) + ")");
       if (saved) {
-        try {
-          pre->load(*saved, "preprocessing/" + p.name + "/");
-        } catch (const UserError& e) {  // what the archive holds is wrong: name the file and the layer
-          const std::string what = e.what();
-          throw UserError(what.rfind(saved->path() + ":", 0) == 0
-                              ? what
-                              : saved->path() + ": preprocessing layer '" + p.name + "': " + what);
-        }
+        pre->load(*saved, "preprocessing/" + p.name + "/");
       } else {
         std::string table = keys.string("adapt");
         if (!data) node.fail("layer '" + p.name + "' needs data to adapt on");
@@ -241,11 +225,7 @@ std::unique_ptr<Model> Model::build(const ConfigNode& cfg, const DataTables* dat
       m->fed_.push_back({p.name, column, id, std::move(pre)});
     } else if (p.layer) {
       LayerContext ctx{m->graph_, node, keys, p.name, rng, resolve, id_range};
-      try {
-        id = p.layer->build(ctx);
-      } catch (const LimitError& e) {  // a size in the file asks for more memory than there is
-        node.fail("layer '" + p.name + "': " + e.what());
-      }
+      id = p.layer->build(ctx);
     } else {
       LayerContext ctx{m->graph_, node, keys, p.name, rng, resolve, id_range};
       try {
@@ -277,11 +257,7 @@ std::unique_ptr<Model> Model::build(const ConfigNode& cfg, const DataTables* dat
   Schema task_schema = Schema(TaskRegistry::common()).then(info.schema);
   Keys task_keys(task, task_schema);
   LayerContext ctx{m->graph_, task, task_keys, "task", rng, resolve, id_range};
-  try {
-    m->task_ = info.build(ctx);
-  } catch (const LimitError& e) {
-    task.fail(std::string("task: ") + e.what());
-  }
+  m->task_ = info.build(ctx);
   if (saved) {
     m->load_parameters(*saved);
     m->task_->load(*saved);
@@ -365,13 +341,7 @@ void Model::load_parameters(const ArchiveReader& r) {
   for (int id : graph_.params()) {
     const std::string key = "param/" + graph_.node(id).name;
     if (!r.has(key)) { missing.push_back(graph_.node(id).name); continue; }
-    Tensor stored = r.tensor(key, graph_.node(id).type.shape, graph_.node(id).type.dtype);
-    if (stored.dtype() == DType::f32)
-      for (int64_t i = 0; i < stored.size(); ++i)
-        if (!std::isfinite(stored.f32()[i]))
-          throw UserError(r.path() + ": entry '" + key + "' holds a non-finite value (element " + std::to_string(i) +
-                          "); dagrad never saves one, so the file is damaged");
-    graph_.param_value(id).copy_from(stored);
+    graph_.param_value(id).copy_from(r.tensor(key, graph_.node(id).type.shape));
   }
   std::vector<std::string> extra;
   for (const auto& n : r.names())

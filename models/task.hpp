@@ -28,11 +28,6 @@ class Task {
   virtual Metrics evaluate(Model& m, const Table& eval, const DataTables& data, int64_t batch_size) = 0;
   // Columns the task reads from tables (labels, ids, weights), checked before training starts.
   virtual std::vector<std::string> columns() const = 0;
-  // Checks, before anything is trained or written, that the tables hold what the task will read:
-  // by default its columns() in the training rows; a task adds its own checks (Retrieval: its
-  // candidate ids in the evaluation table `eval` and in the candidates). UserError naming the table
-  // and the key of the model file.
-  virtual void check_data(Model& m, const DataTables& data, const std::string& eval) const;
   // Streaming state (frequency estimates) for checkpoints.
   virtual void save(ArchiveWriter&) const {}
   virtual void load(const ArchiveReader&) {}

@@ -37,9 +37,6 @@ void EarlyStopping::save(ArchiveWriter& w) const {
 void EarlyStopping::load(const ArchiveReader& r) {
   best_ = r.number("fit/best");
   bad_evals_ = r.integer("fit/bad_evals");
-  if (std::isnan(best_)) throw UserError(r.path() + ": entry 'fit/best' is NaN; early stopping never keeps one");
-  if (bad_evals_ < 0)
-    throw UserError(r.path() + ": entry 'fit/bad_evals' is " + std::to_string(bad_evals_) + ", a negative count");
 }
 
 }  // namespace dagrad

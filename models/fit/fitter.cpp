@@ -103,7 +103,6 @@ FitOptions FitOptions::from_config(const ConfigNode& fit) {
 }
 
 void ensure_writable_dir(const std::string& dir) {
-  check_writable_dir(dir);
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw UserError("output directory " + dir + ": cannot create it (" + ec.message() + ")");
@@ -120,10 +119,6 @@ void check_writable_dir(const std::string& dir) {
   std::error_code ec;
   fs::path p = fs::absolute(dir.empty() ? "." : dir, ec);
   auto fail = [&](const std::string& why) { throw UserError("output directory " + dir + ": " + why); };
-  if (fs::is_symlink(fs::symlink_status(p, ec))) {
-    const fs::path target = fs::read_symlink(p, ec);
-    fail("is a symbolic link (to " + target.string() + "); give the folder itself");
-  }
   if (fs::exists(p, ec)) {
     if (!fs::is_directory(p, ec)) fail("exists and is not a directory");
     if (::access(p.c_str(), W_OK | X_OK) != 0) fail("not writable");
@@ -140,9 +135,9 @@ void check_writable_dir(const std::string& dir) {
   }
 }
 
-void check_fit_inputs(Model& m, const DataTables& data, const FitOptions& o) {
+void check_fit_inputs(Model& m, const DataTables& data) {
   if (data.train.rows() == 0) throw UserError("no training rows");
-  m.task().check_data(m, data, o.evaluate_on);
+  for (const auto& c : m.task().columns()) data.train.column(c);  // the task's columns exist
 }
 
 Row evaluate(Model& m, const Table& t, const DataTables& data, int64_t batch_size) {
@@ -207,7 +202,6 @@ Row evaluate_epoch(FitState& s, const Table& eval, const DataTables& data) {
   g.attach_profile(prof);
   row.push_back({"seconds", s.seconds()});
   s.history.add(row);
-  s.claim_outputs();
   s.history.save(s.out_dir);
   return row;
 }
@@ -219,13 +213,12 @@ bool evaluation_due(const FitState& s) {
 }  // namespace
 
 FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::string& out_dir,
-              const ArchiveReader* resume, std::ostream& log, std::function<void()> before_first_write) {
-  check_fit_inputs(m, data, o);
+              const ArchiveReader* resume, std::ostream& log) {
+  check_fit_inputs(m, data);
   ensure_writable_dir(out_dir);
   const Table& train = data.train;
   const Table& eval = data.by_name(o.evaluate_on);
   FitState s(m, o, out_dir, static_cast<int64_t>(train.rows()));
-  s.before_first_write = std::move(before_first_write);
 
   StopSignals stop_signals;
   NanGuard nan_guard;
@@ -261,10 +254,7 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
     callbacks.on_epoch_end(s, evaluation_due(s) ? evaluate_epoch(s, eval, data) : Row{});
   }
   callbacks.on_train_end(s);
-  if (s.result.interrupted) {  // history.json exists even before the first evaluation
-    s.claim_outputs();
-    s.history.save(out_dir);
-  }
+  if (s.result.interrupted) s.history.save(out_dir);  // history.json exists even before the first evaluation
 
   s.result.epochs = std::min(s.epoch, o.epochs);
   s.result.seconds = s.seconds();
@@ -272,7 +262,7 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
   return s.result;
 }
 
-std::string write_summary(const std::string& dir, const std::string& model, const FitResult& r, const std::string& file) {
+std::string write_summary(const std::string& dir, const std::string& model, const FitResult& r) {
   const nlohmann::ordered_json summary = {{"model", model},
                                           {"epochs", r.epochs},
                                           {"seconds", r.seconds},
@@ -281,7 +271,7 @@ std::string write_summary(const std::string& dir, const std::string& model, cons
                                           {"metrics", row_json(r.final_metrics)}};
   // One line (the commands print it last); bytes that are not UTF-8 in the name become U+FFFD.
   std::string text = summary.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  write_file_atomic(dir + "/" + file, text + "\n");
+  write_file_atomic(dir + "/summary.json", text + "\n");
   return text;
 }
 

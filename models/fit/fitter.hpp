@@ -6,7 +6,6 @@
 // loss is not finite.
 #pragma once
 #include <cstdint>
-#include <functional>
 #include <iosfwd>
 #include <string>
 
@@ -54,12 +53,9 @@ struct FitResult {
 
 // Trains `m` on data.train, evaluating on data.<evaluate_on>. Writes into out_dir: history.json,
 // history.csv, checkpoint.dagrad (model + optimizer + loop state), model.dagrad at the end.
-// `resume_from` continues a checkpoint (the model must have been built from it); what it holds is
-// checked against this run (its epoch, batch, optimizer state, history) before anything is
-// written. `before_first_write` is called once, just before the first file is written (run_fit
-// writes config.yaml there), so that a run that fails before it leaves out_dir as it was.
+// `resume_from` continues a checkpoint (the model must have been built from it).
 FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::string& out_dir,
-              const ArchiveReader* resume_from, std::ostream& log, std::function<void()> before_first_write = {});
+              const ArchiveReader* resume_from, std::ostream& log);
 
 // Evaluation only: the task's metrics on a table.
 Row evaluate(Model& m, const Table& t, const DataTables& data, int64_t batch_size);
@@ -68,17 +64,15 @@ Row evaluate(Model& m, const Table& t, const DataTables& data, int64_t batch_siz
 void ensure_writable_dir(const std::string& dir);
 
 // The same check without creating anything: `dir` is a writable folder, or the nearest folder
-// above it that exists is one (so it can be made). `dir` itself may not be a symbolic link (a run
-// would write through it into another folder). UserError naming `dir` and the reason.
+// above it that exists is one (so it can be made). UserError naming `dir` and the reason.
 void check_writable_dir(const std::string& dir);
 
-// The checks fit() makes on its inputs before training (training rows, the task's columns in the
-// tables it reads), for callers that want every error before their first write.
-void check_fit_inputs(Model& m, const DataTables& data, const FitOptions& o);
+// The checks fit() makes on its inputs before training (training rows, the task's columns), for
+// callers that want every error before their first write.
+void check_fit_inputs(Model& m, const DataTables& data);
 
-// summary.json (or `file`): {"model": ..., "epochs": N, "seconds": S, "metrics": {...}, ...},
-// atomically; returns the JSON text (one line).
-std::string write_summary(const std::string& dir, const std::string& model, const FitResult& r,
-                          const std::string& file = "summary.json");
+// summary.json: {"model": ..., "epochs": N, "seconds": S, "metrics": {...}, ...}, atomically;
+// returns the JSON text (one line).
+std::string write_summary(const std::string& dir, const std::string& model, const FitResult& r);
 
 }  // namespace dagrad

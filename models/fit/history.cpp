@@ -123,16 +123,12 @@ void History::read(const ArchiveReader& r) {
       ++i;
       continue;
     }
-    if (i + 1 >= flat.size()) throw UserError(r.path() + ": entry 'fit/history' is damaged (a key without a value)");
+    if (i + 1 >= flat.size()) throw UserError(r.path() + ": damaged history");
     double v = 0;
-    const std::string& text = flat[i + 1];
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec != std::errc() || end != text.data() + text.size())
-      throw UserError(r.path() + ": entry 'fit/history' is damaged ('" + flat[i] + "' is not a number)");
+    std::from_chars(flat[i + 1].data(), flat[i + 1].data() + flat[i + 1].size(), v);
     row.push_back({flat[i], v});
     i += 2;
   }
-  if (!row.empty()) throw UserError(r.path() + ": entry 'fit/history' is damaged (its last row is not ended)");
 }
 
 }  // namespace dagrad

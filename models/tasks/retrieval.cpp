@@ -7,9 +7,7 @@
 // fused: true computes the softmax blockwise from the towers (DotSoftmaxCrossEntropy) instead of
 // materialising the [B, B] logits.
 #include <cmath>
-#include <optional>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "models/tasks/frequency_estimator.hpp"
 #include "models/metrics/factorized_top_k.hpp"
@@ -63,7 +61,6 @@ class Retrieval : public RetrievalTask {
     query_out_ = ctx.input("query");
     candidate_out_ = ctx.input("candidate");
     candidate_id_ = k.string("candidate_id");
-    if (k.has("candidate_id")) candidate_id_node_ = k.at("candidate_id");
     temperature_ = k.number("temperature");
     normalize_ = k.boolean("normalize");
     remove_hits_ = k.boolean("remove_accidental_hits");
@@ -142,29 +139,6 @@ class Retrieval : public RetrievalTask {
     for (const auto* s : {&candidate_id_, &weight_col_, &probability_col_})
       if (!s->empty()) c.push_back(*s);
     return c;
-  }
-
-  // Besides the columns: the candidate ids are integers in every table that has them, each
-  // evaluation row's candidate is in the candidate table, and the candidate tower's inputs are
-  // there. Otherwise the first evaluation would fail, after an epoch of training.
-  void check_data(Model& m, const DataTables& data, const std::string& eval) const override {
-    Task::check_data(m, data, eval);
-    if (candidate_id_.empty() || !candidate_id_node_) return;
-    try {
-      data.train.ints(candidate_id_);
-      const Table& e = data.by_name(eval);
-      if (data.candidates.rows() == 0 || e.rows() == 0) return;
-      const IntColumn& cids = data.candidates.ints(candidate_id_);
-      std::unordered_set<int64_t> known(cids.begin(), cids.end());
-      const IntColumn& eids = e.ints(candidate_id_);
-      for (size_t r = 0; r < eids.size(); ++r)
-        if (!known.count(eids[r]))
-          throw UserError("table '" + e.name() + "' row " + std::to_string(r + 1) + ": candidate " + candidate_id_ + "=" +
-                          std::to_string(eids[r]) + " is not in the candidate table (" + data.candidates.name() + ")");
-      (void)m.encode(data.candidates, {candidate_});  // the candidate tower's columns are in the candidate table
-    } catch (const UserError& err) {
-      candidate_id_node_->fail(err.what());
-    }
   }
 
   void prepare_batch(Graph& g, const Table& t, std::span<const int64_t> rows, bool training) override {
@@ -265,8 +239,8 @@ class Retrieval : public RetrievalTask {
 
   void load(const ArchiveReader& r) override {
     if (!estimator_) return;
-    estimator_->last_seen().copy_from(r.tensor("task/frequency/last_seen", estimator_->last_seen().shape(), estimator_->last_seen().dtype()));
-    estimator_->gap().copy_from(r.tensor("task/frequency/gap", estimator_->gap().shape(), estimator_->gap().dtype()));
+    estimator_->last_seen().copy_from(r.tensor("task/frequency/last_seen", estimator_->last_seen().shape()));
+    estimator_->gap().copy_from(r.tensor("task/frequency/gap", estimator_->gap().shape()));
     estimator_->step_ref() = r.integer("task/frequency/step");
   }
 
@@ -309,7 +283,6 @@ class Retrieval : public RetrievalTask {
   int query_out_ = -1, candidate_out_ = -1, query_ = -1, candidate_ = -1;
   int loss_ = -1, labels_ = -1, weights_ = -1, correction_ = -1, candidate_ids_ = -1;
   std::string candidate_id_, weight_col_, probability_col_;
-  std::optional<ConfigNode> candidate_id_node_;  // where the model file names it, for errors
   double temperature_ = 1.0;
   bool normalize_ = false, remove_hits_ = false, id_based_ = false, fused_ = false;
   std::vector<int64_t> ks_;

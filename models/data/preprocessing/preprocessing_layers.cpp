@@ -145,7 +145,7 @@ class DiscretizationLayer : public Preprocessor {
     w.put_tensor(p + "boundaries", Tensor::from({static_cast<int64_t>(b.size())}, b));
   }
   void load(const ArchiveReader& r, const std::string& p) override {
-    Tensor t = r.tensor(p + "boundaries", {}, DType::f32);
+    Tensor t = r.tensor(p + "boundaries");
     disc_ = Discretization(std::vector<float>(t.f32(), t.f32() + t.size()));
     adapted_ = true;
   }
@@ -197,7 +197,7 @@ class NormalizationLayer : public Preprocessor {
     w.put_tensor(p + "variance", Tensor::from({1}, norm_.variance()));
   }
   void load(const ArchiveReader& r, const std::string& p) override {
-    Tensor m = r.tensor(p + "mean", {1}, DType::f32), v = r.tensor(p + "variance", {1}, DType::f32);
+    Tensor m = r.tensor(p + "mean", {1}), v = r.tensor(p + "variance", {1});
     norm_ = Normalization({m.f32()[0]}, {v.f32()[0]});
     adapted_ = true;
   }
