@@ -39,3 +39,12 @@ class Args {
 int64_t parse_int(const std::string& what, const std::string& text, int64_t min);
 
 }  // namespace dagrad::cli
+
+namespace dagrad::cli {
+
+// Loads the plugins named by DAGRAD_PLUGINS, then those given as `--plugin PATH` or
+// `--plugin=PATH` anywhere before a "--" (graph/plugins.hpp), and removes those arguments from
+// argv. Returns the new argc. UserError for a plugin that cannot be loaded or a --plugin without a path.
+int load_plugins(int argc, char** argv);
+
+}  // namespace dagrad::cli

@@ -5,6 +5,7 @@
 #include <exception>
 #include <string>
 
+#include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "graph/dnnl_context.hpp"
 #include "graph/error.hpp"
@@ -31,7 +32,9 @@ const Command kCommands[] = {
 void usage(FILE* f) {
   std::fprintf(f, "usage: dagrad COMMAND [ARGS...]\n\ncommands:\n");
   for (const auto& c : kCommands) std::fprintf(f, "  %-12s %s\n", c.name, c.help);
-  std::fprintf(f, "\nEach command takes --help. Threads: DAGRAD_THREADS (default: all cores).\n");
+  std::fprintf(f, "\nEach command takes --help. Threads: DAGRAD_THREADS (default: all cores).\n"
+                  "Plugins (ops and layers from outside the tree, docs/library.md): --plugin PATH before or after\n"
+                  "the command (repeatable), or DAGRAD_PLUGINS=PATH[:PATH...].\n");
 }
 
 }  // namespace
@@ -46,6 +49,11 @@ int main(int argc, char** argv) {
   std::signal(SIGXFSZ, SIG_IGN);
   try {
     dagrad::check_registrations();
+    argc = dagrad::cli::load_plugins(argc, argv);
+    if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+      usage(argc < 2 ? stderr : stdout);
+      return argc < 2 ? 2 : 0;
+    }
     dagrad::init_threads_from_env();
     for (const auto& c : kCommands)
       if (argv[1] == std::string(c.name)) return c.run(argc - 1, argv + 1);

@@ -9,6 +9,7 @@
 
 #include "cli/args.hpp"
 #include "graph/error.hpp"
+#include "graph/plugins.hpp"
 
 namespace po = boost::program_options;
 
@@ -97,6 +98,32 @@ double Args::get_double(const std::string& flag, double def, double above) const
 std::vector<std::string> Args::all(const std::string& flag) const {
   auto it = values_.find(flag);
   return it == values_.end() ? std::vector<std::string>{} : it->second;
+}
+
+}  // namespace dagrad::cli
+
+namespace dagrad::cli {
+
+int load_plugins(int argc, char** argv) {
+  load_plugins_from_env();
+  int out = 1;
+  bool options = true;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (options && a == "--") options = false;
+    if (options && a == "--plugin") {
+      if (i + 1 >= argc) throw UserError("--plugin needs a path (a shared object built against dagrad)");
+      load_plugin(argv[++i]);
+      continue;
+    }
+    if (options && a.rfind("--plugin=", 0) == 0) {
+      load_plugin(a.substr(9));
+      continue;
+    }
+    argv[out++] = argv[i];
+  }
+  argv[out] = nullptr;
+  return out;
 }
 
 }  // namespace dagrad::cli

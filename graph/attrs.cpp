@@ -23,7 +23,10 @@ const char* type_name(const AttrValue& v) {
 }  // namespace
 
 void Attrs::apply(const Schema& schema, const std::string& where) {
-  for (auto& [key, v] : values_) {
+  for (auto& entry : values_) {
+    // Named references, not a structured binding: clang 14 cannot capture bindings in the lambdas below.
+    const std::string& key = entry.first;
+    auto& v = entry.second;
     const Key* k = schema.find(key);
     if (!k) {
       std::vector<std::string> known = schema.names();

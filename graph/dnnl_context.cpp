@@ -16,8 +16,10 @@ dnnl::engine& dnnl_engine() {
   return engine;
 }
 
+// One per thread, so that models used from several threads at once (one Model per thread,
+// docs/library.md) never execute on one stream together.
 dnnl::stream& dnnl_stream() {
-  static dnnl::stream stream(dnnl_engine());
+  thread_local dnnl::stream stream(dnnl_engine());
   return stream;
 }
 

@@ -1,4 +1,6 @@
-// The process-wide oneDNN engine and stream, and the one place the thread count is set.
+// The process-wide oneDNN engine, a oneDNN stream per calling thread (a stream is not to be shared
+// by threads executing at once; the engine and the primitives are), and the one place the thread
+// count is set.
 #pragma once
 #include <oneapi/dnnl/dnnl.hpp>
 

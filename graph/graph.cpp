@@ -256,6 +256,11 @@ void Graph::set_training(bool on) {
     if (n.kind == NodeKind::Op) n.op->set_training(on);
 }
 
+void Graph::set_step(int64_t step) {
+  for (auto& n : nodes_)
+    if (n.kind == NodeKind::Op) n.op->set_step(step);
+}
+
 Op& Graph::op(int id) {
   Node& n = nodes_.at(id);
   DAGRAD_ASSERT(n.kind == NodeKind::Op, "op() of non-op node " + n.name);

@@ -80,6 +80,8 @@ class Graph {
   // skip work that only a backward pass needs, or behave as in inference (Dropout).
   void set_training(bool on);
   bool training() const { return training_; }
+  // The training step about to run, passed to every op (Op::set_step): what random ops draw from.
+  void set_step(int64_t step);
   // Lets the gradient with respect to an input be computed (gradient checks, saliency).
   void set_input_needs_grad(int id, bool on);
   void forward();                          // every node

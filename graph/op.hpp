@@ -178,6 +178,11 @@ class Op {
   // the next forward(). An op may then skip work only backward() would need (it must still give
   // right gradients if backward() follows an inference forward) or behave differently (Dropout).
   virtual void set_training(bool on) { (void)on; }
+  // Optional, for ops that draw random numbers (Dropout): the number of the training step about to
+  // run, set by the fitter before each training forward (the graph starts at step 0). Drawing as a
+  // pure function of (seed, step, element) makes runs reproducible, a resumed run identical to an
+  // uninterrupted one, and the gradient checker's repeated forwards (one step) one function.
+  virtual void set_step(int64_t step) { (void)step; }
   // For lookups: true for an input whose gradient touches only some rows (an embedding table).
   // The differentiator then keeps that gradient sparse by rows when the input is a parameter, and
   // backward() records the rows it added into with din.add_rows().

@@ -64,7 +64,7 @@ struct LayerPlan {
 };
 
 LayerPlan plan_layer(const std::string& name, const ConfigNode& node) {
-  LayerPlan p{name, node};
+  LayerPlan p{name, node, nullptr, nullptr, nullptr, {}, {}, {}, {}};
   if (!node.is_map()) node.fail("layer '" + name + "': expected a map with a 'type' or an 'op', found " + node.describe());
   if (node.has("op") && node.has("type"))
     node.at("op").fail("layer '" + name + "': give 'type' (a layer) or 'op' (an op), not both");
@@ -165,6 +165,7 @@ std::unique_ptr<Model> Model::build(const ConfigNode& cfg, const DataTables* dat
   for (const auto& [name, node] : inputs.items()) {
     std::string t = node.as_enum({"string", "int", "float"});
     raw[name] = t == "string" ? ColumnType::String : t == "int" ? ColumnType::Int : ColumnType::Float;
+    m->inputs_.push_back({name, raw[name]});
   }
 
   ConfigNode layers = file.at("layers");

@@ -27,6 +27,9 @@ class Model {
   const std::string& name() const { return name_; }
   Graph& graph() { return graph_; }
   Task& task() { return *task_; }
+  // The model file's input columns and their types, in file order: what a Table given to
+  // encode() or predict() must hold (the columns the wanted values need).
+  const std::vector<std::pair<std::string, ColumnType>>& inputs() const { return inputs_; }
   // The value node named in the model file (a layer name), or a UserError listing them.
   int value(const std::string& name) const;
 
@@ -55,6 +58,7 @@ class Model {
   std::string config_text_;
   Graph graph_;
   std::vector<FedInput> fed_;
+  std::vector<std::pair<std::string, ColumnType>> inputs_;
   std::vector<std::pair<std::string, int>> values_;  // layer name -> node, in file order
   std::unique_ptr<Task> task_;
   Feeder feeder_;

@@ -1,5 +1,5 @@
 // Task: the layer that turns a model's outputs into a loss, feeds the inputs only it knows about
-// (labels, corrections), and evaluates its metrics. Registered by name (Retrieval, Ranking).
+// (labels, corrections), and evaluates its metrics. Registered by name (Retrieval, Ranking, MultiTask).
 #pragma once
 #include <memory>
 #include <span>
@@ -14,6 +14,7 @@
 namespace dagrad {
 
 class Model;
+class RetrievalTask;
 using Metrics = std::vector<std::pair<std::string, double>>;
 
 class Task {
@@ -32,6 +33,9 @@ class Task {
   virtual void save(ArchiveWriter&) const {}
   virtual void load(const ArchiveReader&) {}
   virtual std::string describe() const = 0;
+  // The task that scores queries against candidates, if there is one (itself for Retrieval, the
+  // first Retrieval among MultiTask's): what serving and export use.
+  virtual RetrievalTask* retrieval() { return nullptr; }
 };
 
 // Builds the task from the model file's `task` map (read through ctx.keys), adding its nodes to

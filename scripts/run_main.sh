@@ -14,6 +14,7 @@ for ((i = 0; i < ${#args[@]}; i++)); do
   [ "${args[$i]}" = "--data" ] && data=${args[$((i + 1))]:-}
 done
 if [ -z "$data" ] && [ -z "${DAGRAD_DATA:-}" ] && [ ! -f data/ml-100k/u.data ]; then
+  scripts/install_packages.sh curl  # a fresh Debian machine may have neither curl nor wget
   scripts/get_movielens.sh data/ml-100k
 fi
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}

@@ -8,13 +8,13 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${1:-build-asan}
 scripts/install_packages.sh g++ meson ninja-build pkg-config cmake libdnnl-dev ocl-icd-opencl-dev \
-  libyaml-cpp-dev nlohmann-json3-dev doctest-dev libboost-dev libboost-program-options-dev nettle-dev python3 || exit 1
+  libyaml-cpp-dev nlohmann-json3-dev doctest-dev libboost-dev libboost-program-options-dev nettle-dev libcairo2-dev fonts-dejavu-core python3 || exit 1
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   meson setup "$BUILD_DIR" --buildtype=plain -Doptimization=1 -Dcpp_args=-g1 \
     -Db_sanitize=address,undefined >/dev/null || exit 1
 fi
 echo "sanitizer build: building the test binary and the binaries it runs in $BUILD_DIR"
-if ! ninja -C "$BUILD_DIR" tests/dagrad_tests cli/dagrad experiments/movielens_two_tower \
+if ! ninja -C "$BUILD_DIR" tests/dagrad_tests cli/dagrad experiments/movielens_two_tower experiments/experiment \
     >"$BUILD_DIR/sanitizer-build.log" 2>&1; then
   tail -n 40 "$BUILD_DIR/sanitizer-build.log"
   exit 1

@@ -27,7 +27,8 @@ fi
 if scripts/sanitizer_build.sh "$SAN_DIR"; then
   UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}" \
   ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1}" \
-    meson test -C "$SAN_DIR" --no-rebuild --print-errorlogs --num-processes 1 || status=1
+  LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$PWD/scripts/lsan.supp:print_suppressions=0}" \
+    meson test -C "$SAN_DIR" --no-rebuild --print-errorlogs --num-processes 1 --no-suite experiments --no-suite install || status=1
 else
   status=1
 fi

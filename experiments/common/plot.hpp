@@ -1,5 +1,5 @@
-// Line charts written as PNG files, and GitHub markdown tables, for experiment reports.
-// No dependencies beyond the C++ standard library: the PNG encoder and the bitmap font are built in.
+// Line charts drawn by cairo (libcairo2-dev) as PNG and SVG files, with antialiased text in
+// DejaVu Sans (fonts-dejavu-core), and GitHub markdown tables, for experiment reports.
 #pragma once
 #include <optional>
 #include <string>
@@ -18,18 +18,25 @@ struct Series {
 
 // A chart; y_min/y_max fix the y range (data outside it is clipped), otherwise it is chosen from the
 // data and rounded out to tick values. Series take colours and marker shapes from a fixed palette in
-// order; series with an empty label are drawn but left out of the legend.
+// order; series with an empty label are drawn but left out of the legend. When band_label is set and
+// a series has a band, the legend's last entry is a grey band swatch with that label (e.g. "min–max
+// over seeds"). The size is in pixels for PNG, in CSS pixels (px) for SVG: both show the same picture.
 struct Chart {
   std::string title, x_label, y_label;
   std::vector<Series> series;
   int width = 900, height = 560;
   std::optional<double> y_min, y_max;
+  std::string band_label;
 };
 
-// Renders the chart and writes it atomically (path + ".tmp", flushed, then renamed over path).
-// Throws RuntimeFailure naming the path when it cannot be written, UserError when y_min >= y_max,
-// InternalError when a series' vectors have mismatched lengths or the size is below 200 x 150.
+// Render the chart and write it atomically (a temporary file beside it, flushed, then renamed over
+// path). Throw RuntimeFailure naming the path when it cannot be written or cairo fails, UserError
+// when y_min >= y_max, InternalError when a series' vectors have mismatched lengths or the size is
+// below 200 x 150.
 void write_png(const Chart& c, const std::string& path);
+void write_svg(const Chart& c, const std::string& path);
+// Both: stem + ".png" and stem + ".svg".
+void write_figure(const Chart& c, const std::string& stem);
 
 // A GitHub pipe table, one line per row with '\n' after each, cells padded to the column width; the
 // first column is left-aligned and the others right-aligned. '|' in a cell is escaped as "\|".

@@ -29,7 +29,7 @@ const char* kHelp =
     "train (the default): for each configuration (experiments/movielens/towers_<name>.yaml, or\n"
     "experiments/movielens/<name>.yaml) and each seed 1..N (split and initialisation seed 41+i),\n"
     "trains with experiments/movielens/train.yaml into OUT/<config>/seed_<s>/ (default out/movielens),\n"
-    "then writes the report. report: only the figures top_<k>.png and results.md into RESULTS\n"
+    "then writes the report. report: only the figures top_<k>.png/.svg and results.md into RESULTS\n"
     "(default docs/results) from the histories already in OUT.\n"
     "Data: --data, else $DAGRAD_DATA, else ./data/ml-100k (get it with scripts/get_movielens.sh).\n";
 
@@ -93,7 +93,7 @@ int train_or_report(const cli::Args& a, bool train) {
   std::string command = "build/experiments/movielens_two_tower report --configs " + a.get("configs", kDefaultConfigs) +
                         " --seeds " + std::to_string(seeds) + " --out " + out + " --results " + results;
   movielens::write_report(runs, {1, 5, 10, 50, 100}, results, command);
-  std::cerr << "report: " << results << "/results.md and top_<k>.png\n";
+  std::cerr << "report: " << results << "/results.md and top_<k>.png, top_<k>.svg\n";
   return 0;
 }
 

@@ -6,12 +6,18 @@
 #include <map>
 
 #include "experiments/common/plot.hpp"
+#include "experiments/common/stats.hpp"
 #include "graph/error.hpp"
 #include "models/fit/history.hpp"
 #include "models/io/archive.hpp"
 
 namespace dagrad::movielens {
 namespace {
+
+using plot::Stats;
+using plot::stats;
+
+std::string fmt(double v, int digits = 3) { return plot::fixed(v, digits); }
 
 // A run's history.json through History::load (null values are NaN); none when the run has no
 // history, so that it is reported as missing.
@@ -20,36 +26,6 @@ std::vector<std::map<std::string, double>> read_history(const std::string& run_d
   std::vector<std::map<std::string, double>> rows;
   for (const Row& r : History::load(run_dir).rows()) rows.emplace_back(r.begin(), r.end());
   return rows;
-}
-
-struct Stats {
-  double mean = NAN, sd = NAN, lo = NAN, hi = NAN;
-  int n = 0;
-};
-
-Stats stats(const std::vector<double>& v) {
-  Stats s;
-  for (double x : v)
-    if (std::isfinite(x)) {
-      s.n++;
-      s.mean = s.n == 1 ? x : s.mean + x;
-      s.lo = s.n == 1 ? x : std::min(s.lo, x);
-      s.hi = s.n == 1 ? x : std::max(s.hi, x);
-    }
-  if (!s.n) return s;
-  s.mean /= s.n;
-  double ss = 0;
-  for (double x : v)
-    if (std::isfinite(x)) ss += (x - s.mean) * (x - s.mean);
-  s.sd = s.n > 1 ? std::sqrt(ss / (s.n - 1)) : 0;
-  return s;
-}
-
-std::string fmt(double v, int digits = 3) {
-  if (!std::isfinite(v)) return "–";
-  char b[32];
-  std::snprintf(b, sizeof b, "%.*f", digits, v);
-  return b;
 }
 
 }  // namespace
@@ -68,6 +44,7 @@ void write_report(const std::vector<ConfigRuns>& configs, const std::vector<int>
     chart.x_label = "epoch";
     chart.y_label = "top-" + std::to_string(k) + " accuracy";
     chart.y_min = 0.0;
+    chart.band_label = "min–max over seeds";
     for (size_t c = 0; c < configs.size(); ++c) {
       plot::Series s;
       s.label = configs[c].label;
@@ -87,7 +64,7 @@ void write_report(const std::vector<ConfigRuns>& configs, const std::vector<int>
         chart.series.push_back(std::move(s));
       }
     }
-    plot::write_png(chart, results_dir + "/top_" + std::to_string(k) + ".png");
+    plot::write_figure(chart, results_dir + "/top_" + std::to_string(k));
   }
 
   std::vector<std::string> header = {"configuration", "seeds"};
@@ -120,7 +97,8 @@ void write_report(const std::vector<ConfigRuns>& configs, const std::vector<int>
                    plot::markdown_table(header, rows) +
                    "\nReference (TFRS deep_recommenders): Top-100 0.27 / 0.28 / 0.22 for [32] / [64, 32] / [128, 64, 32].\n\n"
                    "Figures: " ;
-  for (int k : ks) md += "[Top-" + std::to_string(k) + "](top_" + std::to_string(k) + ".png) ";
+  for (int k : ks)
+    md += "Top-" + std::to_string(k) + " ([PNG](top_" + std::to_string(k) + ".png), [SVG](top_" + std::to_string(k) + ".svg)) ";
   md += "\n\nRegenerate: `" + command + "`\n";
   write_file_atomic(results_dir + "/results.md", md);
 }

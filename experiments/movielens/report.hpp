@@ -13,7 +13,7 @@ struct ConfigRuns {
   std::vector<std::string> run_dirs;   // one per seed, each with history.json and summary.json
 };
 
-// Writes top_<k>.png for each k and results.md into `results_dir`. Runs without a history are
+// Writes top_<k>.png and top_<k>.svg for each k and results.md into `results_dir`. Runs without a history are
 // reported as missing, not silently dropped; a history that does not parse is a UserError naming
 // the file.
 void write_report(const std::vector<ConfigRuns>& configs, const std::vector<int>& ks, const std::string& results_dir,

@@ -31,8 +31,8 @@ Served load_served(const cli::Args& a) {
   if (!a.has("model")) throw UserError("--model FILE is required (a model.dagrad written by training)");
   Served s;
   s.model = Model::load(a.get("model"));
-  s.task = dynamic_cast<RetrievalTask*>(&s.model->task());
-  if (!s.task) throw UserError(a.get("model") + ": the model's task is not Retrieval");
+  s.task = s.model->task().retrieval();
+  if (!s.task) throw UserError(a.get("model") + ": the model has no Retrieval task");
   s.data = load_movielens(resolve_data_dir(a.get("data")));
   StringColumn titles;
   IntColumn ids;

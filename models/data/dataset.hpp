@@ -34,6 +34,8 @@ class DataSourceRegistry : public Registry<DataSourceInfo> {
   static DataSourceRegistry& instance();
   // The keys of every `data` map: source, split.
   static const Schema& common();
+  // The keys of one entry of `derive:` (a column computed from another before the split).
+  static const Schema& derived_column();
 
  private:
   DataSourceRegistry() : Registry("data source") {}

@@ -168,6 +168,7 @@ void train_step(FitState& s, Callback& callbacks, const EncodedTable& enc, const
   auto tp = prof ? FitClock::now() : FitClock::time_point{};
   s.model.feeder().feed(g, enc, rows);
   s.model.task().prepare_batch(g, train, rows, true);
+  g.set_step(s.epoch * s.batches + s.batch);  // what random ops (Dropout) draw from: a resume draws the same
   if (prof) prof->feed_s += since(tp);
   g.forward(std::span<const int>(&s.loss, 1));
   const double loss = g.value(s.loss).f32()[0];

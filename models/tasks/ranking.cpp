@@ -34,7 +34,7 @@ class Ranking : public Task {
     }
     const Shape& s = ctx.graph.node(prediction_).type.shape;
     if (s.size() != 2 || s[1] != 1) cfg.at("prediction").fail("a ranking prediction must be [batch, 1], got " + shape_str(s));
-    label_ = ctx.graph.input("task/label", {{kBatch, 1}, DType::f32});
+    label_ = ctx.graph.input(ctx.name + "/label", {{kBatch, 1}, DType::f32});
     int per_row = ctx.add(kind_ == "mean_squared_error" ? "MeanSquaredError" : "SigmoidCrossEntropy",
                           {prediction_, label_}, {}, kind_);
     loss_ = ctx.add("ReduceMean", {per_row}, {}, "loss");

@@ -11,6 +11,7 @@
 
 #include "models/tasks/frequency_estimator.hpp"
 #include "models/metrics/factorized_top_k.hpp"
+#include "models/metrics/full_ranking.hpp"
 #include "models/metrics/mean_loss.hpp"
 #include "models/model.hpp"
 #include "models/tasks/retrieval.hpp"
@@ -49,7 +50,14 @@ class Retrieval : public RetrievalTask {
                   Key::boolean("id_based", "a hit is any candidate with the true candidate's id (else the true row)")
                       .otherwise(false),
                   Key::integer("batch_size", "rows per forward pass when embedding queries and candidates")
-                      .in(Range::greater_than(0)).otherwise(int64_t{kDefaultEmbedBatch})},
+                      .in(Range::greater_than(0)).otherwise(int64_t{kDefaultEmbedBatch}),
+                  Key::map("per_user",
+                           {Key::column("user", "the column identifying a user").required(),
+                            Key::integers("k", "the cut-offs").in(Range::at_least(1)).otherwise(std::vector<int64_t>{10})},
+                           "also rank every candidate per user (RecBole's full ranking): the user's query (from "
+                           "their first evaluated row) against all candidates, the candidates of their training "
+                           "rows (and validation rows, when evaluating test) masked, their evaluated rows' "
+                           "candidates the truth: recall@k, ndcg@k and hit@k averaged over users")},
                  "evaluation"),
         Key::boolean("fused", "compute the softmax blockwise from the towers (DotSoftmaxCrossEntropy), without the "
                               "[batch, batch] logits in memory").otherwise(false)};
@@ -58,6 +66,7 @@ class Retrieval : public RetrievalTask {
   explicit Retrieval(LayerContext& ctx) {
     const ConfigNode& cfg = ctx.cfg;
     const Keys& k = ctx.keys;
+    prefix_ = ctx.name;
     query_out_ = ctx.input("query");
     candidate_out_ = ctx.input("candidate");
     candidate_id_ = k.string("candidate_id");
@@ -89,6 +98,12 @@ class Retrieval : public RetrievalTask {
     embed_batch_ = mc.integer("batch_size");
     id_based_ = mc.boolean("id_based");
     if (id_based_ && candidate_id_.empty()) mc.at("id_based").fail("needs candidate_id");
+    if (mc.has("per_user")) {
+      Keys pu = mc.sub("per_user");
+      if (candidate_id_.empty()) pu.node().fail("per_user ranking needs candidate_id");
+      per_user_col_ = pu.string("user");
+      per_user_ks_ = pu.integers("k");
+    }
 
     const Shape& qs = ctx.graph.node(query_out_).type.shape;
     const Shape& cs = ctx.graph.node(candidate_out_).type.shape;
@@ -105,7 +120,7 @@ class Retrieval : public RetrievalTask {
     // MatMul, Scale and SoftmaxCrossEntropy, the logits a node; or with `fused: true` one
     // DotSoftmaxCrossEntropy over q and c, blockwise, without the [B, B] logits in memory
     // (less memory for large batches, not faster at 2048: docs/performance.md).
-    labels_ = ctx.graph.input("task/labels", {{kBatch}, DType::i32});
+    labels_ = ctx.graph.input(ctx.name + "/labels", {{kBatch}, DType::i32});
     NamedInputs in;
     Attrs attrs;
     if (fused_) {
@@ -117,15 +132,15 @@ class Retrieval : public RetrievalTask {
       in = {{"logits", logits}, {"labels", labels_}};
     }
     if (!weight_col_.empty()) {
-      weights_ = ctx.graph.input("task/weights", {{kBatch}, DType::f32});
+      weights_ = ctx.graph.input(ctx.name + "/weights", {{kBatch}, DType::f32});
       in.add("weights", weights_);
     }
     if (estimator_ || !probability_col_.empty()) {
-      correction_ = ctx.graph.input("task/correction", {{kBatch}, DType::f32});
+      correction_ = ctx.graph.input(ctx.name + "/correction", {{kBatch}, DType::f32});
       in.add("correction", correction_);
     }
     if (remove_hits_) {
-      candidate_ids_ = ctx.graph.input("task/candidate_ids", {{kBatch}, DType::i32});
+      candidate_ids_ = ctx.graph.input(ctx.name + "/candidate_ids", {{kBatch}, DType::i32});
       in.add("candidate_ids", candidate_ids_);
     }
     int per_row = ctx.add(fused_ ? "DotSoftmaxCrossEntropy" : "SoftmaxCrossEntropy", in, attrs, "cross_entropy");
@@ -136,7 +151,7 @@ class Retrieval : public RetrievalTask {
 
   std::vector<std::string> columns() const override {
     std::vector<std::string> c;
-    for (const auto* s : {&candidate_id_, &weight_col_, &probability_col_})
+    for (const auto* s : {&candidate_id_, &weight_col_, &probability_col_, &per_user_col_})
       if (!s->empty()) c.push_back(*s);
     return c;
   }
@@ -227,21 +242,26 @@ class Retrieval : public RetrievalTask {
     }
     for (size_t i = 0; i < ks_.size(); ++i)
       out.push_back({"factorized_top_k/top_" + std::to_string(ks_[i]) + "_categorical_accuracy", acc[i]});
+    if (!per_user_col_.empty()) {
+      std::vector<const Table*> seen{&data.train};
+      if (eval.name() == "test" && data.validation.rows() > 0) seen.push_back(&data.validation);
+      for (auto& metric : per_user_ranking(queries, cand, eval, truth, seen)) out.push_back(std::move(metric));
+    }
     return out;
   }
 
   void save(ArchiveWriter& w) const override {
     if (!estimator_) return;
-    w.put_tensor("task/frequency/last_seen", estimator_->last_seen());
-    w.put_tensor("task/frequency/gap", estimator_->gap());
-    w.put_int("task/frequency/step", estimator_->step());
+    w.put_tensor(prefix_ + "/frequency/last_seen", estimator_->last_seen());
+    w.put_tensor(prefix_ + "/frequency/gap", estimator_->gap());
+    w.put_int(prefix_ + "/frequency/step", estimator_->step());
   }
 
   void load(const ArchiveReader& r) override {
     if (!estimator_) return;
-    estimator_->last_seen().copy_from(r.tensor("task/frequency/last_seen", estimator_->last_seen().shape()));
-    estimator_->gap().copy_from(r.tensor("task/frequency/gap", estimator_->gap().shape()));
-    estimator_->step_ref() = r.integer("task/frequency/step");
+    estimator_->last_seen().copy_from(r.tensor(prefix_ + "/frequency/last_seen", estimator_->last_seen().shape()));
+    estimator_->gap().copy_from(r.tensor(prefix_ + "/frequency/gap", estimator_->gap().shape()));
+    estimator_->step_ref() = r.integer(prefix_ + "/frequency/step");
   }
 
   std::string describe() const override {
@@ -260,6 +280,54 @@ class Retrieval : public RetrievalTask {
   const std::string& candidate_id_column() const override { return candidate_id_; }
 
  private:
+  // A user's key in the per_user column, whatever its type.
+  static std::string user_key(const Column& c, size_t row) {
+    if (auto* s = std::get_if<StringColumn>(&c)) return (*s)[row];
+    if (auto* i = std::get_if<IntColumn>(&c)) return std::to_string((*i)[row]);
+    return std::to_string(std::get<FloatColumn>(c)[row]);
+  }
+
+  // recall@k, ndcg@k, hit@k of every user of `eval` (metrics::full_ranking): queries are the
+  // eval rows' query embeddings, truth each row's candidate row; `seen` the tables whose
+  // candidates are masked for their users.
+  Metrics per_user_ranking(const Tensor& queries, const Tensor& cand, const Table& eval, const Tensor& truth,
+                           const std::vector<const Table*>& seen) {
+    const Column& users = eval.column(per_user_col_);
+    std::unordered_map<std::string, size_t> user_index;
+    std::vector<metrics::UserTruth> per_user;
+    std::vector<int64_t> first_row;
+    for (size_t r = 0; r < eval.rows(); ++r) {
+      auto [it, fresh] = user_index.emplace(user_key(users, r), per_user.size());
+      if (fresh) {
+        per_user.emplace_back();
+        first_row.push_back(static_cast<int64_t>(r));
+      }
+      per_user[it->second].truth.push_back(truth.i32()[r]);
+    }
+    for (const Table* t : seen) {
+      const Column& tu = t->column(per_user_col_);
+      const IntColumn& ids = t->ints(candidate_id_);
+      for (size_t r = 0; r < t->rows(); ++r) {
+        auto u = user_index.find(user_key(tu, r));
+        auto c = index_of_.find(ids[r]);
+        if (u != user_index.end() && c != index_of_.end()) per_user[u->second].masked.push_back(c->second);
+      }
+    }
+    const int64_t d = queries.dim(1);
+    Tensor q({static_cast<int64_t>(first_row.size()), d});
+    for (size_t u = 0; u < first_row.size(); ++u)
+      std::copy_n(queries.f32() + first_row[u] * d, d, q.f32() + static_cast<int64_t>(u) * d);
+    metrics::FullRankingResult r = metrics::full_ranking(q, cand, per_user, per_user_ks_);
+    Metrics out;
+    for (size_t i = 0; i < per_user_ks_.size(); ++i) {
+      const std::string k = std::to_string(per_user_ks_[i]);
+      out.push_back({"recall@" + k, r.recall[i]});
+      out.push_back({"ndcg@" + k, r.ndcg[i]});
+      out.push_back({"hit@" + k, r.hit[i]});
+    }
+    return out;
+  }
+
   static void gather_float(const Table& t, const std::string& col, std::span<const int64_t> rows, float* out) {
     const Column& c = t.column(col);
     if (auto* f = std::get_if<FloatColumn>(&c))
@@ -282,7 +350,9 @@ class Retrieval : public RetrievalTask {
 
   int query_out_ = -1, candidate_out_ = -1, query_ = -1, candidate_ = -1;
   int loss_ = -1, labels_ = -1, weights_ = -1, correction_ = -1, candidate_ids_ = -1;
-  std::string candidate_id_, weight_col_, probability_col_;
+  std::string prefix_;  // "task", or "task/<name>" inside a MultiTask: its inputs and saved state
+  std::string candidate_id_, weight_col_, probability_col_, per_user_col_;
+  std::vector<int64_t> per_user_ks_;
   double temperature_ = 1.0;
   bool normalize_ = false, remove_hits_ = false, id_based_ = false, fused_ = false;
   std::vector<int64_t> ks_;

@@ -18,6 +18,7 @@ class RetrievalTask : public Task {
   // eval rows and the candidate table, then scoring against every candidate. No metrics without
   // a candidate table.
   virtual Metrics evaluate_top_k(Model& m, const Table& eval, const DataTables& data) = 0;
+  RetrievalTask* retrieval() override { return this; }
 };
 
 }  // namespace dagrad

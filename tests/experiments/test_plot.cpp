@@ -1,19 +1,24 @@
-// experiments/common/plot.cpp, png.cpp, markdown_table.cpp: tick choice, tables, and PNG files read
-// back with the independent reader in png_reader.hpp.
+// experiments/common/plot.cpp and markdown_table.cpp: tick choice, tables, PNG files read back with
+// cairo's PNG reader, and SVG files parsed as XML.
+#include <cairo.h>
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <array>
+#include <boost/property_tree/ptree.hpp>
+#include <boost/property_tree/xml_parser.hpp>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <set>
 
 #include "experiments/common/plot.hpp"
-#include "experiments/common/png.hpp"
-#include "experiments/png_reader.hpp"
 #include "graph/error.hpp"
 
 using namespace dagrad;
-using test::Bytes;
 
 namespace {
 
@@ -71,29 +76,71 @@ TEST_CASE("markdown_table pads, aligns and escapes") {
   CHECK_THROWS_AS(plot::markdown_table({"k", "v"}, {{"only one"}}), InternalError);
 }
 
-TEST_CASE("zlib_compress round-trips through an independent inflate") {
-  Bytes data;
-  std::uint32_t state = 12345;
-  auto random_byte = [&] {
-    state = state * 1664525u + 1013904223u;
-    return std::uint8_t(state >> 24);
-  };
-  for (int i = 0; i < 1000; ++i) data.push_back(random_byte());
-  data.insert(data.end(), 300, 0);                                   // a run: length-258 matches
-  for (int i = 0; i < 40000; ++i) data.push_back(random_byte());
-  for (int i = 0; i < 500; ++i) data.push_back(data[data.size() - 32768]);  // the farthest distance
-  for (int i = 0; i < 1000; ++i) data.push_back("abc"[i % 3]);
-  CHECK(test::inflate_zlib(plot::zlib_compress(data)) == data);
-  CHECK(test::inflate_zlib(plot::zlib_compress({})).empty());
-  // 10^6 zeros: one literal, then ceil(999999 / 258) = 3876 matches of 8 + 5 bits = 6299 bytes,
-  // plus 2 header, 4 Adler-32 and a few bits of block header and end code.
-  const Bytes zeros(1000000, 0);
-  const Bytes z = plot::zlib_compress(zeros);
-  CHECK(z.size() < 6320);
-  CHECK(test::inflate_zlib(z) == zeros);
+namespace {
+
+using Px = std::array<int, 3>;
+const Px kWhite{255, 255, 255}, kBlue{31, 119, 180}, kOrange{255, 127, 14}, kGreen{44, 160, 44}, kFrame{120, 120, 120};
+
+// A PNG read back with cairo's own reader.
+struct Image {
+  explicit Image(const std::string& path) {
+    cairo_surface_t* s = cairo_image_surface_create_from_png(path.c_str());
+    REQUIRE_MESSAGE(cairo_surface_status(s) == CAIRO_STATUS_SUCCESS, path << ": " << cairo_status_to_string(cairo_surface_status(s)));
+    format = cairo_image_surface_get_format(s);
+    width = cairo_image_surface_get_width(s);
+    height = cairo_image_surface_get_height(s);
+    const int stride = cairo_image_surface_get_stride(s);
+    const unsigned char* data = cairo_image_surface_get_data(s);
+    for (int y = 0; y < height; ++y)
+      for (int x = 0; x < width; ++x) {
+        std::uint32_t v;
+        std::memcpy(&v, data + y * stride + 4 * x, 4);  // 0x00RRGGBB in the machine's byte order
+        pixels.push_back({int(v >> 16 & 255), int(v >> 8 & 255), int(v & 255)});
+      }
+    cairo_surface_destroy(s);
+  }
+  Px at(int x, int y) const { return pixels[std::size_t(y) * width + x]; }
+  cairo_format_t format;
+  int width = 0, height = 0;
+  std::vector<Px> pixels;
+};
+
+int distance(Px a, Px b) { return std::abs(a[0] - b[0]) + std::abs(a[1] - b[1]) + std::abs(a[2] - b[2]); }
+
+// One element of an SVG document: its name, attributes and children, read with Boost.PropertyTree's
+// XML parser (which fails on a malformed document).
+using boost::property_tree::ptree;
+
+struct SvgPath {
+  std::string style, d;
+};
+
+void collect_paths(const ptree& node, std::vector<SvgPath>& out, int& uses) {
+  for (const auto& [name, child] : node) {
+    if (name == "path") out.push_back({child.get("<xmlattr>.style", ""), child.get("<xmlattr>.d", "")});
+    if (name == "use") ++uses;
+    if (name != "<xmlattr>") collect_paths(child, out, uses);
+  }
 }
 
-TEST_CASE("write_png writes a valid PNG with the series drawn in their colours") {
+// The colour of a style property ("stroke" or "fill") given as rgb(R%,G%,B%) by cairo, in 0..255;
+// none when the property is absent or not a colour.
+std::optional<Px> style_colour(const std::string& style, const std::string& property) {
+  const std::string key = property + ":rgb(";
+  size_t at = style.find(key);
+  if (at == std::string::npos || (at > 0 && style[at - 1] != ';')) return std::nullopt;
+  Px c{};
+  const char* p = style.c_str() + at + key.size();
+  for (int i = 0; i < 3; ++i) {
+    char* end = nullptr;
+    c[i] = int(std::lround(std::strtod(p, &end) * 2.55));
+    p = end + 2;  // past "%," or "%)"
+  }
+  return c;
+}
+
+// The three-series chart of the colour tests: a band around blue, orange above, green with a gap.
+plot::Chart three_series() {
   plot::Chart c;
   c.width = 600;
   c.height = 400;
@@ -103,50 +150,72 @@ TEST_CASE("write_png writes a valid PNG with the series drawn in their colours")
   c.series.push_back({"", {0, 1, 2, 3, 4}, {0.25, 0.25, 0.25, 0.25, 0.25}, {0.1, 0.1, 0.1, 0.1, 0.1}, {0.4, 0.4, 0.4, 0.4, 0.4}});
   c.series.push_back({"", {0, 1, 2, 3, 4}, {0.75, 0.75, 0.75, 0.75, 0.75}, {}, {}});
   c.series.push_back({"", {0, 1, 2, 3, 4}, {0.5, 0.5, kNaN, 0.5, 0.5}, {}, {}});
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("write_png draws the series in their colours, the band, the gap, through cairo") {
   const auto path = temp_path("dagrad_test_plot.png");
-  plot::write_png(c, path.string());
+  plot::write_png(three_series(), path.string());
   CHECK_FALSE(std::filesystem::exists(path.string() + ".tmp"));
-  const test::Png png = test::decode_png(test::read_bytes(path.string()));
+  const Image png(path.string());
   CHECK(png.width == 600);
   CHECK(png.height == 400);
-  CHECK(png.chunks == std::vector<std::string>{"IHDR", "IDAT", "IEND"});
+  CHECK(png.format == CAIRO_FORMAT_RGB24);  // no alpha channel: a white background
+  CHECK(png.at(0, 0) == kWhite);
+  CHECK(png.at(599, 399) == kWhite);
 
-  using Px = std::array<int, 3>;
-  const Px white{255, 255, 255}, blue{31, 119, 180}, orange{255, 127, 14}, green{44, 160, 44};
-  // The band is blue at opacity 0.2 over white: 255 + 0.2 * (31 - 255) = 210.2,
-  // 255 + 0.2 * (119 - 255) = 227.8, 255 + 0.2 * (180 - 255) = 240.
-  const Px band{210, 228, 240};
-  CHECK(png.at(0, 0) == white);
-  CHECK(png.at(599, 399) == white);
+  // The plot area's frame, in the middle row: its left and right sides.
+  std::vector<int> frame_columns, frame_rows;
+  for (int x = 0; x < 600; ++x)
+    if (png.at(x, 200) == kFrame) frame_columns.push_back(x);
+  for (int y = 0; y < 400; ++y)
+    if (png.at(150, y) == kFrame) frame_rows.push_back(y);
+  REQUIRE(frame_columns.size() == 2);
+  REQUIRE(frame_rows.size() == 2);
+  const int top = frame_rows[0], bottom = frame_rows[1];
 
-  // In the middle column: blue (y = 0.25) lies below orange (y = 0.75), and green has its gap there.
-  const int mid = 300;
-  int blue_row = -1, orange_row = -1, green_rows = 0;
+  // In the middle column: blue (y = 0.25) lies half the y range below orange (y = 0.75), each a
+  // line at least one pixel fully covered (width 2); green has its gap there (x = 2 is NaN).
+  const int mid = (frame_columns[0] + frame_columns[1]) / 2;
+  std::vector<int> blue_rows, orange_rows;
+  int greenish = 0;
   for (int y = 0; y < 400; ++y) {
-    if (png.at(mid, y) == blue) blue_row = y;
-    if (png.at(mid, y) == orange) orange_row = y;
-    if (png.at(mid, y) == green) ++green_rows;
+    if (png.at(mid, y) == kBlue) blue_rows.push_back(y);
+    if (png.at(mid, y) == kOrange) orange_rows.push_back(y);
+    if (distance(png.at(mid, y), kGreen) < 150) ++greenish;
   }
-  CHECK(blue_row > 0);
-  CHECK(orange_row > 0);
-  CHECK(blue_row > orange_row + 100);  // half the y range apart on a plot area over 300 pixels high
-  CHECK(green_rows == 0);
+  REQUIRE(!blue_rows.empty());
+  REQUIRE(!orange_rows.empty());
+  CHECK(greenish == 0);
+  // The data range [0, 1] spans the frame less 6 pixels of inset at each end.
+  const double half_range = (bottom - top - 1 - 12) / 2.0;
+  CHECK(std::abs((blue_rows.front() - orange_rows.front()) - half_range) <= 1.5);
 
   // Green is drawn in two pieces, x in [0, 1] and [3, 4], a quarter of the plot width apart.
   std::set<int> green_columns;
-  int band_pixels = 0;
+  int band_pixels = 0, grey_levels = 0;
+  std::set<int> blue_shades;
   for (int y = 0; y < 400; ++y)
     for (int x = 0; x < 600; ++x) {
-      if (png.at(x, y) == green) green_columns.insert(x);
-      if (png.at(x, y) == band) ++band_pixels;
+      const Px p = png.at(x, y);
+      if (p == kGreen) green_columns.insert(x);
+      // Blue at opacity 0.2 over white: 255 + 0.2 * (31 - 255) = 210.2, 227.8, 240.
+      if (distance(p, {210, 228, 240}) <= 3) ++band_pixels;
+      // Antialiasing: the blue line's edges blend into the band in many shades.
+      if (std::abs(x - mid) < 100 && p[2] > 175 && p[0] < 205 && p[0] > 35) blue_shades.insert(p[0]);
+      grey_levels += p[0] == p[1] && p[1] == p[2] && p[0] > 0 && p[0] < 255;
     }
   REQUIRE(green_columns.size() > 100);
   int widest_gap = 0;
   for (auto it = std::next(green_columns.begin()); it != green_columns.end(); ++it)
     widest_gap = std::max(widest_gap, *it - *std::prev(it));
   CHECK(widest_gap > 80);
-  // The band covers 0.3 of the y range over the full x range: some 100 x 450 pixels, less the line.
+  // The band covers 0.3 of the y range over the full x range: some 110 x 500 pixels, less the line.
   CHECK(band_pixels > 20000);
+  CHECK(blue_shades.size() > 5);
+  CHECK(grey_levels > 0);  // frame, grid and tick labels
 }
 
 TEST_CASE("write_png centres a single point in both axes") {
@@ -156,61 +225,111 @@ TEST_CASE("write_png centres a single point in both axes") {
   c.series.push_back({"", {5}, {3}, {}, {}});
   const auto path = temp_path("dagrad_test_plot_point.png");
   plot::write_png(c, path.string());
-  const test::Png png = test::decode_png(test::read_bytes(path.string()));
-  using Px = std::array<int, 3>;
-  const Px blue{31, 119, 180}, frame{120, 120, 120};
+  const Image png(path.string());
   double sx = 0, sy = 0;
   int n = 0;
-  for (int y = 0; y < int(png.height); ++y)
-    for (int x = 0; x < int(png.width); ++x)
-      if (png.at(x, y) == blue) {
+  for (int y = 0; y < png.height; ++y)
+    for (int x = 0; x < png.width; ++x)
+      if (png.at(x, y) == kBlue) {
         sx += x;
         sy += y;
         ++n;
       }
-  REQUIRE(n > 20);  // a filled circle of radius 3.5: about 38 pixels
+  REQUIRE(n > 20);  // a filled circle of radius 3.5: about 38 pixels, the fully covered ones
   const int cx = int(std::lround(sx / n)), cy = int(std::lround(sy / n));
   // The frame's sides, looked for a few pixels off the centre lines, away from the tick marks.
   std::vector<int> columns, rows;
-  for (int x = 0; x < int(png.width); ++x)
-    if (png.at(x, cy - 5) == frame) columns.push_back(x);
-  for (int y = 0; y < int(png.height); ++y)
-    if (png.at(cx - 5, y) == frame) rows.push_back(y);
+  for (int x = 0; x < png.width; ++x)
+    if (png.at(x, cy - 5) == kFrame) columns.push_back(x);
+  for (int y = 0; y < png.height; ++y)
+    if (png.at(cx - 5, y) == kFrame) rows.push_back(y);
   REQUIRE(columns.size() == 2);
   REQUIRE(rows.size() == 2);
   CHECK(std::abs(sx / n - (columns[0] + columns[1]) / 2.0) <= 0.5);
   CHECK(std::abs(sy / n - (rows[0] + rows[1]) / 2.0) <= 0.5);
 }
 
-TEST_CASE("write_png reports bad input and unwritable paths") {
+TEST_CASE("write_svg writes a well-formed SVG of the same chart: paths in the series' colours, text as glyphs") {
+  plot::Chart c = three_series();
+  c.title = "Top-100";
+  c.x_label = "epoch";
+  c.y_label = "accuracy";
+  c.series[0].label = "blue";
+  c.band_label = "min–max over seeds";
+  const auto path = temp_path("dagrad_test_plot.svg");
+  plot::write_svg(c, path.string());
+  CHECK_FALSE(std::filesystem::exists(path.string() + ".tmp"));
+  ptree doc;
+  REQUIRE_NOTHROW(boost::property_tree::read_xml(path.string(), doc));
+  const ptree& svg = doc.get_child("svg");
+  CHECK(svg.get<std::string>("<xmlattr>.width") == "600px");
+  CHECK(svg.get<std::string>("<xmlattr>.height") == "400px");
+  CHECK(svg.get<std::string>("<xmlattr>.viewBox") == "0 0 600 400");
+  std::vector<SvgPath> paths;
+  int uses = 0;
+  collect_paths(svg, paths, uses);
+  auto count = [&](const std::string& property, Px colour, const std::string& also = "") {
+    int n = 0;
+    for (const auto& p : paths)
+      if (style_colour(p.style, property) == colour && p.style.find(also) != std::string::npos) ++n;
+    return n;
+  };
+  // Each series' line is one stroked path (the legend adds blue's sample); the band a filled path
+  // at opacity 0.2 (the legend adds its swatch); green's line has two pieces.
+  CHECK(count("stroke", kBlue) == 2);
+  CHECK(count("stroke", kOrange) == 1);
+  CHECK(count("stroke", kGreen) == 1);
+  CHECK(count("fill", kBlue, "fill-opacity:0.2") == 2);
+  for (const auto& p : paths)
+    if (style_colour(p.style, "stroke") == kGreen) CHECK(std::count(p.d.begin(), p.d.end(), 'M') == 2);
+  // Markers: five blue and five orange, and four green (the NaN has none), filled in one path each.
+  CHECK(count("fill", kOrange) == 1);
+  // The text is drawn as glyphs, one <use> per character that shows: the title, the axis titles,
+  // the tick labels, and the two legend entries.
+  const int letters = 7 + 5 + 8 + std::string("blue").size() + std::string("min–max over seeds").size() - 2 - 2;
+  CHECK(uses > letters);
+}
+
+TEST_CASE("write_figure writes the PNG and the SVG; bad input and unwritable paths are reported") {
   plot::Chart c;
   c.series.push_back({"s", {0, 1}, {1}, {}, {}});
   CHECK_THROWS_AS(plot::write_png(c, temp_path("dagrad_never.png").string()), InternalError);
+  CHECK_THROWS_AS(plot::write_svg(c, temp_path("dagrad_never.svg").string()), InternalError);
   c.series[0].y = {1, 2};
   c.series[0].y_low = {0, 1};  // y_high missing
   CHECK_THROWS_AS(plot::write_png(c, temp_path("dagrad_never.png").string()), InternalError);
   c.series[0].y_low.clear();
   c.y_min = 1;
   c.y_max = 1;
-  CHECK_THROWS_AS(plot::write_png(c, temp_path("dagrad_never.png").string()), UserError);
+  CHECK_THROWS_AS(plot::write_svg(c, temp_path("dagrad_never.svg").string()), UserError);
   c.y_max = 2;
 
-  const std::string missing_dir = temp_path("dagrad_no_such_dir").string() + "/chart.png";
-  CHECK_THROWS_WITH_AS(plot::write_png(c, missing_dir), doctest::Contains(missing_dir.c_str()), RuntimeFailure);
+  const std::string missing_dir = temp_path("dagrad_no_such_dir").string() + "/chart";
+  CHECK_THROWS_WITH_AS(plot::write_png(c, missing_dir + ".png"), doctest::Contains(missing_dir.c_str()), RuntimeFailure);
+  CHECK_THROWS_WITH_AS(plot::write_svg(c, missing_dir + ".svg"), doctest::Contains(missing_dir.c_str()), RuntimeFailure);
   // The temporary file is written, but cannot be renamed over a directory; it must not be left behind.
   const auto dir = temp_path("dagrad_plot_dir_target");
   std::filesystem::create_directories(dir);
   CHECK_THROWS_WITH_AS(plot::write_png(c, dir.string()), doctest::Contains(dir.string().c_str()), RuntimeFailure);
-  CHECK_FALSE(std::filesystem::exists(dir.string() + ".tmp"));
+  CHECK_THROWS_WITH_AS(plot::write_svg(c, dir.string()), doctest::Contains(dir.string().c_str()), RuntimeFailure);
+  for (const auto& e : std::filesystem::directory_iterator(dir.parent_path()))
+    CHECK(e.path().filename().string().rfind("dagrad_plot_dir_target.tmp", 0) != 0);
   std::filesystem::remove(dir);
+
+  const auto stem = temp_path("dagrad_plot_figure").string();
+  plot::write_figure(c, stem);
+  CHECK(Image(stem + ".png").width == 900);
+  ptree doc;
+  CHECK_NOTHROW(boost::property_tree::read_xml(stem + ".svg", doc));
 }
 
-TEST_CASE("write_png renders a sample experiment figure") {
+TEST_CASE("write_figure renders a sample experiment figure with a legend and antialiased text") {
   // Three configurations over 300 epochs, each with a min..max band over seeds; to look at by eye.
   plot::Chart c;
   c.title = "Top-100 accuracy against epoch";
   c.x_label = "epoch";
   c.y_label = "top-100 accuracy";
+  c.band_label = "min–max over seeds";
   const double plateau[] = {0.27, 0.22, 0.16}, rate[] = {45, 80, 30}, spread[] = {0.012, 0.02, 0.008};
   const char* labels[] = {"dim=64, lr=0.01", "dim=32, lr=0.003", "dim=16, lr=0.03"};
   for (int k = 0; k < 3; ++k) {
@@ -219,15 +338,33 @@ TEST_CASE("write_png renders a sample experiment figure") {
       const double y = plateau[k] * (1 - std::exp(-e / rate[k])) + 0.004 * std::sin(e * 0.3 + k);
       s.x.push_back(e);
       s.y.push_back(y);
-      s.y_low.push_back(std::max(0.0, y - spread[k] * (1 + std::cos(e * 0.05 + k)) ));
+      s.y_low.push_back(std::max(0.0, y - spread[k] * (1 + std::cos(e * 0.05 + k))));
       s.y_high.push_back(y + spread[k] * (1.2 + std::sin(e * 0.07 + 2 * k)));
     }
     c.series.push_back(s);
   }
-  const auto path = temp_path("dagrad_plot_sample.png");
-  plot::write_png(c, path.string());
-  const test::Png png = test::decode_png(test::read_bytes(path.string()));
+  const auto stem = temp_path("dagrad_plot_sample").string();
+  plot::write_figure(c, stem);
+  const Image png(stem + ".png");
   CHECK(png.width == 900);
   CHECK(png.height == 560);
-  MESSAGE("sample chart: " << path.string());
+  // The title, above the frame: dark text pixels (30, 30, 30) and, at its edges, the many greys
+  // between them and the white that antialiasing gives.
+  std::set<int> greys;
+  int dark = 0;
+  for (int y = 0; y < 30; ++y)
+    for (int x = 0; x < 900; ++x) {
+      const Px p = png.at(x, y);
+      if (p[0] == p[1] && p[1] == p[2] && p[0] < 250) {
+        greys.insert(p[0]);
+        dark += p[0] < 60;
+      }
+    }
+  CHECK(dark > 100);
+  CHECK(greys.size() > 30);
+  // The legend's box edge (190, 190, 190) is drawn in one corner.
+  int edge = 0;
+  for (const Px& p : png.pixels) edge += p == Px{190, 190, 190};
+  CHECK(edge > 200);
+  MESSAGE("sample chart: " << stem << ".png and .svg");
 }

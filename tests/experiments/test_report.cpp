@@ -63,6 +63,8 @@ TEST_CASE("movielens_two_tower report aggregates the histories' last rows over s
   CHECK(table_row(md, "[64, 32]") == std::vector<std::string>{"[64, 32]", "2", "missing", "missing", "missing", "missing",
                                                               "missing", "–", "–"});
   CHECK(std::filesystem::exists(d.file("results/top_1.png")));
+  CHECK(std::filesystem::exists(d.file("results/top_1.svg")));
+  CHECK(test::contains(md, "[SVG](top_100.svg)"));
 
   d.write("out/32/seed_2/history.json", "{\"rows\": [{\"epoch\": 5, ");
   p = test::run(report);

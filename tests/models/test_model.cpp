@@ -3,6 +3,8 @@
 // preprocessing and streaming state, and load_parameters says what differs.
 #include <doctest/doctest.h>
 
+#include <thread>
+
 #include "models/io/archive.hpp"
 #include "models/model_test_util.hpp"
 #include "test_util.hpp"
@@ -225,4 +227,59 @@ TEST_CASE("layers may be written in any order: each is built after the values it
   e = test::user_error([&] { test::build_model(test::replace_once(in_order, "{type: Concat", "{type: Relu"), test::tables_of(t)); });
   CHECK(test::contains(e, "model.yaml:4:"));
   CHECK(test::contains(e, "'Relu' is an op: write `op: Relu`"));
+}
+
+TEST_CASE("models loaded from one file predict from 8 threads at once exactly as from one") {
+  // Each thread loads its own Model (a Model owns its graph's buffers; docs/library.md); what they
+  // share is process-wide: the registries, the oneDNN engine, the kernels' primitive caches. Batch
+  // sizes differ between threads so that they create and look up primitives of several shapes
+  // concurrently. Run under the sanitizer build as well (scripts/test.sh).
+  test::TempDir dir("model_threads");
+  Table t = interactions();
+  const std::string path = dir.file("model.dagrad");
+  test::build_model(kTwoTower, test::tables_of(t), 7)->save(path);
+  Table rows("rows");
+  StringColumn users, titles;
+  IntColumn ts, items;
+  for (int i = 0; i < 300; ++i) {
+    users.push_back(std::string(1, static_cast<char>('a' + i % 4)));
+    titles.push_back(i % 3 ? "red fox" : "blue fox fox");
+    ts.push_back(i % 40);
+    items.push_back(i);
+  }
+  rows.add("user", users);
+  rows.add("ts", ts);
+  rows.add("title", titles);
+  rows.add("item", items);
+  auto reference = Model::load(path);
+  const Tensor want_q = reference->predict(rows, reference->value("query"), 64);
+  const Tensor want_c = reference->predict(rows, reference->value("candidate"), 64);
+
+  constexpr int kThreads = 8;
+  std::vector<int> mismatches(kThreads, -1);
+  std::vector<std::string> errors(kThreads);
+  std::vector<std::thread> threads;
+  for (int k = 0; k < kThreads; ++k)
+    threads.emplace_back([&, k] {
+      try {
+        auto m = Model::load(path);
+        int bad = 0;
+        for (int round = 0; round < 5; ++round) {
+          const int64_t batch = 16 + 16 * ((k + round) % 4);
+          Tensor q = m->predict(rows, m->value("query"), batch);
+          Tensor c = m->predict(rows, m->value("candidate"), batch);
+          bad += test::values_of(q) != test::values_of(want_q);
+          bad += test::values_of(c) != test::values_of(want_c);
+        }
+        mismatches[k] = bad;
+      } catch (const std::exception& e) {
+        errors[k] = e.what();
+      }
+    });
+  for (auto& th : threads) th.join();
+  for (int k = 0; k < kThreads; ++k) {
+    INFO("thread " << k << ": " << errors[k]);
+    CHECK(errors[k].empty());
+    CHECK(mismatches[k] == 0);
+  }
 }

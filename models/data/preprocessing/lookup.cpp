@@ -67,7 +67,10 @@ template void Lookup<std::string>::adapt_any(std::span<const std::string_view>);
 template void Lookup<std::string>::transform_any(std::span<const std::string>, Tensor&) const;
 template void Lookup<std::string>::transform_any(std::span<const std::string_view>, Tensor&) const;
 
-template class Lookup<int64_t>;
+// Member by member, not `template class`: for V = int64_t the View overloads (constrained away since
+// View == V) would be emitted under the same mangled names as the V overloads by clang 14.
+template Lookup<int64_t>::Lookup(std::vector<int64_t>);
+template void Lookup<int64_t>::set_vocabulary(std::vector<int64_t>, size_t);
 template void Lookup<int64_t>::adapt_any(std::span<const int64_t>);
 template void Lookup<int64_t>::transform_any(std::span<const int64_t>, Tensor&) const;
 

@@ -14,6 +14,7 @@ using preprocessing::Discretization;
 using preprocessing::EncodedTexts;
 using preprocessing::Normalization;
 using preprocessing::TextVectorization;
+using preprocessing::Tokenizer;
 
 // A column of the given type, or a UserError naming the layer and what it got.
 template <class ColumnT>
@@ -215,9 +216,20 @@ class TextVectorizationLayer : public Preprocessor {
   static Schema keys() {
     return {Key::integer("max_tokens", "vocabulary size including padding (0) and out-of-vocabulary (1)")
                 .in(Range::at_least(3)).otherwise_text("unlimited"),
-            Key::strings("vocabulary", "the tokens, in id order from 2").otherwise_text("adapted: by frequency")};
+            Key::strings("vocabulary", "the tokens, in id order from 2").otherwise_text("adapted: by frequency"),
+            Key::choice("standardize", {"lower_and_strip_punctuation", "lower", "strip_punctuation", "none"},
+                        "what is done to each token's text: ASCII lower-casing, removing ASCII punctuation, both, or nothing")
+                .otherwise("lower_and_strip_punctuation"),
+            Key::string("split", "whitespace: split the standardised text on runs of whitespace; any other string is a "
+                                 "separator (\"|\" for \"Action|Comedy\"): split on it first, then trim and standardise "
+                                 "each token, dropping empty ones (a multi-valued column)")
+                .otherwise("whitespace")};
   }
   explicit TextVectorizationLayer(const Keys& cfg) : text_(max_tokens_of(cfg)) {
+    Tokenizer tok;
+    tok.standardize = Tokenizer::standardize_from(cfg.string("standardize"));
+    tok.split = cfg.string("split");
+    if (tok.split.empty()) cfg.at("split").fail("split must be \"whitespace\" or a non-empty separator such as \"|\"");
     if (cfg.has("vocabulary")) {
       try {
         text_ = TextVectorization(cfg.strings("vocabulary"), max_tokens_of(cfg));
@@ -226,6 +238,7 @@ class TextVectorizationLayer : public Preprocessor {
       }
       adapted_ = true;
     }
+    text_.set_tokenizer(std::move(tok));
   }
   TensorType output_type() const override { return {{kBatch, kTokens}, DType::i32}; }
   int64_t id_range() const override { return text_.vocabulary_size(); }
@@ -247,14 +260,26 @@ class TextVectorizationLayer : public Preprocessor {
   void save(ArchiveWriter& w, const std::string& p) const override {
     w.put_strings(p + "vocabulary", text_.vocabulary());
     w.put_int(p + "max_tokens", text_.max_tokens().value_or(-1));
+    w.put_text(p + "standardize", std::string(Tokenizer::standardize_name(text_.tokenizer().standardize)));
+    w.put_text(p + "split", text_.tokenizer().split);
   }
+  // Archives written before `standardize` and `split` existed used the defaults.
   void load(const ArchiveReader& r, const std::string& p) override {
     int64_t mt = r.integer(p + "max_tokens");
+    Tokenizer tok;
+    if (r.has(p + "standardize")) tok.standardize = Tokenizer::standardize_from(r.text(p + "standardize"));
+    if (r.has(p + "split")) tok.split = r.text(p + "split");
     text_ = TextVectorization(r.strings(p + "vocabulary"), mt < 0 ? std::nullopt : std::optional<int64_t>(mt));
+    text_.set_tokenizer(std::move(tok));
     adapted_ = true;
   }
   std::string describe() const override {
-    return "TextVectorization, " + std::to_string(id_range()) + " ids (0 = padding, 1 = out of vocabulary), padded per batch";
+    const Tokenizer& t = text_.tokenizer();
+    std::string how = t.on_whitespace() ? "split on whitespace" : "split on \"" + t.split + "\"";
+    if (t.standardize != Tokenizer::Standardize::lower_and_strip_punctuation)
+      how += ", standardize " + std::string(Tokenizer::standardize_name(t.standardize));
+    return "TextVectorization (" + how + "), " + std::to_string(id_range()) +
+           " ids (0 = padding, 1 = out of vocabulary), padded per batch";
   }
 
  private:
@@ -272,6 +297,6 @@ DAGRAD_REGISTER_PREPROCESSOR(StringLookupLayer, "StringLookup", "strings to ids 
 DAGRAD_REGISTER_PREPROCESSOR(IntegerLookupLayer, "IntegerLookup", "integers to ids 1..N in vocabulary order, 0 out of vocabulary (Keras IntegerLookup)");
 DAGRAD_REGISTER_PREPROCESSOR(DiscretizationLayer, "Discretization", "numbers to bucket ids by boundaries (Keras Discretization)");
 DAGRAD_REGISTER_PREPROCESSOR(NormalizationLayer, "Normalization", "(x - mean) / max(sqrt(variance), 1e-7), a [batch, 1] value (Keras Normalization)");
-DAGRAD_REGISTER_PREPROCESSOR(TextVectorizationLayer, "TextVectorization", "text to token ids [batch, tokens], lower-cased, split on whitespace, padded per batch (Keras TextVectorization)");
+DAGRAD_REGISTER_PREPROCESSOR(TextVectorizationLayer, "TextVectorization", "text to token ids [batch, tokens], lower-cased, split on whitespace or a separator (a multi-valued column), padded per batch (Keras TextVectorization)");
 
 }  // namespace dagrad

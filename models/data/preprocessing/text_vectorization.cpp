@@ -35,31 +35,80 @@ constexpr ByteTable make_byte_table() {
 
 constexpr ByteTable kBytes = make_byte_table();
 
-// Calls emit(std::string_view) for each token of text. token is scratch space the caller keeps,
-// so that tokenizing a column allocates only while the longest token grows.
+bool is_ascii_space(char c) { return kBytes.cls[static_cast<unsigned char>(c)] == ByteClass::space; }
+
+// Calls emit(std::string_view) for each token of text under tok. token is scratch space the caller
+// keeps, so that tokenizing a column allocates only while the longest token grows.
 template <typename Emit>
-void for_each_token(std::string_view text, std::string& token, Emit&& emit) {
+void for_each_token(std::string_view text, const Tokenizer& tok, std::string& token, Emit&& emit) {
+  using S = Tokenizer::Standardize;
+  const bool lower = tok.standardize == S::lower_and_strip_punctuation || tok.standardize == S::lower;
+  const bool strip = tok.standardize == S::lower_and_strip_punctuation || tok.standardize == S::strip_punctuation;
   token.clear();
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (kBytes.cls[c]) {
-      case ByteClass::space:
-        if (!token.empty()) {
-          emit(std::string_view(token));
-          token.clear();
-        }
-        break;
-      case ByteClass::drop:
-        break;
-      case ByteClass::keep:
-        token.push_back(kBytes.lower[c]);
-        break;
+  if (tok.on_whitespace()) {
+    for (char ch : text) {
+      const auto c = static_cast<unsigned char>(ch);
+      switch (kBytes.cls[c]) {
+        case ByteClass::space:
+          if (!token.empty()) {
+            emit(std::string_view(token));
+            token.clear();
+          }
+          break;
+        case ByteClass::drop:
+          if (!strip) token.push_back(lower ? kBytes.lower[c] : ch);
+          break;
+        case ByteClass::keep:
+          token.push_back(lower ? kBytes.lower[c] : ch);
+          break;
+      }
     }
+    if (!token.empty()) emit(std::string_view(token));
+    return;
   }
-  if (!token.empty()) emit(std::string_view(token));
+  const std::string_view sep = tok.split;
+  size_t begin = 0;
+  while (begin <= text.size()) {
+    size_t end = text.find(sep, begin);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view piece = text.substr(begin, end - begin);
+    while (!piece.empty() && is_ascii_space(piece.front())) piece.remove_prefix(1);
+    while (!piece.empty() && is_ascii_space(piece.back())) piece.remove_suffix(1);
+    token.clear();
+    for (char ch : piece) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (strip && kBytes.cls[c] == ByteClass::drop) continue;
+      token.push_back(lower ? kBytes.lower[c] : ch);
+    }
+    if (!token.empty()) emit(std::string_view(token));
+    begin = end + sep.size();
+  }
 }
 
 }  // namespace
+
+Tokenizer::Standardize Tokenizer::standardize_from(std::string_view name) {
+  for (Standardize s : {Standardize::lower_and_strip_punctuation, Standardize::lower, Standardize::strip_punctuation,
+                        Standardize::none})
+    if (standardize_name(s) == name) return s;
+  throw UserError("TextVectorization: unknown standardize \"" + std::string(name) +
+                  "\" (one of: lower_and_strip_punctuation, lower, strip_punctuation, none)");
+}
+
+std::string_view Tokenizer::standardize_name(Standardize s) {
+  switch (s) {
+    case Standardize::lower_and_strip_punctuation: return "lower_and_strip_punctuation";
+    case Standardize::lower: return "lower";
+    case Standardize::strip_punctuation: return "strip_punctuation";
+    case Standardize::none: return "none";
+  }
+  return "";
+}
+
+void TextVectorization::set_tokenizer(Tokenizer t) {
+  if (t.split.empty()) throw UserError("TextVectorization: split must be \"whitespace\" or a non-empty separator");
+  tokenizer_ = std::move(t);
+}
 
 TextVectorization::TextVectorization(std::optional<int64_t> max_tokens) : max_tokens_(max_tokens) {
   if (max_tokens_ && *max_tokens_ <= 1)
@@ -106,7 +155,14 @@ void TextVectorization::set_vocabulary(std::vector<std::string> tokens, size_t i
 std::vector<std::string> TextVectorization::tokenize(std::string_view text) {
   std::vector<std::string> out;
   std::string scratch;
-  for_each_token(text, scratch, [&](std::string_view t) { out.emplace_back(t); });
+  for_each_token(text, Tokenizer{}, scratch, [&](std::string_view t) { out.emplace_back(t); });
+  return out;
+}
+
+std::vector<std::string> TextVectorization::tokens(std::string_view text) const {
+  std::vector<std::string> out;
+  std::string scratch;
+  for_each_token(text, tokenizer_, scratch, [&](std::string_view t) { out.emplace_back(t); });
   return out;
 }
 
@@ -114,7 +170,7 @@ void TextVectorization::adapt(std::span<const std::string> texts) {
   std::unordered_map<std::string, int64_t, StringViewHash, std::equal_to<>> counts;
   std::string scratch;
   for (const auto& text : texts)
-    for_each_token(text, scratch, [&](std::string_view t) {
+    for_each_token(text, tokenizer_, scratch, [&](std::string_view t) {
       auto it = counts.find(t);
       if (it == counts.end()) counts.emplace(std::string(t), 1);
       else ++it->second;
@@ -153,7 +209,7 @@ EncodedTexts TextVectorization::encode(std::span<const std::string> texts) const
     std::string scratch;
     for (int64_t i = begin; i < end; ++i) {
       const size_t before = part.ids.size();
-      for_each_token(texts[static_cast<size_t>(i)], scratch, [&](std::string_view tok) { part.ids.push_back(lookup(tok)); });
+      for_each_token(texts[static_cast<size_t>(i)], tokenizer_, scratch, [&](std::string_view tok) { part.ids.push_back(lookup(tok)); });
       part.lengths.push_back(static_cast<int64_t>(part.ids.size() - before));
     }
   }

@@ -1,6 +1,8 @@
 // TextVectorization: strings -> padded token-id sequences, as Keras's TextVectorization with
-// standardize="lower_and_strip_punctuation", split="whitespace", output_mode="int" and no
-// output_sequence_length: id 0 is padding, 1 is out-of-vocabulary, vocabulary entry i gets i + 2.
+// output_mode="int" and no output_sequence_length: id 0 is padding, 1 is out-of-vocabulary,
+// vocabulary entry i gets i + 2. By default standardize="lower_and_strip_punctuation" and
+// split="whitespace" (Keras's defaults); a Tokenizer can instead split on a literal separator, which
+// makes it the lookup of a multi-valued column ("Action|Comedy" split on "|").
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -35,6 +37,21 @@ struct EncodedTexts {
   void pad_rows(std::span<const int64_t> rows, Tensor& out) const;
 };
 
+// How a text becomes tokens. With split "whitespace", the text is standardised, then split on runs of
+// ASCII whitespace (Keras). With any other split string, a literal separator, the text is split on
+// it first, each piece trimmed of ASCII whitespace and then standardised, and empty tokens dropped:
+// so "Action|Film-Noir" gives "action", "filmnoir" under the default standardisation, whose
+// punctuation stripping would otherwise remove a "|" separator before the split.
+struct Tokenizer {
+  enum class Standardize { lower_and_strip_punctuation, lower, strip_punctuation, none };
+  Standardize standardize = Standardize::lower_and_strip_punctuation;
+  std::string split = "whitespace";
+
+  bool on_whitespace() const { return split == "whitespace"; }
+  static Standardize standardize_from(std::string_view name);  // UserError for an unknown name
+  static std::string_view standardize_name(Standardize s);
+};
+
 class TextVectorization {
  public:
   static constexpr int32_t kPadId = 0;
@@ -60,10 +77,16 @@ class TextVectorization {
   // Number of ids, counting padding and OOV: vocabulary().size() + 2.
   int64_t vocabulary_size() const { return static_cast<int64_t>(vocabulary_.size()) + 2; }
 
-  // The tokens of one text: ASCII letters lowercased (other bytes, UTF-8 included, unchanged), every
-  // character of !"#$%&()*+,-./:;<=>?@[\]^_`{|}~' removed, then split on runs of ASCII whitespace
-  // (space, \t, \n, \v, \f, \r). "..." gives no token; "a.b" gives "ab".
+  // The tokens of one text under the default Tokenizer: ASCII letters lowercased (other bytes, UTF-8
+  // included, unchanged), every character of !"#$%&()*+,-./:;<=>?@[\]^_`{|}~' removed, then split on
+  // runs of ASCII whitespace (space, \t, \n, \v, \f, \r). "..." gives no token; "a.b" gives "ab".
   static std::vector<std::string> tokenize(std::string_view text);
+  // The tokens of one text under this layer's tokenizer.
+  std::vector<std::string> tokens(std::string_view text) const;
+
+  // The tokenizer applies to adapt, encode and transform; set it before adapting.
+  void set_tokenizer(Tokenizer t);
+  const Tokenizer& tokenizer() const { return tokenizer_; }
 
   int32_t lookup(std::string_view token) const {
     auto it = index_.find(token);
@@ -79,6 +102,7 @@ class TextVectorization {
   void set_vocabulary(std::vector<std::string> tokens, size_t index_offset);
 
   std::optional<int64_t> max_tokens_;
+  Tokenizer tokenizer_;
   std::vector<std::string> vocabulary_;
   StringIndex index_;
 };

@@ -231,6 +231,52 @@ std::vector<Movie> parse_items(std::string_view text, const std::string& file_na
   return movies;
 }
 
+const char* const kGenreNames[19] = {"unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
+                                     "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",
+                                     "Romance", "Sci-Fi", "Thriller", "War", "Western"};
+
+std::int32_t bucketized_age(std::int32_t age) {
+  static constexpr std::int32_t kLower[] = {56, 50, 45, 35, 25, 18};
+  for (std::int32_t b : kLower)
+    if (age >= b) return b;
+  return 1;
+}
+
+std::vector<User> parse_users(std::string_view text, const std::string& file_name, const ParseOptions& options,
+                              SkippedRows* skipped) {
+  static constexpr const char* kLayout = "5 '|'-separated fields (user id|age|gender|occupation|zip code)";
+  static constexpr const char* kNames[5] = {"user id", "age", "gender", "occupation", "zip code"};
+  std::vector<User> users;
+  std::unordered_map<std::int32_t, std::size_t> line_of_id;
+  parse_rows(text, file_name, kLayout, options, skipped, [&](const Row& row) {
+    std::string_view text_of_row = row.line.text;
+    for (std::size_t i = 0; i < text_of_row.size(); ++i) {
+      auto b = static_cast<unsigned char>(text_of_row[i]);
+      if (b >= 0x20 && b < 0x7F) continue;
+      std::size_t field = field_of(text_of_row, i, '|');
+      row.fail_field(field, field < 5 ? kNames[field] : "extra field",
+                     "byte " + hex_byte(b) + " at column " + std::to_string(i + 1) +
+                         (b == '\r' ? " is a carriage return (Windows line endings?)" : " is not printable ASCII") +
+                         "; u.user is ASCII text");
+    }
+    std::string_view f[5];
+    split_fields(row, '|', kLayout, f);
+    User u;
+    u.id = parse_int<std::int32_t>(row, 0, kNames[0], f[0], 1, INT32_MAX);
+    u.age = parse_int<std::int32_t>(row, 1, kNames[1], f[1], 1, 120);
+    if (f[2] != "M" && f[2] != "F") row.fail_field(2, kNames[2], "expected M or F, got " + quoted(f[2]));
+    u.male = f[2] == "M";
+    if (f[3].empty()) row.fail_field(3, kNames[3], "expected an occupation, got nothing");
+    u.occupation = std::string(f[3]);
+    u.zip_code = std::string(f[4]);
+    auto [it, inserted] = line_of_id.emplace(u.id, row.line.number);
+    if (!inserted)
+      row.fail_field(0, kNames[0], "user id " + std::to_string(u.id) + " already appeared on line " + std::to_string(it->second));
+    users.push_back(std::move(u));
+  });
+  return users;
+}
+
 std::vector<Rating> parse_ratings(std::string_view text, const std::string& file_name,
                                   std::span<const Movie> movies, const ParseOptions& options,
                                   SkippedRows* skipped) {
@@ -285,6 +331,9 @@ Dataset load_movielens(const fs::path& dir, const ParseOptions& options) {
   fs::path data = dir / "u.data";
   d.movies = parse_items(read_file(items), items.string(), options, &d.skipped);
   d.ratings = parse_ratings(read_file(data), data.string(), d.movies, options, &d.skipped);
+  fs::path users = dir / "u.user";
+  std::error_code ec;
+  if (fs::exists(users, ec)) d.users = parse_users(read_file(users), users.string(), options, &d.skipped);
   return d;
 }
 

@@ -26,6 +26,21 @@ struct Rating {
   float rating = 0;             // 1..5, a float as TFDS's user_rating
 };
 
+// One line of u.user (TFDS's user_* features of movielens/100k-ratings).
+struct User {
+  std::int32_t id = 0;
+  std::int32_t age = 0;
+  bool male = false;            // gender M (TFDS's user_gender: True for male)
+  std::string occupation;       // e.g. "technician" (TFDS's user_occupation_text)
+  std::string zip_code;         // as written: 5 digits, or letters for Canadian codes
+};
+
+// The names of u.item's 19 genre flags, in field order (u.genre).
+extern const char* const kGenreNames[19];
+
+// TFDS's bucketized_user_age: the lower bound of the age's bucket among 1, 18, 25, 35, 45, 50, 56.
+std::int32_t bucketized_age(std::int32_t age);
+
 struct ParseOptions {
   // Skip rows with errors (bad fields, unknown movie ids, bad bytes) instead of throwing.
   // File-level errors (missing or empty file, no usable row at all) still throw.
@@ -43,6 +58,7 @@ struct SkippedRows {
 struct Dataset {
   std::vector<Movie> movies;    // all of u.item, in file order (titles may repeat)
   std::vector<Rating> ratings;  // u.data, in file order
+  std::vector<User> users;      // u.user in file order; empty when the directory has no u.user
   SkippedRows skipped;          // rows skipped in both files
 };
 
@@ -56,7 +72,11 @@ std::vector<Rating> parse_ratings(std::string_view text, const std::string& file
                                   std::span<const Movie> movies, const ParseOptions& options = {},
                                   SkippedRows* skipped = nullptr);
 
-// Reads u.item and u.data from `dir`.
+// u.user: "id|age|gender|occupation|zip code", gender M or F, ages 1..120.
+std::vector<User> parse_users(std::string_view text, const std::string& file_name, const ParseOptions& options = {},
+                              SkippedRows* skipped = nullptr);
+
+// Reads u.item and u.data from `dir`, and u.user when present.
 Dataset load_movielens(const std::filesystem::path& dir, const ParseOptions& options = {});
 
 // The whole file's bytes; UserError naming the path when it is missing or unreadable.

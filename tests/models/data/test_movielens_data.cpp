@@ -385,3 +385,56 @@ TEST_CASE("the real MovieLens 100k (when DAGRAD_DATA points at it) parses and ve
   CHECK(titles.size() == 1664);  // 18 titles appear twice, and every movie is kept
   CHECK(sum == 352986.0);        // the sum of all ratings: a mean of 3.52986
 }
+
+TEST_CASE("u.user parses into the TFDS user features; its errors name the line and the field") {
+  auto users = parse_users("1|24|M|technician|85711\n2|53|F|other|94043\n3|17|M|student|T8H1N\n", "u.user");
+  REQUIRE(users.size() == 3);
+  CHECK(users[0].id == 1);
+  CHECK(users[0].age == 24);
+  CHECK(users[0].male);
+  CHECK(users[0].occupation == "technician");
+  CHECK(users[0].zip_code == "85711");
+  CHECK_FALSE(users[1].male);
+  CHECK(users[2].zip_code == "T8H1N");  // Canadian codes are kept as written
+
+  auto error_of = [](const std::string& text) {
+    try {
+      parse_users(text, "u.user");
+    } catch (const dagrad::UserError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(dagrad::test::contains(error_of("1|24|X|writer|1\n"), "u.user:1: field 3 (gender): expected M or F, got 'X'"));
+  CHECK(dagrad::test::contains(error_of("1|24|M|writer|1\n2|0|F|other|2\n"), "u.user:2: field 2 (age)"));
+  CHECK(dagrad::test::contains(error_of("1|24|M|writer|1\n1|30|F|other|2\n"), "user id 1 already appeared on line 1"));
+  CHECK(dagrad::test::contains(error_of("1|24|M|writer\n"), "u.user:1:"));
+}
+
+TEST_CASE("bucketized_age: TFDS's buckets' lower bounds") {
+  CHECK(bucketized_age(7) == 1);
+  CHECK(bucketized_age(17) == 1);
+  CHECK(bucketized_age(18) == 18);
+  CHECK(bucketized_age(24) == 18);
+  CHECK(bucketized_age(25) == 25);
+  CHECK(bucketized_age(44) == 35);
+  CHECK(bucketized_age(49) == 45);
+  CHECK(bucketized_age(50) == 50);
+  CHECK(bucketized_age(73) == 56);
+  CHECK(std::string(kGenreNames[0]) == "unknown");
+  CHECK(std::string(kGenreNames[18]) == "Western");
+}
+
+TEST_CASE("the real u.user (when DAGRAD_DATA points at it): 943 users, every rating's user among them") {
+  const char* env = std::getenv("DAGRAD_DATA");
+  if (env == nullptr || !fs::exists(fs::path(env) / "u.user")) {
+    MESSAGE("DAGRAD_DATA does not point at MovieLens 100k: real-data test not run");
+    return;
+  }
+  Dataset d = load_movielens(env);
+  REQUIRE(d.users.size() == 943);
+  CHECK(d.users[0].age == 24);  // the README's first line: 1|24|M|technician|85711
+  int men = 0;
+  for (const auto& u : d.users) men += u.male;
+  CHECK(men == 670);  // ml-100k: 670 men and 273 women
+}

@@ -157,3 +157,56 @@ TEST_CASE("TextVectorization encode of a large column (parallel path) keeps row 
   CHECK(all);
   CHECK(enc.ids.size() == 6667u * 2 + 6666u * 4);  // rows 0,3,... (6667 of them) and rows 2,5,... (6666)
 }
+
+TEST_CASE("TextVectorization with a separator: split first, then trim and standardise each token") {
+  using dagrad::preprocessing::Tokenizer;
+  TextVectorization tv;
+  Tokenizer tok;
+  tok.split = "|";
+  tv.set_tokenizer(tok);
+  // A genre list: the default standardisation lowercases and strips punctuation inside each token
+  // ("Film-Noir" -> "filmnoir") but the separator is applied first, so "|" is not stripped away.
+  CHECK(tv.tokens("Action|Film-Noir|Sci-Fi") == Tokens{"action", "filmnoir", "scifi"});
+  CHECK(tv.tokens(" Drama |  | Comedy ") == Tokens{"drama", "comedy"});  // trimmed; empty pieces dropped
+  CHECK(tv.tokens("") == Tokens{});
+  CHECK(tv.tokens("|||") == Tokens{});
+  CHECK(tv.tokens("Animation") == Tokens{"animation"});
+  CHECK(tv.tokens("New York|Los Angeles") == Tokens{"new york", "los angeles"});  // spaces inside a token stay
+  // A separator of several characters.
+  tok.split = ", ";
+  tok.standardize = Tokenizer::Standardize::none;
+  tv.set_tokenizer(tok);
+  CHECK(tv.tokens("Sci-Fi, Film-Noir,Drama") == Tokens{"Sci-Fi", "Film-Noir,Drama"});
+  // Standardisation modes on the whitespace split.
+  tok.split = "whitespace";
+  tok.standardize = Tokenizer::Standardize::lower;
+  tv.set_tokenizer(tok);
+  CHECK(tv.tokens("Don't STOP") == Tokens{"don't", "stop"});
+  tok.standardize = Tokenizer::Standardize::strip_punctuation;
+  tv.set_tokenizer(tok);
+  CHECK(tv.tokens("Don't STOP") == Tokens{"Dont", "STOP"});
+  tok.standardize = Tokenizer::Standardize::none;
+  tv.set_tokenizer(tok);
+  CHECK(tv.tokens("Don't STOP") == Tokens{"Don't", "STOP"});
+  tok.split = "";
+  CHECK_THROWS_AS(tv.set_tokenizer(tok), UserError);
+  CHECK_THROWS_WITH_AS(Tokenizer::standardize_from("upper"), doctest::Contains("one of: lower_and_strip_punctuation"),
+                       UserError);
+}
+
+TEST_CASE("TextVectorization with a separator: adapt counts whole tokens, encode gives ragged rows") {
+  using dagrad::preprocessing::Tokenizer;
+  TextVectorization tv;
+  Tokenizer tok;
+  tok.split = "|";
+  tv.set_tokenizer(tok);
+  const std::vector<std::string> genres{"Comedy|Drama", "Drama", "Film-Noir|Drama|Comedy", "", "Western"};
+  tv.adapt(genres);
+  // drama 3, comedy 2, then ties by token descending: western, filmnoir.
+  CHECK(tv.vocabulary() == Tokens{"drama", "comedy", "western", "filmnoir"});
+  EncodedTexts e = tv.encode(genres);
+  CHECK(e.offsets == std::vector<int64_t>{0, 2, 3, 6, 6, 7});
+  CHECK(e.ids == std::vector<int32_t>{3, 2, 2, 5, 2, 3, 4});
+  const std::vector<std::string> probe{"Drama|Horror"};
+  CHECK(ids_of(tv.transform(probe)) == std::vector<int32_t>{2, 1});  // Horror is out of vocabulary
+}

@@ -229,6 +229,45 @@ TEST_CASE("Retrieval's evaluate gives the loss and FactorizedTopK against the ca
   CHECK(test::contains(e, "table 'test' row 0: candidate item=2 is not in the candidate table"));
 }
 
+TEST_CASE("Retrieval's per_user metrics rank every candidate per user, masking the training rows' candidates") {
+  // Candidates: id 1 = (1, 0), id 2 = (1, 1), id 3 = (0, -1).
+  DataTables data;
+  data.candidates = Table("candidates");
+  data.candidates.add("c0", FloatColumn{1, 1, 0});
+  data.candidates.add("c1", FloatColumn{0, 1, -1});
+  data.candidates.add("item", IntColumn{1, 2, 3});
+  // User "a" (query (0, 1), from their first test row): scores 0, 1, -1; candidate 2 was rated in
+  // training, so it is masked: ranking 1, 3. Truth {1, 3}: recall@1 1/2, ndcg@1 1, hit@1 1.
+  // User "b" (query (1, 0)): scores 1, 1, 0: ranking 1, 2, 3 (tie to the lower row). Truth {3}:
+  // recall@1 0. Averages: recall@1 0.25, ndcg@1 0.5, hit@1 0.5.
+  Table eval("test");
+  eval.add("q0", FloatColumn{0, 1, 5});  // the third row's query is not the user's first: unused
+  eval.add("q1", FloatColumn{1, 0, 5});
+  eval.add("c0", FloatColumn{1, 0, 0});
+  eval.add("c1", FloatColumn{0, -1, -1});
+  eval.add("item", IntColumn{1, 3, 3});
+  eval.add("user", StringColumn{"a", "b", "a"});
+  data.train = Table("train");
+  data.train.add("q0", FloatColumn{0});
+  data.train.add("q1", FloatColumn{1});
+  data.train.add("c0", FloatColumn{1});
+  data.train.add("c1", FloatColumn{1});
+  data.train.add("item", IntColumn{2});
+  data.train.add("user", StringColumn{"a"});
+  data.interactions = eval;
+  auto m = test::build_model(model(", candidate_id: item, metrics: {top_k: [1], per_user: {user: user, k: [1]}}"), data);
+  Metrics r = m->task().evaluate(*m, eval, data, 3);
+  REQUIRE(r.size() == 5);
+  CHECK(r[2].first == "recall@1");
+  CHECK(r[2].second == doctest::Approx(0.25));
+  CHECK(r[3].first == "ndcg@1");
+  CHECK(r[3].second == doctest::Approx(0.5));
+  CHECK(r[4].first == "hit@1");
+  CHECK(r[4].second == doctest::Approx(0.5));
+  std::string e = test::user_error([&] { test::build_model(model(", metrics: {per_user: {user: user}}"), data); });
+  CHECK(test::contains(e, "per_user ranking needs candidate_id"));
+}
+
 TEST_CASE("Retrieval's evaluate needs candidate_id for metrics and reads metrics.batch_size") {
   DataTables data;
   data.candidates = Table("candidates");

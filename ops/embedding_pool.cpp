@@ -1,9 +1,10 @@
-// EmbeddingMean: out[b] = mean of table[ids[b, t]] over the tokens t whose id is nonzero, from
-// table [V, D] and ids [B, T] i32; a row without tokens gives zeros. The same values, bit for bit,
-// as MaskedMean(Embedding(table, ids), ids), without the padded [B, T, D] token vectors between
-// them (4 MB per MovieLens batch of 2048 titles padded to 16 tokens, written and read forward and
-// backward). The MaskedMean layer builds it when its input is an Embedding of its mask's ids.
-// The table's gradient is sparse by rows; ids get none.
+// EmbeddingMean and EmbeddingSum (bag embeddings): out[b] = mean (or sum) of table[ids[b, t]] over
+// the tokens t whose id is nonzero, from table [V, D] and ids [B, T] i32; a row without tokens gives
+// zeros. EmbeddingMean gives the same values, bit for bit, as MaskedMean(Embedding(table, ids), ids),
+// without the padded [B, T, D] token vectors between them (4 MB per MovieLens batch of 2048 titles
+// padded to 16 tokens, written and read forward and backward). The MaskedMean layer builds it when
+// its input is an Embedding of its mask's ids; the EmbeddingBag layer builds either. The table's
+// gradient is sparse by rows; ids get none.
 #include <omp.h>
 
 #include <string>
@@ -13,9 +14,12 @@
 
 namespace dagrad {
 
-class EmbeddingMean : public Op {
+// kMean: divide each row's sum by its token count (EmbeddingMean); otherwise the sum (EmbeddingSum).
+template <bool kMean>
+class EmbeddingPool : public Op {
  public:
-  explicit EmbeddingMean(const Attrs&) {}
+  explicit EmbeddingPool(const Attrs&) {}
+  static constexpr const char* kName = kMean ? "EmbeddingMean" : "EmbeddingSum";
 
   std::pair<int, int> arity() const override { return {2, 2}; }
 
@@ -27,7 +31,7 @@ class EmbeddingMean : public Op {
     return {{in[1].shape[0], in[0].shape[1]}, DType::f32};
   }
 
-  // Tokens are summed in order, then scaled by 1 / count: MaskedMean's arithmetic exactly.
+  // Tokens are summed in order, then (mean) scaled by 1 / count: MaskedMean's arithmetic exactly.
   void forward(const Inputs& in, Tensor& out) override {
     const Tensor& table = *in[0];
     const Tensor& ids = *in[1];
@@ -49,14 +53,14 @@ class EmbeddingMean : public Op {
 #pragma omp simd
         for (int64_t c = 0; c < d; ++c) orow[c] += src[c];
       }
-      if (count == 0) continue;
+      if (!kMean || count == 0) continue;
       const float inv = 1.0f / static_cast<float>(count);
 #pragma omp simd
       for (int64_t c = 0; c < d; ++c) orow[c] *= inv;
     }
   }
 
-  // dtable[ids[b, t]] += dout[b] / count for nonzero ids. As Embedding's backward: each thread
+  // dtable[ids[b, t]] += dout[b] / count (mean) or dout[b] (sum) for nonzero ids. As Embedding's backward: each thread
   // owns a fixed range of table rows and scans every token, so each row sums its contributions in
   // token order whatever the thread count. dout[b] / count is rounded to float before the add (a
   // stored row, not a fused multiply-add), as MaskedMean's gradient is.
@@ -72,7 +76,7 @@ class EmbeddingMean : public Op {
     for (int64_t r = 0; r < b; ++r) {
       int64_t count = 0;
       for (int64_t k = 0; k < t; ++k) count += id[r * t + k] != 0;
-      const float inv = count ? 1.0f / static_cast<float>(count) : 0.0f;
+      const float inv = !kMean ? 1.0f : count ? 1.0f / static_cast<float>(count) : 0.0f;
       for (int64_t c = 0; c < d; ++c) scaled_[r * d + c] = g[r * d + c] * inv;
     }
     const float* s = scaled_.data();
@@ -97,10 +101,11 @@ class EmbeddingMean : public Op {
 
   bool sparse_rows(int input) const override { return input == 0; }
 
-  // Forward adds every token's row and scales each output; backward one multiply-add per token element.
+  // Forward adds every token's row and (mean) scales each output; backward one add per token element
+  // (mean: of the scaled gradient).
   double flops(const Inputs& in, const Tensor& out, int input) const override {
     const double tokens = static_cast<double>(in[1]->size()) * static_cast<double>(out.dim(1));
-    return input < 0 ? tokens + static_cast<double>(out.size()) : 2.0 * tokens;
+    return input < 0 ? tokens + (kMean ? static_cast<double>(out.size()) : 0.0) : (kMean ? 2.0 : 1.0) * tokens;
   }
 
   static std::vector<Sample> samples() {
@@ -119,7 +124,7 @@ class EmbeddingMean : public Op {
     const int32_t* id = ids.i32();
     for (int64_t i = 0; i < ids.size(); ++i)
       if (id[i] < 0 || id[i] >= v)
-        throw UserError("EmbeddingMean: id " + std::to_string(id[i]) + " at ids[" + std::to_string(i / ids.dim(1)) +
+        throw UserError(std::string(kName) + ": id " + std::to_string(id[i]) + " at ids[" + std::to_string(i / ids.dim(1)) +
                         ", " + std::to_string(i % ids.dim(1)) + "] is outside [0, " + std::to_string(v) +
                         "): the table has " + std::to_string(v) + " rows");
   }
@@ -128,6 +133,10 @@ class EmbeddingMean : public Op {
   std::vector<int32_t> touched_;
 };
 
+using EmbeddingMean = EmbeddingPool<true>;
+using EmbeddingSum = EmbeddingPool<false>;
+
 DAGRAD_REGISTER_OP(EmbeddingMean, "EmbeddingMean", "mean of table rows [V, D] over the nonzero ids of each row of ids [B, T] (MaskedMean of Embedding in one op; sparse row gradient)");
+DAGRAD_REGISTER_OP(EmbeddingSum, "EmbeddingSum", "sum of table rows [V, D] over the nonzero ids of each row of ids [B, T] (a bag embedding; sparse row gradient)");
 
 }  // namespace dagrad

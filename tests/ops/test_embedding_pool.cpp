@@ -1,6 +1,6 @@
-// ops/embedding_mean.cpp: values worked out by hand, bit-identity with MaskedMean over Embedding
-// (forward, and the table gradient through a graph, for 1 and 2 threads), and the MaskedMean
-// layer building it.
+// ops/embedding_pool.cpp: EmbeddingMean and EmbeddingSum: values worked out by hand, bit-identity of
+// EmbeddingMean with MaskedMean over Embedding (forward, and the table gradient through a graph, for 1
+// and 2 threads), and the layers building them (MaskedMean, EmbeddingBag).
 #include <omp.h>
 
 #include <random>
@@ -42,6 +42,26 @@ TEST_CASE("EmbeddingMean backward: each nonzero id's row gets dout / count, spar
   check_values(dtable, {0, 0, 2, 4, 2, 4, 1, 2});
   std::sort(rows.begin(), rows.end());
   CHECK(rows == std::vector<int32_t>{1, 1, 2, 2, 3});  // every nonzero id, padding left out
+}
+
+TEST_CASE("EmbeddingSum: the sum of the rows of nonzero ids forward, dout to each nonzero id backward") {
+  Tensor out = test::run_forward("EmbeddingSum", {}, {table4(), ids3()});
+  CHECK(out.shape() == Shape{3, 2});
+  // row 0: [1,2] + [5,6] = [6,8]; row 1: [0,0]; row 2: [3,4] + [3,4] + [1,2] = [7,10]
+  check_values(out, {6, 8, 0, 0, 7, 10});
+  auto op = OpRegistry::instance().make("EmbeddingSum", {});
+  Tensor table = table4(), ids = ids3();
+  op->forward({&table, &ids}, out);
+  Tensor dout = Tensor::from({3, 2}, std::vector<float>{2, 4, 7, 7, 3, 6});
+  Tensor dtable = Tensor::zeros({4, 2});
+  std::vector<int32_t> rows;
+  op->backward({&table, &ids}, out, dout, Grads({&dtable, nullptr}, {&rows, nullptr}));
+  // id 1: [2,4] (row 0) + [3,6] (row 2) = [5,10]; id 2 twice in row 2: [6,12]; id 3: [2,4].
+  check_values(dtable, {0, 0, 5, 10, 6, 12, 2, 4});
+  std::sort(rows.begin(), rows.end());
+  CHECK(rows == std::vector<int32_t>{1, 1, 2, 2, 3});
+  Tensor bad = Tensor::from_ids({1, 2}, std::vector<int32_t>{-1, 0});
+  CHECK_THROWS_WITH_AS(op->forward({&table, &bad}, out), doctest::Contains("EmbeddingSum: id -1 at ids[0, 0]"), UserError);
 }
 
 TEST_CASE("EmbeddingMean rejects bad shapes and out-of-range ids") {
