@@ -46,6 +46,7 @@ std::string child_path(const std::string& path, const std::string& key) {
 // counted while it is built, against the limits of graph/limits.hpp.
 struct Budget {
   int64_t values = 0, bytes = 0;
+  int64_t kept_values = 0, kept_bytes = 0;  // the copies kept under anchors for their aliases
 };
 
 // Builds our tree straight from yaml-cpp's parse events, holding the text to the limits of
@@ -208,7 +209,17 @@ class TreeBuilder : public YAML::EventHandler {
 
   // A complete value: remembered under its anchor, then put in its list or map (or made the root).
   void finish(ConfigValue v, YAML::anchor_t anchor, int64_t values, int64_t bytes) {
-    if (anchor != YAML::NullAnchor) anchors_[anchor] = Anchored{v, values, bytes};
+    if (anchor != YAML::NullAnchor) {
+      // The copy kept for the aliases counts too: anchors nested in anchors would otherwise keep
+      // a copy per level of what the budget counted once.
+      budget_.kept_values += values;
+      budget_.kept_bytes += bytes;
+      if (budget_.kept_values > limits::kConfigValues || budget_.kept_bytes > limits::kConfigTextBytes)
+        stop(v.origin, where() + "the anchored values of the configuration hold more than " +
+                           std::to_string(limits::kConfigValues) + " values or " +
+                           limits::bytes_text(limits::kConfigTextBytes) + " of text (the limits are in docs/limits.md)");
+      anchors_[anchor] = Anchored{v, values, bytes};
+    }
     if (frames_.empty()) {
       root = std::move(v);
       return;

@@ -12,13 +12,6 @@ class UserError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// A UserError for an input past one of the limits of graph/limits.hpp (a size, a nesting, the
-// memory): the code that knows the place (a layer, a node, an archive entry) catches it to say where.
-class LimitError : public UserError {
- public:
-  using UserError::UserError;
-};
-
 class RuntimeFailure : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

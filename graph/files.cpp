@@ -12,6 +12,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <sys/sysmacros.h>
 
 #include "graph/error.hpp"
 #include "graph/limits.hpp"
@@ -49,7 +52,7 @@ InputFile::InputFile(const std::string& path, int64_t max_bytes, const std::stri
     if (!S_ISREG(s.st_mode))
       refuse("is " + kind_of(s.st_mode) + ", not a regular file; a " + what_ + " must be a regular file");
     if (s.st_size > max_)
-      refuse("is " + limits::bytes_text(s.st_size) + ", more than the " + limits::bytes_text(max_) + " a " + what_ +
+      refuse("is " + std::to_string(s.st_size) + " bytes, more than the " + limits::bytes_text(max_) + " a " + what_ +
              " may have (the limits are in docs/limits.md)");
   };
   check(st);
@@ -167,22 +170,6 @@ std::string folder_of(const std::string& path) {
   return dir.empty() ? "." : dir;
 }
 
-// DAGRAD_STOP_IN_WRITE=N[:F]: the write number and the fraction at which to stop (see files.hpp).
-struct StopInWrite {
-  long at = 0;  // 0: never
-  double fraction = 0.5;
-  StopInWrite() {
-    const char* env = std::getenv("DAGRAD_STOP_IN_WRITE");
-    if (!env || !*env) return;
-    char* end = nullptr;
-    at = std::strtol(env, &end, 10);
-    if (*end == ':') fraction = std::strtod(end + 1, &end);
-    if (*end != '\0' || at < 1 || !(fraction >= 0 && fraction <= 1)) at = 0;
-  }
-};
-
-std::atomic<long> g_writes{0};
-
 }  // namespace
 
 std::string temporary_path(const std::string& path) { return path + kTempInfix + std::to_string(::getpid()); }
@@ -219,8 +206,6 @@ void check_output_file(const std::string& path) {
 
 void write_file_atomic(const std::string& path, const std::string& content) {
   check_output_file(path);
-  static const StopInWrite stop;
-  const long number = ++g_writes;
   // The temporary name carries the pid, so that remove_stale_temporaries can tell a file left by a
   // killed process from one a live writer is still filling.
   const std::string tmp = temporary_path(path);
@@ -240,17 +225,13 @@ void write_file_atomic(const std::string& path, const std::string& content) {
       throw UserError(path + ": cannot write (" + std::strerror(err) + ")");
     fail("", err, -1);
   }
-  const size_t stop_at = stop.at == number ? static_cast<size_t>(stop.fraction * static_cast<double>(content.size())) : SIZE_MAX;
   size_t done = 0;
   while (done < content.size()) {
-    size_t chunk = content.size() - done;
-    if (done < stop_at && stop_at < content.size()) chunk = std::min(chunk, stop_at - done);
-    ssize_t w = ::write(fd, content.data() + done, chunk);
+    ssize_t w = ::write(fd, content.data() + done, content.size() - done);
     if (w < 0 && errno == EINTR) continue;
     if (w < 0) fail("", errno, fd);
     if (w == 0) fail("", ENOSPC, fd);
     done += static_cast<size_t>(w);
-    if (done == stop_at) ::raise(SIGSTOP);  // a crash test kills the process here
   }
   if (::fsync(fd) != 0) fail("", errno, fd);
   if (::close(fd) != 0) fail("", errno, -1);
@@ -281,16 +262,48 @@ int remove_stale_temporaries(const std::string& dir) {
 
 // ---- locking ----
 
+namespace {
+
+// The process holding a flock on the file `st` describes, from /proc/locks ("1: FLOCK  ADVISORY
+// WRITE 1234 08:01:5678 0 EOF"), with its command line: "process 1234 (dagrad fit m.yaml ...)".
+// Empty when it cannot be told (no /proc, or the lock went away meanwhile).
+std::string lock_holder(const struct stat& st) {
+  std::ifstream locks("/proc/locks");
+  std::string line;
+  char want[64];
+  std::snprintf(want, sizeof want, "%02x:%02x:%llu", major(st.st_dev), minor(st.st_dev),
+                static_cast<unsigned long long>(st.st_ino));
+  while (std::getline(locks, line)) {
+    std::istringstream in(line);
+    std::string num, type, advisory, mode, pid, id;
+    if (!(in >> num >> type)) continue;
+    if (type == "->") in >> type;  // a waiter, listed under the holder
+    if (!(in >> advisory >> mode >> pid >> id) || type != "FLOCK" || id != want) continue;
+    std::ifstream cmd("/proc/" + pid + "/cmdline", std::ios::binary);
+    std::string args((std::istreambuf_iterator<char>(cmd)), {});
+    while (!args.empty() && args.back() == '\0') args.pop_back();
+    std::replace(args.begin(), args.end(), '\0', ' ');
+    if (args.size() > 200) args = args.substr(0, 200) + "...";
+    return "process " + pid + (args.empty() ? "" : " (" + args + ")");
+  }
+  return "";
+}
+
+}  // namespace
+
 DirectoryLock::DirectoryLock(const std::string& dir) {
   fd_ = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd_ < 0) throw UserError("output directory " + dir + ": cannot open it to lock it (" + std::strerror(errno) + ")");
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
+    struct stat st{};
+    const std::string holder = err == EWOULDBLOCK && ::fstat(fd_, &st) == 0 ? lock_holder(st) : "";
     ::close(fd_);
     fd_ = -1;
     if (err == EWOULDBLOCK)
-      throw UserError("output directory " + dir + ": another dagrad run is writing into it; wait for it to finish "
-                      "or choose another --out");
+      throw UserError("output directory " + dir + ": another run is writing into it" +
+                      (holder.empty() ? "" : ", " + holder) +
+                      "; wait for it to finish or choose another --out (one run at a time writes into a folder)");
     // A filesystem without flock (some network filesystems): go on unlocked rather than refuse.
   }
 }

@@ -50,10 +50,6 @@ std::string read_input_file(const std::string& path, int64_t max_bytes, const st
 // (UserError), nor is a path whose folder does not exist or cannot be written (UserError). On a
 // failure while writing (a full disk, EFBIG under a file-size limit) the temporary file is
 // removed, `path` keeps its previous content, and a RuntimeFailure names the path and the reason.
-//
-// For the crash tests, DAGRAD_STOP_IN_WRITE=N[:F] makes the process stop itself (SIGSTOP) during
-// its N-th atomic write, after writing the fraction F (default 0.5) of the temporary file, so that
-// a test can kill it exactly in the middle of a write.
 void write_file_atomic(const std::string& path, const std::string& content);
 
 // The checks write_file_atomic makes on `path` before writing, without writing: for failing

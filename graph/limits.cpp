@@ -12,7 +12,6 @@
 namespace dagrad::limits {
 namespace {
 
-std::atomic<int64_t> g_in_use{0};
 std::atomic<int64_t> g_limit{0};  // 0: not read yet
 std::once_flag g_env_once;
 
@@ -63,8 +62,6 @@ void set_memory_limit(int64_t bytes) {
   g_limit.store(bytes);
 }
 
-int64_t memory_in_use() { return g_in_use.load(); }
-
 std::string bytes_text(int64_t bytes) {
   const char* units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
   if (bytes < kKiB) return std::to_string(bytes) + (bytes == 1 ? " byte" : " bytes");
@@ -81,27 +78,3 @@ std::string bytes_text(int64_t bytes) {
 }
 
 }  // namespace dagrad::limits
-
-namespace dagrad {
-
-bool try_reserve_memory(int64_t bytes) {
-  const int64_t limit = limits::memory_limit();
-  int64_t used = limits::g_in_use.load();
-  for (;;) {
-    if (bytes < 0 || bytes > limit || used > limit - bytes) return false;
-    if (limits::g_in_use.compare_exchange_weak(used, used + bytes)) return true;
-  }
-}
-
-void memory_limit_exceeded(int64_t bytes, const std::string& what) {
-  const int64_t used = limits::memory_in_use();
-  throw LimitError(what + " needs " +
-                   (bytes < 0 ? std::string("more bytes than a 64-bit count holds") : limits::bytes_text(bytes)) +
-                   (used > 0 ? " (with " + limits::bytes_text(used) + " already in use)" : "") +
-                   ", more than dagrad's memory limit of " + limits::bytes_text(limits::memory_limit()) +
-                   " (DAGRAD_MEMORY_LIMIT; by default half the machine's memory)");
-}
-
-void release_memory(int64_t bytes) { limits::g_in_use.fetch_sub(bytes); }
-
-}  // namespace dagrad

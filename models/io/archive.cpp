@@ -207,12 +207,7 @@ Tensor ArchiveReader::tensor(const std::string& name, const Shape& expect) const
   std::memcpy(&bytes, p + 4 + rank * 8, 8);
   if (bytes / 4 != static_cast<uint64_t>(elements) || bytes % 4 != 0)
     throw UserError(path_ + ": entry '" + name + "' size does not match its shape");
-  Tensor t;
-  try {
-    t = Tensor(shape, e.kind == kF32 ? DType::f32 : DType::i32);
-  } catch (const LimitError& limit) {
-    throw LimitError(path_ + ": entry '" + name + "': " + limit.what());
-  }
+  Tensor t(shape, e.kind == kF32 ? DType::f32 : DType::i32);
   if (bytes) std::memcpy(e.kind == kF32 ? static_cast<void*>(t.f32()) : static_cast<void*>(t.i32()), p + 12 + rank * 8, bytes);
   return t;
 }

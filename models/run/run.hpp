@@ -37,7 +37,9 @@ struct RunOutput {
 };
 
 // Fits, writes the effective configuration (config.yaml), history, model and summary.json into
-// the output directory; nothing partial is left behind if the configuration is bad.
+// the output directory; nothing partial is left behind if the configuration is bad. One run at a
+// time writes into a folder (DirectoryLock, held until return): a second one is refused naming
+// the first.
 RunOutput run_fit(const RunSpec& spec, std::ostream& log);
 
 }  // namespace dagrad
