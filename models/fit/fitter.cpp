@@ -203,6 +203,7 @@ Row evaluate_epoch(FitState& s, const Table& eval, const DataTables& data) {
   g.attach_profile(prof);
   row.push_back({"seconds", s.seconds()});
   s.history.add(row);
+  s.claim_outputs();
   s.history.save(s.out_dir);
   return row;
 }
@@ -214,12 +215,13 @@ bool evaluation_due(const FitState& s) {
 }  // namespace
 
 FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::string& out_dir,
-              const ArchiveReader* resume, std::ostream& log) {
+              const ArchiveReader* resume, std::ostream& log, std::function<void()> before_first_write) {
   check_fit_inputs(m, data);
   ensure_writable_dir(out_dir);
   const Table& train = data.train;
   const Table& eval = data.by_name(o.evaluate_on);
   FitState s(m, o, out_dir, static_cast<int64_t>(train.rows()));
+  s.before_first_write = std::move(before_first_write);
 
   StopSignals stop_signals;
   NanGuard nan_guard;
@@ -255,7 +257,10 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
     callbacks.on_epoch_end(s, evaluation_due(s) ? evaluate_epoch(s, eval, data) : Row{});
   }
   callbacks.on_train_end(s);
-  if (s.result.interrupted) s.history.save(out_dir);  // history.json exists even before the first evaluation
+  if (s.result.interrupted) {  // history.json exists even before the first evaluation
+    s.claim_outputs();
+    s.history.save(out_dir);
+  }
 
   s.result.epochs = std::min(s.epoch, o.epochs);
   s.result.seconds = s.seconds();

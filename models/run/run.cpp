@@ -65,11 +65,19 @@ RunOutput run_fit(const RunSpec& spec, std::ostream& log) {
   check_fit_inputs(*out.model, s.data);
   ensure_writable_dir(s.out_dir);
   if (!lock.held()) lock = DirectoryLock(s.out_dir);
-  if (int n = remove_stale_temporaries(s.out_dir))
-    log << "removed " << n << " temporary file" << (n == 1 ? "" : "s") << " left in " << s.out_dir
-        << " by an earlier run that was killed\n";
-  write_file_atomic(s.out_dir + "/config.yaml", "# model\n" + to_yaml(s.model_cfg) + "\n# training\n" + to_yaml(s.train_cfg));
-  out.result = fit(*out.model, s.data, s.options, s.out_dir, resume.get(), log);
+  // The folder is changed only when the run has something to write (a checkpoint, a history, the
+  // model): a run refused or failing before then (a checkpoint of another optimizer, a NaN loss in
+  // the first steps) leaves an existing run's config.yaml matching the files beside it.
+  bool claimed = false;
+  auto claim = [&] {
+    claimed = true;
+    if (int n = remove_stale_temporaries(s.out_dir))
+      log << "removed " << n << " temporary file" << (n == 1 ? "" : "s") << " left in " << s.out_dir
+          << " by an earlier run that was killed\n";
+    write_file_atomic(s.out_dir + "/config.yaml", "# model\n" + to_yaml(s.model_cfg) + "\n# training\n" + to_yaml(s.train_cfg));
+  };
+  out.result = fit(*out.model, s.data, s.options, s.out_dir, resume.get(), log, claim);
+  if (!claimed) claim();
   out.summary_json = write_summary(s.out_dir, out.model->name(), out.result);
   return out;
 }

@@ -250,6 +250,28 @@ TEST_CASE("two fits started together into one folder: one trains, the other is r
   CHECK(test::contains(test::read_text(d.file(sa == 2 ? "a.log" : "b.log")), "another run is writing into it"));
 }
 
+TEST_CASE("a run refused or failing before its first write leaves an existing run folder byte for byte") {
+  FastTempDir d("keep_run");
+  test::write_retrieval_problem(d, 12, 12, 8, 2, "  checkpoint_every: 1\n");
+  auto first = bounded(fit_cmd(d));
+  REQUIRE_MESSAGE(first.status == 0, first.output);
+  const auto before = test::snapshot(d.file("out"));
+  REQUIRE(before.count("config.yaml"));
+  SUBCASE("resuming with another optimizer") {
+    auto p = bounded(fit_cmd(d, "model.yaml", " --resume --set fit.epochs=3 --set fit.optimizer.type=Adam"));
+    CHECK_MESSAGE(p.status == 2, p.output);
+  }
+  SUBCASE("resuming into a loss that turns infinite") {
+    check_error(bounded(fit_cmd(d, "model.yaml", " --resume --set fit.epochs=4 --set fit.optimizer.learning_rate=1e38")), 1,
+                {"training stopped:"});
+  }
+  SUBCASE("a new run whose loss turns infinite at once") {
+    check_error(bounded(fit_cmd(d, "model.yaml", " --set fit.optimizer.learning_rate=1e38")), 1, {"training stopped:"});
+  }
+  CHECK(test::snapshot(d.file("out")) == before);
+  CHECK(test::temporaries(d.file("out")).empty());
+}
+
 TEST_CASE("a model name that is a path is refused before anything is written") {
   FastTempDir d("name_path");
   test::write_retrieval_problem(d, 6, 6, 4, 1);
