@@ -107,10 +107,12 @@ std::string InputFile::read_all() {
   pos_ = 0;
   out.reserve(static_cast<size_t>(size_) + 1);
   for (;;) {
-    // Reads straight into the result: up to what is left of the limit, plus one byte to notice a
-    // file that grew past it.
+    // Reads straight into the result: what fstat said is left (at least 64 KiB, to see the end or
+    // a file that grew), never more than what is left of the limit plus one byte to notice a file
+    // that grew past it.
     const size_t have = out.size();
-    const size_t want = static_cast<size_t>(std::max<int64_t>(std::min<int64_t>(max_ - read_ + 1, 1 << 24), 1));
+    const int64_t left = std::max<int64_t>(size_ - read_, 0) + 1;
+    const size_t want = static_cast<size_t>(std::min<int64_t>(std::max<int64_t>(left, 64 * 1024), max_ - read_ + 1));
     out.resize(have + want);
     ssize_t n;
     do {

@@ -309,6 +309,8 @@ std::vector<Rating> parse_ratings(std::string_view text, const std::string& file
 }
 
 std::string read_file(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::exists(fs::status(path, ec))) throw UserError(path.string() + ": no such file");
   // A regular file only (a FIFO or a device would block or never end), of a stated size.
   return read_input_file(path.string(), limits::kMovieLensFileBytes, "MovieLens file");
 }
