@@ -1,8 +1,7 @@
 // The limits on what an input may ask for, in one place (docs/limits.md lists them with their
 // reasons). An input past a limit is refused with a UserError (exit 2) naming the file, node or
 // flag and the limit, before the memory or the time is spent, so that a small input cannot make
-// dagrad hang or take memory without bound. (Sizes that layers read from a model file, such as
-// output_dim, are not held here yet: issue 16.)
+// dagrad hang or take memory without bound.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -36,13 +35,24 @@ inline constexpr int64_t kLineBytes = 1 * kMiB;            // one line of a CSV 
 // a typing error, and thousands of threads make the OpenMP runtime fail.
 inline constexpr int kMaxThreads = 512;
 
-// ---- Memory. The largest file read whole into memory (a model or checkpoint archive): its
-// contents must fit. DAGRAD_MEMORY_LIMIT (bytes, or with a K, M, G or T suffix: 8G) when set, else
-// half of the machine's physical memory.
+// ---- Memory. The largest file read whole into memory (a model or checkpoint archive), and the
+// largest single tensor (graph/tensor.cpp, a LimitError). DAGRAD_MEMORY_LIMIT (bytes, or with a
+// K, M, G or T suffix: 8G) when set, else half of the machine's physical memory.
 int64_t memory_limit();
-void set_memory_limit(int64_t bytes);  // for programs with their own budget (the fuzzers)
+void set_memory_limit(int64_t bytes);  // for programs with their own budget
 
 // "64 KiB", "1.5 GiB", "123 bytes": a size for messages.
 std::string bytes_text(int64_t bytes);
 
 }  // namespace dagrad::limits
+
+namespace dagrad {
+
+// A UserError for a size past a limit where the place is not known (a tensor's shape): the code
+// that knows it (building a layer or the task) catches it to name the layer.
+class LimitError : public UserError {
+ public:
+  using UserError::UserError;
+};
+
+}  // namespace dagrad

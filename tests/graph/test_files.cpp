@@ -10,6 +10,7 @@
 #include "graph/error.hpp"
 #include "graph/files.hpp"
 #include "graph/limits.hpp"
+#include "graph/tensor.hpp"
 #include "test_util.hpp"
 
 using namespace dagrad;
@@ -135,4 +136,15 @@ TEST_CASE("YAML aliases: a copy works, a value containing itself and expansion p
   CHECK_NOTHROW(parse_config(fine, "fine.yaml"));
   // A syntax error anywhere comes before a limit.
   CHECK(test::contains(error_of([&] { parse_config(deep + "b: [\n", "both.yaml"); }), "invalid YAML"));
+}
+
+TEST_CASE("a tensor whose size overflows or passes the memory limit is a LimitError naming its shape") {
+  const std::string expected = "a tensor of shape [2147483648, 2147483648, 8] needs more bytes than a 64-bit count holds, "
+                               "more than the memory limit of " + limits::bytes_text(limits::memory_limit()) +
+                               " (DAGRAD_MEMORY_LIMIT; by default half the machine's memory)";
+  CHECK_THROWS_WITH_AS(Tensor({int64_t{1} << 31, int64_t{1} << 31, 8}), expected.c_str(), LimitError);
+  CHECK_THROWS_AS(Tensor({limits::memory_limit() / 4 + 1}), LimitError);
+  CHECK(Tensor({0, 5}).size() == 0);
+  CHECK(limits::bytes_text(1536) == "1.5 KiB");
+  CHECK(limits::bytes_text(256 * limits::kMiB) == "256 MiB");
 }

@@ -290,6 +290,25 @@ TEST_CASE("a model name that is a path is refused before anything is written") {
   CHECK(!std::filesystem::exists(d.file("out")));
 }
 
+TEST_CASE("sizes that overflow or exceed the memory limit are refused naming the layer or the task") {
+  FastTempDir d("sizes");
+  test::write_retrieval_problem(d, 6, 6, 4, 1);
+  const std::string describe = test::dagrad_exe() + " describe " + test::sh(d.file("model.yaml")) + " --train " +
+                               test::sh(d.file("train.yaml")) + " --threads 1";
+  // 2^62: the element count overflows (describe reported 0 parameters).
+  check_error(bounded(describe + " --set model.layers.user_vec.output_dim=4611686018427387904"), 2,
+              {"model.yaml:5:", "layer 'user_vec': a tensor of shape [7, 4611686018427387904] needs more bytes than a 64-bit count holds"});
+  // 10^8 columns of 7 rows: 2.6 GiB, past a 256 MiB limit (was "out of memory" naming nothing).
+  check_error(bounded("DAGRAD_MEMORY_LIMIT=256M " + describe + " --set model.layers.user_vec.output_dim=100000000"), 2,
+              {"layer 'user_vec': a tensor of shape [7, 100000000] needs 2.6 GiB, more than the memory limit of 256 MiB"});
+  check_error(bounded(describe + " --set 'model.task.sampling_correction={type: streaming, buckets: 4611686018427387904}'"), 2,
+              {"model.yaml:10:", "task: a tensor of shape [1, 4611686018427387904] needs more bytes than a 64-bit count holds"});
+  check_error(bounded("DAGRAD_MEMORY_LIMIT=lots " + describe), 2, {"DAGRAD_MEMORY_LIMIT: expected a number of bytes"});
+  check_error(bounded(fit_cmd(d, "model.yaml", " --set model.layers.item_vec.output_dim=4611686018427387904")), 2,
+              {"layer 'item_vec'", "needs more bytes than a 64-bit count holds"});
+  CHECK(!std::filesystem::exists(d.file("out")));
+}
+
 TEST_CASE("a thread count past the bound is refused with exit 2, from the flag and the environment") {
   FastTempDir d("threads");
   test::write_retrieval_problem(d, 6, 6, 4, 1);
