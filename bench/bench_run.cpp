@@ -13,7 +13,7 @@
 #include "models/optimizers/optimizer.hpp"
 #include "graph/dnnl_context.hpp"
 #include "models/run/run.hpp"
-#include "models/tasks/retrieval.hpp"
+#include "models/task.hpp"
 
 namespace dagrad::bench {
 namespace {

@@ -11,5 +11,8 @@ int cmd_gradcheck(int argc, char** argv);
 int cmd_fit(int argc, char** argv);
 int cmd_evaluate(int argc, char** argv);
 int cmd_describe(int argc, char** argv);
+int cmd_serve(int argc, char** argv);
+int cmd_export(int argc, char** argv);
+int cmd_index(int argc, char** argv);
 
 }  // namespace dagrad::cli

@@ -27,6 +27,9 @@ const Command kCommands[] = {
     {"fit", dagrad::cli::cmd_fit, "train a YAML-described model"},
     {"evaluate", dagrad::cli::cmd_evaluate, "evaluate a trained model"},
     {"describe", dagrad::cli::cmd_describe, "print a model's graph with shapes and parameter counts"},
+    {"export", dagrad::cli::cmd_export, "write a model's candidate vectors and weights as NumPy .npy files"},
+    {"index", dagrad::cli::cmd_index, "build an HNSW index over a model's candidates and save it in the model file"},
+    {"serve", dagrad::cli::cmd_serve, "serve a trained model over HTTP with JSON (score, retrieve, metadata)"},
 };
 
 void usage(FILE* f) {

@@ -1,6 +1,8 @@
 #include "models/model.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <map>
 #include <sstream>
 
@@ -272,6 +274,7 @@ std::unique_ptr<Model> Model::build(const ConfigNode& cfg, const DataTables* dat
   if (saved) {
     m->load_parameters(*saved);
     m->task_->load(*saved);
+    m->load_serving_candidates(*saved);
   }
   return m;
 }
@@ -281,6 +284,13 @@ std::unique_ptr<Model> Model::load(const std::string& path) {
   if (!r.has("model/config")) throw UserError(path + ": not a dagrad model (no model/config entry)");
   ConfigNode cfg = parse_config(r.text("model/config"), path + " (its stored model file)");
   return build(cfg, nullptr, &r, 0);
+}
+
+std::string Model::name_of(int node) const {
+  std::string found;
+  for (const auto& [n, id] : values_)
+    if (id == node) found = n;
+  return found.empty() ? graph_.node(node).name : found;
 }
 
 int Model::value(const std::string& name) const {
@@ -339,6 +349,97 @@ void Model::write(ArchiveWriter& w) const {
   for (const auto& f : fed_)
     if (f.pre) f.pre->save(w, "preprocessing/" + f.layer + "/");
   task_->save(w);
+  if (serving_candidates_.rows() > 0) {
+    const std::string p = "serving/candidates/";
+    w.put_int(p + "rows", static_cast<int64_t>(serving_candidates_.rows()));
+    std::vector<std::string> names;
+    for (const auto& name : serving_candidates_.column_names()) {
+      names.push_back(name);
+      const Column& c = serving_candidates_.column(name);
+      if (auto* st = std::get_if<StringColumn>(&c)) {
+        w.put_strings(p + "column/" + name + "/strings", *st);
+      } else if (auto* in = std::get_if<IntColumn>(&c)) {
+        std::vector<std::string> text;
+        text.reserve(in->size());
+        for (int64_t v : *in) text.push_back(std::to_string(v));
+        w.put_strings(p + "column/" + name + "/ints", text);
+      } else {
+        const FloatColumn& f = std::get<FloatColumn>(c);
+        w.put_tensor(p + "column/" + name + "/floats", Tensor::from({static_cast<int64_t>(f.size())}, f));
+      }
+    }
+    w.put_strings(p + "columns", names);
+    if (candidate_vectors_.defined()) w.put_tensor(p + "vectors", candidate_vectors_);
+  }
+}
+
+void Model::set_serving_candidates(const Table& candidates) {
+  serving_candidates_ = Table("candidates");
+  candidate_vectors_ = Tensor();
+  RetrievalTask* r = task_->retrieval();
+  if (!r || candidates.rows() == 0 || r->candidate_id_column().empty()) return;
+  std::vector<std::string> needed{r->candidate_id_column()};
+  std::vector<char> need(graph_.size(), 0);
+  need[r->candidate_node()] = 1;
+  for (int i = graph_.size() - 1; i >= 0; --i)
+    if (need[i])
+      for (int j : graph_.node(i).inputs) need[j] = 1;
+  for (const auto& f : fed_)
+    if (need[f.node] && std::find(needed.begin(), needed.end(), f.column) == needed.end()) needed.push_back(f.column);
+  for (const auto& name : needed) {
+    if (!candidates.has(name))
+      throw UserError("the candidate table has no column '" + name + "' (the candidate tower or candidate_id reads it)");
+    serving_candidates_.add(name, candidates.column(name));
+  }
+}
+
+void Model::load_serving_candidates(const ArchiveReader& r) {
+  const std::string p = "serving/candidates/";
+  if (!r.has(p + "columns")) return;
+  const int64_t rows = r.integer(p + "rows");
+  Table t("candidates");
+  for (const auto& name : r.strings(p + "columns")) {
+    const std::string c = p + "column/" + name + "/";
+    Column col;
+    if (r.has(c + "strings")) {
+      col = r.strings(c + "strings");
+    } else if (r.has(c + "ints")) {
+      IntColumn ints;
+      for (const auto& v : r.strings(c + "ints")) {
+        char* end = nullptr;
+        errno = 0;
+        const long long x = std::strtoll(v.c_str(), &end, 10);
+        if (v.empty() || *end != '\0' || errno == ERANGE)
+          throw UserError(r.path() + ": serving candidate column '" + name + "' holds '" + v + "', not an integer");
+        ints.push_back(x);
+      }
+      col = std::move(ints);
+    } else {
+      const Tensor f = r.tensor(c + "floats");
+      col = FloatColumn(f.f32(), f.f32() + f.size());
+    }
+    const size_t n = std::visit([](const auto& v) { return v.size(); }, col);
+    if (static_cast<int64_t>(n) != rows)
+      throw UserError(r.path() + ": serving candidate column '" + name + "' has " + std::to_string(n) + " rows, not " +
+                      std::to_string(rows));
+    t.add(name, std::move(col));
+  }
+  serving_candidates_ = std::move(t);
+  if (r.has(p + "vectors")) {
+    candidate_vectors_ = r.tensor(p + "vectors");
+    RetrievalTask* task = task_->retrieval();
+    const Shape& cs = graph_.node(task ? task->candidate_node() : 0).type.shape;
+    if (!task || candidate_vectors_.rank() != 2 || candidate_vectors_.dim(0) != rows || cs.size() != 2 ||
+        candidate_vectors_.dim(1) != cs[1])
+      throw UserError(r.path() + ": serving candidate vectors " + shape_str(candidate_vectors_.shape()) +
+                      " do not fit the model's " + std::to_string(rows) + " candidates");
+  }
+}
+
+void Model::compute_candidate_vectors(int64_t batch_size) {
+  RetrievalTask* r = task_->retrieval();
+  if (!r || serving_candidates_.rows() == 0) return;
+  candidate_vectors_ = predict(serving_candidates_, r->candidate_node(), batch_size);
 }
 
 void Model::save(const std::string& path) const {

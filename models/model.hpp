@@ -30,6 +30,9 @@ class Model {
   // The model file's input columns and their types, in file order: what a Table given to
   // encode() or predict() must hold (the columns the wanted values need).
   const std::vector<std::pair<std::string, ColumnType>>& inputs() const { return inputs_; }
+  // The layer name whose value `node` is (the last such, as a layer may pass another through), else
+  // the graph node's own name.
+  std::string name_of(int node) const;
   // The value node named in the model file (a layer name), or a UserError listing them.
   int value(const std::string& name) const;
 
@@ -41,6 +44,16 @@ class Model {
   Tensor predict(const Table& t, int target, int64_t batch_size);
   Tensor predict(const EncodedTable& t, int target, int64_t batch_size);
   Feeder& feeder() { return feeder_; }
+
+  // Serving: the candidate set a Retrieval model recommends from, kept in the archive so that a
+  // server reads no training data. set_serving_candidates keeps the columns of `candidates` that the
+  // candidate tower and the candidate id need (nothing when the model has no Retrieval task or the
+  // table is empty); compute_candidate_vectors embeds them (the task's candidate node), and
+  // save() writes both. A loaded model has them when the archive does.
+  void set_serving_candidates(const Table& candidates);
+  void compute_candidate_vectors(int64_t batch_size = 4096);
+  const Table& serving_candidates() const { return serving_candidates_; }
+  const Tensor& candidate_vectors() const { return candidate_vectors_; }  // [candidates, d], or not defined()
 
   void save(const std::string& path) const;  // atomically
   void write(ArchiveWriter& w) const;        // parameters, preprocessing, task state, model text
@@ -59,9 +72,12 @@ class Model {
   Graph graph_;
   std::vector<FedInput> fed_;
   std::vector<std::pair<std::string, ColumnType>> inputs_;
+  Table serving_candidates_{"candidates"};
+  Tensor candidate_vectors_;
   std::vector<std::pair<std::string, int>> values_;  // layer name -> node, in file order
   std::unique_ptr<Task> task_;
   Feeder feeder_;
+  void load_serving_candidates(const ArchiveReader& r);
 };
 
 }  // namespace dagrad

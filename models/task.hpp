@@ -36,6 +36,25 @@ class Task {
   // The task that scores queries against candidates, if there is one (itself for Retrieval, the
   // first Retrieval among MultiTask's): what serving and export use.
   virtual RetrievalTask* retrieval() { return nullptr; }
+  // The node whose value is the task's prediction per example (Ranking: its `prediction`; the
+  // first Ranking's in a MultiTask), or -1.
+  virtual int prediction_node() const { return -1; }
+};
+
+// The Retrieval task's public face, for serving, export and benchmarks: which nodes give the scoring
+// embeddings of a query and of a candidate, which column identifies a candidate, and the top-k
+// evaluation on its own (models/tasks/retrieval.cpp implements it).
+class RetrievalTask : public Task {
+ public:
+  // Nodes whose rows are the embeddings that the task scores (after L2 normalisation when set).
+  virtual int query_node() const = 0;
+  virtual int candidate_node() const = 0;
+  virtual const std::string& candidate_id_column() const = 0;
+  // The FactorizedTopK metrics alone (evaluate() adds the loss): both towers' forward over the
+  // eval rows and the candidate table, then scoring against every candidate. No metrics without
+  // a candidate table.
+  virtual Metrics evaluate_top_k(Model& m, const Table& eval, const DataTables& data) = 0;
+  RetrievalTask* retrieval() override { return this; }
 };
 
 // Builds the task from the model file's `task` map (read through ctx.keys), adding its nodes to

@@ -10,7 +10,7 @@ BUILD_DIR=${1:-build-fuzz}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 # The build dependencies, and clang with its runtimes (libFuzzer, the sanitizers, OpenMP).
 scripts/install_packages.sh g++ meson ninja-build pkg-config cmake libdnnl-dev ocl-icd-opencl-dev \
-  libyaml-cpp-dev nlohmann-json3-dev doctest-dev libboost-dev libboost-program-options-dev nettle-dev libcairo2-dev fonts-dejavu-core python3 \
+  libyaml-cpp-dev nlohmann-json3-dev doctest-dev libboost-dev libboost-program-options-dev nettle-dev libhnswlib-dev libcairo2-dev fonts-dejavu-core python3 \
   clang-14 libclang-rt-14-dev libomp-14-dev || exit 1
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   # -O1 with debug info: reports name lines, and the build takes minutes. b_lundef=false: the

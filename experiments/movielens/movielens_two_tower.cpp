@@ -25,7 +25,7 @@ const char* kHelp =
     "                           [--out DIR] [--results DIR] [--set key=value ...] [--resume] [--threads N]\n"
     "       movielens_two_tower report [--configs ...] [--seeds N] [--out DIR] [--results DIR]\n"
     "       movielens_two_tower recommend --model FILE --user ID [--k 10] [--timestamp T] [--exclude-rated] [--data DIR]\n"
-    "       movielens_two_tower export --model FILE --to FILE [--format tsv|bin] [--data DIR]\n\n"
+    "       movielens_two_tower export --model FILE --to FILE|DIR [--format tsv|bin|npy] [--data DIR]\n\n"
     "train (the default): for each configuration (experiments/movielens/towers_<name>.yaml, or\n"
     "experiments/movielens/<name>.yaml) and each seed 1..N (split and initialisation seed 41+i),\n"
     "trains with experiments/movielens/train.yaml into OUT/<config>/seed_<s>/ (default out/movielens),\n"

@@ -5,14 +5,17 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <map>
 #include <numeric>
 #include <set>
 
 #include "graph/files.hpp"
 #include "models/data/sources/movielens_data.hpp"
 #include "models/io/archive.hpp"
+#include "models/io/npy.hpp"
 #include "models/model.hpp"
-#include "models/tasks/retrieval.hpp"
+#include "models/task.hpp"
 
 namespace dagrad::movielens {
 namespace {
@@ -100,9 +103,50 @@ int export_embeddings(const cli::Args& a) {
   // what a symbolic link points to) in a folder that exists.
   check_output_file(a.get("to"));
   const std::string format = a.get("format", "tsv");
-  if (format != "tsv" && format != "bin") throw UserError("--format: expected tsv or bin, got '" + format + "'");
+  if (format != "tsv" && format != "bin" && format != "npy")
+    throw UserError("--format: expected tsv, bin or npy, got '" + format + "'");
+  if (format == "npy") {
+    const std::string dir = a.get("to");
+    std::error_code ec;
+    const auto st = std::filesystem::symlink_status(dir, ec);
+    if (!ec && std::filesystem::exists(st) && !std::filesystem::is_directory(st))
+      throw UserError("--to " + dir + ": exists and is not a directory (--format npy writes several files into a folder)");
+  }
   Served s = load_served(a);
   const int64_t n = s.embeddings.dim(0), d = s.embeddings.dim(1);
+  if (format == "npy") {
+    // Candidate side: every movie's vector and id. Query side: every user's query vector at their
+    // latest rating time (what `recommend` scores with), and the user ids in the same order.
+    const std::string dir = a.get("to");
+    std::filesystem::create_directories(dir);
+    std::vector<int64_t> movie_ids;
+    for (const auto& m : s.data.movies) movie_ids.push_back(m.id);
+    std::map<int64_t, int64_t> latest;  // user id -> latest timestamp
+    for (const auto& r : s.data.ratings) {
+      const int64_t u = std::stoll(r.user_id);
+      auto [it, fresh] = latest.emplace(u, r.timestamp);
+      if (!fresh) it->second = std::max(it->second, r.timestamp);
+    }
+    StringColumn users;
+    IntColumn times;
+    std::vector<int64_t> user_ids;
+    for (const auto& [u, ts] : latest) {
+      users.push_back(std::to_string(u));
+      times.push_back(ts);
+      user_ids.push_back(u);
+    }
+    Table q("queries");
+    q.add("user_id", std::move(users));
+    q.add("timestamp", std::move(times));
+    const Tensor queries = s.model->predict(q, s.task->query_node(), 4096);
+    write_file_atomic(dir + "/candidate_vectors.npy", npy_bytes(s.embeddings));
+    write_file_atomic(dir + "/candidate_ids.npy", npy_bytes(movie_ids, {n}));
+    write_file_atomic(dir + "/query_vectors.npy", npy_bytes(queries));
+    write_file_atomic(dir + "/query_user_ids.npy", npy_bytes(user_ids, {static_cast<int64_t>(user_ids.size())}));
+    std::fprintf(stderr, "exported %lld candidates and %zu users x %lld dimensions to %s (npy)\n",
+                 static_cast<long long>(n), user_ids.size(), static_cast<long long>(d), dir.c_str());
+    return 0;
+  }
   std::string out;
   if (format == "tsv") {
     out = "# dagrad candidate embeddings: " + std::to_string(n) + " rows, " + std::to_string(d) +
@@ -134,7 +178,7 @@ int export_embeddings(const cli::Args& a) {
       put(s.data.movies[i].title.data(), len);
     }
   } else {
-    throw UserError("--format: expected tsv or bin, got '" + format + "'");
+    throw UserError("--format: expected tsv, bin or npy, got '" + format + "'");
   }
   write_file_atomic(a.get("to"), out);
   std::fprintf(stderr, "exported %lld candidates x %lld dimensions to %s (%s)\n", static_cast<long long>(n),

@@ -62,6 +62,7 @@ void Checkpoints::on_train_end(FitState& s) {
     return;
   }
   check_finite_parameters(s);
+  s.model.compute_candidate_vectors();
   s.claim_outputs();
   s.model.save(s.out_dir + "/model.dagrad");
 }

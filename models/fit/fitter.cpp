@@ -218,6 +218,7 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
               const ArchiveReader* resume, std::ostream& log, std::function<void()> before_first_write) {
   check_fit_inputs(m, data);
   ensure_writable_dir(out_dir);
+  m.set_serving_candidates(data.candidates);  // saved with the model: serving reads no training data
   const Table& train = data.train;
   const Table& eval = data.by_name(o.evaluate_on);
   FitState s(m, o, out_dir, static_cast<int64_t>(train.rows()));

@@ -13,7 +13,7 @@
 
 #include "config/keys.hpp"
 #include "models/model.hpp"
-#include "models/tasks/retrieval.hpp"
+#include "models/task.hpp"
 
 namespace dagrad {
 namespace {
@@ -106,6 +106,12 @@ class MultiTask : public Task {
       os << (i ? "; " : "") << parts_[i].name << ", weight " << parts_[i].weight << ": " << parts_[i].task->describe();
     os << ")";
     return os.str();
+  }
+
+  int prediction_node() const override {
+    for (const auto& p : parts_)
+      if (int n = p.task->prediction_node(); n >= 0) return n;
+    return -1;
   }
 
   // The first Retrieval among the tasks: what serving and export use.

@@ -41,6 +41,7 @@ class Ranking : public Task {
   }
 
   int loss() const override { return loss_; }
+  int prediction_node() const override { return prediction_; }
   std::vector<std::string> columns() const override { return {label_col_}; }
 
   void prepare_batch(Graph& g, const Table& t, std::span<const int64_t> rows, bool) override {

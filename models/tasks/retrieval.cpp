@@ -14,7 +14,7 @@
 #include "models/metrics/full_ranking.hpp"
 #include "models/metrics/mean_loss.hpp"
 #include "models/model.hpp"
-#include "models/tasks/retrieval.hpp"
+#include "models/task.hpp"
 
 namespace dagrad {
 namespace {

@@ -9,8 +9,9 @@
 #include <set>
 #include <sstream>
 
+#include "models/io/npy.hpp"
 #include "models/model.hpp"
-#include "models/tasks/retrieval.hpp"
+#include "models/task.hpp"
 #include "test_util.hpp"
 
 using namespace dagrad;
@@ -292,5 +293,44 @@ TEST_CASE("export --format bin writes the documented little-endian layout, byte 
 
   p = test::run(two_tower_exe() + " export --model " + t.model + " --to " + out.file("e.x") + " --format csv --data " + t.data);
   CHECK(p.status == 2);
-  CHECK(p.output.find("--format: expected tsv or bin, got 'csv'") != std::string::npos);
+  CHECK(p.output.find("--format: expected tsv, bin or npy, got 'csv'") != std::string::npos);
+}
+
+TEST_CASE("export --format npy writes candidate and query vectors with their ids as .npy arrays") {
+  Trained& t = trained();
+  test::TempDir out("serve_npy");
+  auto p = test::run(two_tower_exe() + " export --model " + t.model + " --to " + out.file("arrays") + " --format npy --data " +
+                     t.data);
+  INFO(p.output);
+  REQUIRE(p.status == 0);
+  Embeddings e;
+  Tensor c = e.candidates();
+  const std::string vec = test::read_text(out.file("arrays/candidate_vectors.npy"));
+  NpyHeader h = parse_npy_header(vec);
+  REQUIRE(h.shape == Shape{6, 4});
+  CHECK(std::memcmp(vec.data() + h.data_offset, c.f32(), 24 * sizeof(float)) == 0);
+  const std::string ids = test::read_text(out.file("arrays/candidate_ids.npy"));
+  h = parse_npy_header(ids);
+  REQUIRE(h.shape == Shape{6});
+  int64_t id0 = 0;
+  std::memcpy(&id0, ids.data() + h.data_offset, 8);
+  CHECK(id0 == kMovies[0].id);
+  // Query side: user 1 (the first id) at their latest rating time, as recommend scores it.
+  const std::string users = test::read_text(out.file("arrays/query_user_ids.npy"));
+  h = parse_npy_header(users);
+  int64_t user0 = 0;
+  std::memcpy(&user0, users.data() + h.data_offset, 8);
+  CHECK(user0 == 1);
+  const std::string q = test::read_text(out.file("arrays/query_vectors.npy"));
+  h = parse_npy_header(q);
+  REQUIRE(h.shape.size() == 2);
+  CHECK(h.shape[1] == 4);
+  const std::map<int, double> want = scores_for("1", 300);  // user 1's latest rating time
+  float qv[4];
+  std::memcpy(qv, q.data() + h.data_offset, sizeof qv);
+  for (size_t i = 0; i < kMovies.size(); ++i) {
+    double acc = 0;
+    for (int j = 0; j < 4; ++j) acc += static_cast<double>(c.f32()[i * 4 + j]) * qv[j];
+    CHECK(acc == doctest::Approx(want.at(kMovies[i].id)));
+  }
 }

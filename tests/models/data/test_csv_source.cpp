@@ -3,6 +3,8 @@
 // their YAML nodes.
 #include <doctest/doctest.h>
 
+#include "models/model.hpp"
+
 #include "config/config.hpp"
 #include "models/data/dataset.hpp"
 #include "test_util.hpp"
@@ -156,4 +158,18 @@ task: {type: Retrieval, query: query, candidate: candidate, candidate_id: movieI
   const size_t at = summary.find("top_6_categorical_accuracy\":");
   REQUIRE(at != std::string::npos);
   CHECK(std::stod(summary.substr(at + 28)) > 0.9);
+
+  // The model file holds the candidate set (the columns its candidate tower reads, and the id) and
+  // their vectors, so that serving reads no training data.
+  auto model = Model::load(d.file("out/model.dagrad"));
+  const Table& cands = model->serving_candidates();
+  REQUIRE(cands.rows() == 12);
+  CHECK(cands.column_names() == std::vector<std::string>{"genres", "movieId", "title"});
+  CHECK(cands.ints("movieId")[3] == 103);
+  CHECK(cands.strings("genres")[0] == "Action|Sci-Fi");
+  const Tensor& vectors = model->candidate_vectors();
+  REQUIRE(vectors.shape() == Shape{12, 8});
+  const Tensor again = model->predict(cands, model->task().retrieval()->candidate_node(), 5);
+  CHECK(std::vector<float>(vectors.f32(), vectors.f32() + vectors.size()) ==
+        std::vector<float>(again.f32(), again.f32() + again.size()));
 }

@@ -6,7 +6,7 @@
 #include "models/io/archive.hpp"
 #include "models/model.hpp"
 #include "models/model_test_util.hpp"
-#include "models/tasks/retrieval.hpp"
+#include "models/task.hpp"
 #include "test_util.hpp"
 
 using namespace dagrad;
