@@ -180,7 +180,7 @@ int main(int argc, char** argv) {
       std::fputs(kHelp, stdout);
       return 0;
     }
-    if (a.has("threads")) set_num_threads(static_cast<int>(a.get_int("threads", 0, 1)));
+    if (a.has("threads")) set_num_threads(a.get_int("threads", 0, 1), "--threads");
     else init_threads_from_env();
     return a.has("child") ? child(a) : parent(a);
   } catch (const UserError& e) {

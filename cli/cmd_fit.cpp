@@ -7,6 +7,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "graph/dnnl_context.hpp"
+#include "graph/files.hpp"
 #include "models/io/archive.hpp"
 #include "models/run/run.hpp"
 
@@ -37,7 +38,7 @@ const char* kDescribeHelp =
     "count and memory at the training batch size. Preprocessing layers adapt on the data first.\n";
 
 void apply_threads(const Args& a) {
-  if (a.has("threads")) set_num_threads(static_cast<int>(a.get_int("threads", 0, 1)));
+  if (a.has("threads")) set_num_threads(a.get_int("threads", 0, 1), "--threads");
 }
 
 RunSpec spec_from(const Args& a) {
@@ -89,6 +90,7 @@ int cmd_evaluate(int argc, char** argv) {
   for (const auto& [k, v] : evaluate(*model, data.by_name(on), data, opts.batch_size)) r.final_metrics.push_back({on + "_" + k, v});
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ensure_writable_dir(dir);
+  DirectoryLock lock(dir);  // not while a fit writes there
   remove_stale_temporaries(dir);
   std::cout << write_summary(dir, model->name(), r) << std::endl;
   return 0;

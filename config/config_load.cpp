@@ -1,5 +1,6 @@
 // Loading a configuration: YAML text to the origin-carrying tree, includes with deep merge,
 // --set overrides. Emitting it back as YAML: models/config_emit.cpp.
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
@@ -7,11 +8,12 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <sstream>
 
 #include "graph/error.hpp"
+#include "graph/files.hpp"
+#include "graph/limits.hpp"
 #include "config/config.hpp"
 #include "config/config_value.hpp"
 
@@ -40,52 +42,219 @@ std::string child_path(const std::string& path, const std::string& key) {
   return path.empty() ? key : path + "." + key;
 }
 
-// yaml-cpp's node to our tree. `path` is the key path, for messages.
-ConfigValue convert(const YAML::Node& n, const std::string& file, const std::string& path) {
-  ConfigValue v;
-  v.origin = origin_of(file, n.Mark());
-  std::string where = path.empty() ? "" : path + ": ";
-  const std::string& tag = n.Tag();
-  switch (n.Type()) {
-    case YAML::NodeType::Null:
-      return v;
-    case YAML::NodeType::Scalar:
-      // "?" is a plain scalar, "!" a quoted or block one; !!str forces a string.
-      if (tag != "?" && tag != "!" && tag != kStringTag)
-        fail_at(v.origin, where + "unsupported YAML tag '" + tag + "' (a config holds plain values)");
-      v.kind = Kind::scalar;
-      v.text = n.Scalar();
-      v.quoted = tag != "?";
-      return v;
-    case YAML::NodeType::Sequence:
-      v.kind = Kind::list;
-      for (size_t i = 0; i < n.size(); ++i)
-        v.items.push_back(convert(n[i], file, path + "[" + std::to_string(i) + "]"));
-      return v;
-    case YAML::NodeType::Map:
-      v.kind = Kind::map;
-      for (auto it = n.begin(); it != n.end(); ++it) {
-        Origin key_origin = origin_of(file, it->first.Mark());
-        if (!it->first.IsScalar())
-          fail_at(key_origin, where + "a map key must be a name, found a " +
-                                  (it->first.IsNull() ? "null" : "list or map"));
-        std::string key = it->first.Scalar();
-        std::string key_path = child_path(path, key);
-        if (const MapEntry* first = v.find(key))
-          fail_at(key_origin, key_path + ": duplicate key (first written at line " +
-                                  std::to_string(first->key_origin.line) + ")");
-        ConfigValue value = convert(it->second, file, key_path);
-        // yaml-cpp places an empty value ("epochs:") at the next token, often a later line:
-        // the key is what the user wrote there.
-        if (value.kind == Kind::null && value.origin.line != key_origin.line) value.origin = key_origin;
-        v.entries.push_back({std::move(key), key_origin, std::move(value)});
-      }
-      return v;
-    case YAML::NodeType::Undefined:
-      break;
+// What one configuration may hold in all (its files, aliases expanded, or one --set value):
+// counted while it is built, against the limits of graph/limits.hpp.
+struct Budget {
+  int64_t values = 0, bytes = 0;
+  int64_t kept_values = 0, kept_bytes = 0;  // the copies kept under anchors for their aliases
+};
+
+// Builds our tree straight from yaml-cpp's parse events, holding the text to the limits of
+// graph/limits.hpp as it goes: nesting depth, the length of one scalar, and the values and bytes
+// of the whole after aliases are expanded. (yaml-cpp's own YAML::Load would build a node graph
+// first: a self-referencing alias makes it a cycle that a recursive walk never leaves, and a few
+// hundred bytes of nested anchors stand for billions of values.) An alias copies its anchored
+// value, which must be complete: an alias inside the value it names is an error.
+//
+// Only the first document is built: an event of a second one throws SecondDocument. yaml-cpp 0.7
+// loops forever, returning the same empty document again and again, on some malformed texts such
+// as a lone ',' (jbeder/yaml-cpp#1040, fixed upstream by #1319); its second document then starts
+// where the first did, which the caller reports as the unexpected character it is.
+class TreeBuilder : public YAML::EventHandler {
+ public:
+  struct SecondDocument {
+    YAML::Mark mark;  // its first value, or its start when it holds none
+  };
+
+  // Thrown by a handler at the first error in the text's meaning (a bad key, a tag, a limit), which
+  // is kept in `error`: the caller then checks the rest of the text for a YAML syntax error, which
+  // comes first.
+  struct Stop {};
+
+  // With `build` false only the documents are followed (a syntax check).
+  TreeBuilder(std::string file, Budget& budget, bool build = true)
+      : file_(std::move(file)), budget_(budget), build_(build) {}
+
+  std::vector<YAML::Mark> starts;  // of the documents seen
+  std::optional<ConfigValue> root;  // the first document's value
+  std::string error;                // the error that stopped the building
+
+  void OnDocumentStart(const YAML::Mark& m) override { starts.push_back(m); }
+  void OnDocumentEnd() override {
+    if (starts.size() > 1) throw SecondDocument{starts.back()};
   }
-  throw InternalError("yaml-cpp returned an undefined node");
-}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t anchor) override {
+    if (!begin(m, false)) return;
+    ConfigValue v;
+    v.origin = origin_of(file_, m);
+    count(1, 0, m, false);
+    finish(std::move(v), anchor, 1, 0);
+  }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t anchor) override {
+    if (!begin(m, false)) return;
+    auto it = anchors_.find(anchor);
+    if (it == anchors_.end())  // yaml-cpp registers an anchor when its value starts
+      stop(origin_of(file_, m), where() + "this alias is inside the value its anchor names: a value cannot contain itself");
+    const Anchored& a = it->second;
+    count(a.values, a.bytes, m, true);
+    finish(ConfigValue(a.value), YAML::NullAnchor, a.values, a.bytes);
+  }
+  void OnScalar(const YAML::Mark& m, const std::string& tag, YAML::anchor_t anchor, const std::string& value) override {
+    if (!begin(m, false)) return;
+    ConfigValue v;
+    v.origin = origin_of(file_, m);
+    // "?" is a plain scalar, "!" a quoted or block one; !!str forces a string.
+    if (tag != "?" && tag != "!" && tag != kStringTag)
+      stop(v.origin, where() + "unsupported YAML tag '" + tag + "' (a config holds plain values)");
+    if (static_cast<int64_t>(value.size()) > limits::kConfigScalarBytes)
+      stop(v.origin, where() + "a value of " + limits::bytes_text(static_cast<int64_t>(value.size())) + ", more than the " +
+                            limits::bytes_text(limits::kConfigScalarBytes) + " one value may have (docs/limits.md)");
+    v.kind = Kind::scalar;
+    v.text = value;
+    v.quoted = tag != "?";
+    const auto bytes = static_cast<int64_t>(value.size());
+    count(1, bytes, m, false);
+    finish(std::move(v), anchor, 1, bytes);
+  }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
+    open(Kind::list, m, anchor);
+  }
+  void OnSequenceEnd() override {
+    if (build_) close();
+  }
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
+    open(Kind::map, m, anchor);
+  }
+  void OnMapEnd() override {
+    if (build_) close();
+  }
+
+ private:
+  struct Frame {
+    ConfigValue value;
+    YAML::anchor_t anchor = YAML::NullAnchor;
+    std::string path;
+    int64_t values_at_start = 0, bytes_at_start = 0;  // the budget when it opened: its size when it closes
+    bool has_key = false;                     // a map between a key and its value
+    std::string key;
+    Origin key_origin;
+  };
+  struct Anchored {
+    ConfigValue value;
+    int64_t values, bytes;
+  };
+
+  // The key path of the value about to start, for messages.
+  std::string path_of_next() const {
+    if (frames_.empty()) return "";
+    const Frame& f = frames_.back();
+    if (f.value.kind == Kind::list) return f.path + "[" + std::to_string(f.value.items.size()) + "]";
+    return f.has_key ? child_path(f.path, f.key) : f.path;
+  }
+  std::string where() const {
+    std::string p = path_of_next();
+    return p.empty() ? "" : p + ": ";
+  }
+
+  [[noreturn]] void stop(const Origin& o, const std::string& message) {
+    error = o.to_string() + ": " + message;
+    throw Stop{};
+  }
+
+  // Every value's first event: a second document stops here; a map key must be a scalar. False
+  // when only checking the syntax.
+  bool begin(const YAML::Mark& m, bool collection) {
+    if (starts.size() > 1) throw SecondDocument{m};
+    if (!build_) return false;
+    if (!frames_.empty() && frames_.back().value.kind == Kind::map && !frames_.back().has_key && collection) {
+      const std::string& p = frames_.back().path;
+      stop(origin_of(file_, m), (p.empty() ? "" : p + ": ") + "a map key must be a name, found a list or map");
+    }
+    return true;
+  }
+
+  void count(int64_t values, int64_t bytes, const YAML::Mark& m, bool alias) {
+    budget_.values += values;
+    budget_.bytes += bytes;
+    const std::string by = alias ? "this alias expands the configuration to" : "the configuration holds";
+    const std::string rest = " (aliases expanded; the limits are in docs/limits.md)";
+    if (budget_.values > limits::kConfigValues)
+      stop(origin_of(file_, m), where() + by + " more than " + std::to_string(limits::kConfigValues) + " values" + rest);
+    if (budget_.bytes > limits::kConfigTextBytes)
+      stop(origin_of(file_, m), where() + by + " more than " + limits::bytes_text(limits::kConfigTextBytes) +
+                                       " of text" + rest);
+  }
+
+  void open(Kind kind, const YAML::Mark& m, YAML::anchor_t anchor) {
+    if (!begin(m, true)) return;
+    if (static_cast<int>(frames_.size()) >= limits::kConfigDepth)
+      stop(origin_of(file_, m), where() + "maps and lists nested more than " + std::to_string(limits::kConfigDepth) +
+                                       " deep (the limit; docs/limits.md)");
+    count(1, 0, m, false);
+    Frame f;
+    f.anchor = anchor;
+    f.path = path_of_next();
+    f.values_at_start = budget_.values - 1;
+    f.bytes_at_start = budget_.bytes;
+    f.value.kind = kind;
+    f.value.origin = origin_of(file_, m);
+    frames_.push_back(std::move(f));
+  }
+
+  void close() {
+    Frame f = std::move(frames_.back());
+    frames_.pop_back();
+    finish(std::move(f.value), f.anchor, budget_.values - f.values_at_start, budget_.bytes - f.bytes_at_start);
+  }
+
+  // A complete value: remembered under its anchor, then put in its list or map (or made the root).
+  void finish(ConfigValue v, YAML::anchor_t anchor, int64_t values, int64_t bytes) {
+    if (anchor != YAML::NullAnchor) {
+      // The copy kept for the aliases counts too: anchors nested in anchors would otherwise keep
+      // a copy per level of what the budget counted once.
+      budget_.kept_values += values;
+      budget_.kept_bytes += bytes;
+      if (budget_.kept_values > limits::kConfigValues || budget_.kept_bytes > limits::kConfigTextBytes)
+        stop(v.origin, where() + "the anchored values of the configuration hold more than " +
+                           std::to_string(limits::kConfigValues) + " values or " +
+                           limits::bytes_text(limits::kConfigTextBytes) + " of text (the limits are in docs/limits.md)");
+      anchors_[anchor] = Anchored{v, values, bytes};
+    }
+    if (frames_.empty()) {
+      root = std::move(v);
+      return;
+    }
+    Frame& f = frames_.back();
+    if (f.value.kind == Kind::list) {
+      f.value.items.push_back(std::move(v));
+      return;
+    }
+    if (!f.has_key) {
+      const std::string where_map = f.path.empty() ? "" : f.path + ": ";
+      if (v.kind != Kind::scalar)
+        stop(v.origin, where_map + "a map key must be a name, found a " + (v.kind == Kind::null ? "null" : "list or map"));
+      if (const MapEntry* first = f.value.find(v.text))
+        stop(v.origin, child_path(f.path, v.text) + ": duplicate key (first written at line " +
+                              std::to_string(first->key_origin.line) + ")");
+      f.key = std::move(v.text);
+      f.key_origin = v.origin;
+      f.has_key = true;
+      return;
+    }
+    // yaml-cpp places an empty value ("epochs:") at the next token, often a later line: the key
+    // is what the user wrote there.
+    if (v.kind == Kind::null && v.origin.line != f.key_origin.line) v.origin = f.key_origin;
+    f.value.entries.push_back({std::move(f.key), f.key_origin, std::move(v)});
+    f.key.clear();
+    f.has_key = false;
+  }
+
+  std::string file_;
+  Budget& budget_;
+  bool build_;
+  std::vector<Frame> frames_;
+  std::map<YAML::anchor_t, Anchored> anchors_;
+};
 
 // The line and column (in bytes, 1-based) of byte `pos` of `text`.
 Origin origin_of_byte(const std::string& text, const std::string& file, size_t pos) {
@@ -95,41 +264,9 @@ Origin origin_of_byte(const std::string& text, const std::string& file, size_t p
   return {file, line, static_cast<int>(pos - line_start) + 1};
 }
 
-// Where each document of a YAML stream starts, and where its first value is. parse_document reads
-// the stream with it instead of YAML::LoadAll, which in yaml-cpp 0.7 loops forever, allocating
-// without bound, on some malformed texts such as a lone ',' (jbeder/yaml-cpp#1040, fixed upstream
-// by #1319): its parser then returns the same empty document again and again, consuming nothing.
-class DocumentMarks : public YAML::EventHandler {
- public:
-  std::vector<YAML::Mark> starts, first_values;
-
-  void OnDocumentStart(const YAML::Mark& m) override {
-    starts.push_back(m);
-    value_seen_ = false;
-  }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& m, YAML::anchor_t) override { value(m); }
-  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { value(m); }
-  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t, const std::string&) override { value(m); }
-  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
-    value(m);
-  }
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
-    value(m);
-  }
-  void OnMapEnd() override {}
-
- private:
-  void value(const YAML::Mark& m) {
-    if (!value_seen_) first_values.push_back(m);
-    value_seen_ = true;
-  }
-  bool value_seen_ = false;
-};
-
-// Parses one file's text; the top level must be a single map.
-ConfigValue parse_document(const std::string& text, const std::string& name) {
+// Parses YAML text (a file's, or a --set value's) into our tree: its one document's value, null
+// when it holds none. `name` stands for the file in messages.
+ConfigValue parse_yaml(const std::string& text, const std::string& name, Budget& budget) {
   // yaml-cpp takes a leading NUL for UTF-16 and reads binary data as odd text: refuse it first.
   if (size_t nul = text.find('\0'); nul != std::string::npos)
     fail_at(origin_of_byte(text, name, nul), "not a YAML text file (it holds a NUL byte)");
@@ -140,31 +277,46 @@ ConfigValue parse_document(const std::string& text, const std::string& name) {
     fail_at(origin_of_byte(text, name, bad), std::string("not UTF-8 text: byte 0x") + kHex[b >> 4] + kHex[b & 15] +
                                                  " here; a YAML file is UTF-8 (save it with that encoding)");
   }
-  YAML::Node doc;
-  DocumentMarks marks;
+  // Reads the text with `handler`; a syntax error is reported here, as is a second document.
+  auto read = [&](TreeBuilder& handler) {
+    try {
+      std::istringstream in(text);
+      YAML::Parser parser(in);
+      while (parser.HandleNextDocument(handler)) {
+      }
+    } catch (const TreeBuilder::SecondDocument& second) {
+      if (handler.starts.size() == 2 && handler.starts[1].pos == handler.starts[0].pos) {
+        // The parser is stuck on a token that cannot start a value (see TreeBuilder).
+        const YAML::Mark& m = handler.starts[0];
+        bool shown = m.pos >= 0 && static_cast<size_t>(m.pos) < text.size();
+        fail_at(origin_of(name, m), shown ? std::string("invalid YAML: unexpected '") + text[m.pos] + "'"
+                                          : std::string("invalid YAML: unexpected text"));
+      }
+      fail_at(origin_of(name, second.mark), "a config file holds one YAML document; a second one starts here");
+    } catch (const YAML::DeepRecursion& e) {  // yaml-cpp's own guard, far past ours
+      fail_at(origin_of(name, e.mark), "maps and lists nested more than " + std::to_string(limits::kConfigDepth) +
+                                           " deep (the limit; docs/limits.md)");
+    } catch (const YAML::Exception& e) {
+      fail_at(origin_of(name, e.mark), "invalid YAML: " + e.msg);
+    }
+  };
+  TreeBuilder builder(name, budget);
   try {
-    // Two documents at most are read: a second one is an error whatever follows it.
-    std::istringstream in(text);
-    YAML::Parser parser(in);
-    while (marks.starts.size() < 2 && parser.HandleNextDocument(marks)) {
-    }
-    if (marks.starts.size() == 2 && marks.starts[1].pos == marks.starts[0].pos) {
-      // The parser is stuck on a token that cannot start a value (see DocumentMarks).
-      const YAML::Mark& m = marks.starts[0];
-      bool shown = m.pos >= 0 && static_cast<size_t>(m.pos) < text.size();
-      fail_at(origin_of(name, m), shown ? std::string("invalid YAML: unexpected '") + text[m.pos] + "'"
-                                        : std::string("invalid YAML: unexpected text"));
-    }
-    doc = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    fail_at(origin_of(name, e.mark), "invalid YAML: " + e.msg);
+    read(builder);
+  } catch (const TreeBuilder::Stop&) {
+    // An error in what the text means; one in its syntax, anywhere in it, is reported first.
+    Budget unused;
+    TreeBuilder syntax(name, unused, false);
+    read(syntax);
+    throw UserError(builder.error);
   }
-  if (marks.starts.size() == 2)
-    fail_at(origin_of(name, marks.first_values.size() == 2 ? marks.first_values[1] : marks.starts[1]),
-            "a config file holds one YAML document; a second one starts here");
-  if (marks.starts.empty() || doc.IsNull())
-    fail_at({name, 1, 1}, "the file holds no settings; expected a map at the top level");
-  ConfigValue root = convert(doc, name, "");
+  return builder.root ? std::move(*builder.root) : ConfigValue{};
+}
+
+// Parses one file's text; the top level must be a single map.
+ConfigValue parse_document(const std::string& text, const std::string& name, Budget& budget) {
+  ConfigValue root = parse_yaml(text, name, budget);
+  if (root.kind == Kind::null) fail_at({name, 1, 1}, "the file holds no settings; expected a map at the top level");
   if (root.kind != Kind::map)
     fail_at(root.origin, "expected a map of settings at the top level, found " + describe(root));
   return root;
@@ -186,7 +338,8 @@ ConfigValue merge(ConfigValue base, ConfigValue over) {
   return base;
 }
 
-// Loads files and their includes, remembering the chain of files being loaded to catch loops.
+// Loads files and their includes, remembering the chain of files being loaded to catch loops. One
+// Budget counts the values of every file it loads, so that the limits hold for the whole.
 class Loader {
  public:
   ConfigValue load_file(const std::string& name, const Origin* included_at) {
@@ -200,14 +353,23 @@ class Loader {
       for (size_t j = 0; j < names.size(); ++j) loop += (j ? " -> " : "") + names[j];
       fail_at(*included_at, "include loop: " + loop);
     }
+    if (included_at && static_cast<int>(chain_.size()) >= limits::kIncludeDepth)
+      fail_at(*included_at, "include: files included more than " + std::to_string(limits::kIncludeDepth) +
+                                " deep (the limit; docs/limits.md)");
+    if (included_at && ++included_ > limits::kIncludedFiles)
+      fail_at(*included_at, "include: more than " + std::to_string(limits::kIncludedFiles) +
+                                " included files in one configuration (the limit; docs/limits.md)");
     return load_text(read(name, included_at), name);
   }
 
   // Parses `text` (standing for the file `name`) and applies its top-level include.
   ConfigValue load_text(const std::string& text, const std::string& name) {
+    if (static_cast<int64_t>(text.size()) > limits::kConfigFileBytes)
+      throw UserError(name + ": is " + limits::bytes_text(static_cast<int64_t>(text.size())) + ", more than the " +
+                      limits::bytes_text(limits::kConfigFileBytes) + " a YAML file may have (docs/limits.md)");
     fs::path canonical = canonical_of(name);
     chain_.emplace_back(canonical, name);
-    ConfigValue v = load_includes(parse_document(text, name), name);
+    ConfigValue v = load_includes(parse_document(text, name, budget_), name);
     chain_.pop_back();
     return v;
   }
@@ -245,25 +407,25 @@ class Loader {
     return ec ? fs::absolute(fs::path(name)).lexically_normal() : p;
   }
 
+  // The file's text, read through InputFile: a regular file of at most kConfigFileBytes (a FIFO
+  // or a device would block or never end).
   static std::string read(const std::string& name, const Origin* included_at) {
     std::string why;
-    std::error_code ec;
-    if (fs::is_directory(name, ec)) {
-      why = "it is a directory";
-    } else {
-      std::ifstream in(name, std::ios::binary);
-      if (in) {
-        std::ostringstream ss;
-        ss << in.rdbuf();
-        if (!in.bad()) return ss.str();
-      }
-      why = std::strerror(errno);
+    try {
+      return read_input_file(name, limits::kConfigFileBytes, "YAML file");
+    } catch (const UserError& e) {
+      why = e.what();
+      if (why.rfind(name + ": ", 0) == 0) why = why.substr(name.size() + 2);
+      if (why.rfind("cannot open (", 0) == 0 && why.back() == ')') why = why.substr(13, why.size() - 14);
+      if (why.rfind("is a directory", 0) == 0) why = "it is a directory";
     }
     if (included_at) fail_at(*included_at, "include: cannot read '" + name + "': " + why);
     throw UserError("cannot read config file '" + name + "': " + why);
   }
 
   std::vector<std::pair<fs::path, std::string>> chain_;  // canonical path, name as shown
+  Budget budget_;
+  int included_ = 0;
 };
 
 // ---- overrides ----
@@ -285,12 +447,19 @@ class OverrideApplier {
   explicit OverrideApplier(ConfigValue& root) : root_(root) {}
 
   void apply(const std::string& spec) {
-    origin_ = Origin{"--set " + spec, 0, 0};
+    // Every value of the override carries this origin: a long argument is shown cut short.
+    origin_ = Origin{"--set " + (spec.size() > 200 ? spec.substr(0, 200) + "..." : spec), 0, 0};
+    if (static_cast<int64_t>(spec.size()) > limits::kSetBytes)
+      fail_at(origin_, "an override of " + limits::bytes_text(static_cast<int64_t>(spec.size())) + ", more than the " +
+                           limits::bytes_text(limits::kSetBytes) + " one --set may have (docs/limits.md)");
     size_t eq = spec.find('=');
     std::vector<std::string> keys = split_path(spec.substr(0, eq));
     if (eq == std::string::npos || keys.empty() ||
         std::any_of(keys.begin(), keys.end(), [](const std::string& k) { return k.empty(); }))
       fail_at(origin_, "expected KEY.PATH=VALUE, as in fit.epochs=5");
+    if (static_cast<int>(keys.size()) > limits::kConfigDepth)
+      fail_at(origin_, "a key path of " + std::to_string(keys.size()) + " keys, more than the " +
+                           std::to_string(limits::kConfigDepth) + " maps may be nested (docs/limits.md)");
     ConfigValue value = parse_value(spec.substr(eq + 1));
 
     ConfigValue* map = &root_;
@@ -320,14 +489,20 @@ class OverrideApplier {
   }
 
  private:
+  // The value as YAML, held to the same limits as a file (its own budget).
   ConfigValue parse_value(const std::string& text) const {
-    YAML::Node node;
+    Budget budget;
+    ConfigValue v;
     try {
-      node = YAML::Load(text);
-    } catch (const YAML::Exception& e) {
-      fail_at(origin_, "the value '" + text + "' is not valid YAML: " + e.msg);
+      v = parse_yaml(text, "value", budget);
+    } catch (const UserError& e) {
+      // "value:1:5: invalid YAML: ..." -> the override, and what is wrong with its value.
+      std::string what = e.what();
+      if (what.rfind("value:", 0) == 0 && what.find(": ", 6) != std::string::npos) what = what.substr(what.find(": ", 6) + 2);
+      const std::string shown = "the value '" + (text.size() > 200 ? text.substr(0, 200) + "..." : text) + "'";
+      if (what.rfind("invalid YAML: ", 0) == 0) fail_at(origin_, shown + " is not valid YAML: " + what.substr(14));
+      fail_at(origin_, shown + ": " + what);
     }
-    ConfigValue v = convert(node, origin_.file, "");
     set_origin(v);
     return v;
   }

@@ -2,6 +2,8 @@
 # Runs one libFuzzer target for a bounded time, starting from its seed corpus, and prints one line:
 # the executions and the outcome. A crash, sanitizer report, timeout or memory blow-up fails it,
 # and the input that caused it is kept in WORK_DIR/artifacts/ (reproduce: FUZZER ARTIFACT).
+# libFuzzer reports a finding with exit status 77, which meson takes for a skipped test: any
+# non-zero status of the fuzzer is therefore reported as 1, a failure.
 # Usage: run_fuzzer.sh FUZZER NAME SEED_DIR WORK_DIR SECONDS
 set -uo pipefail
 exe=$1 name=$2 seeds=$3 work=$4 seconds=$5
@@ -20,5 +22,6 @@ if [ "$status" -eq 0 ]; then
 else
   tail -n 80 "$log"
   echo "fuzz $name: FAILED (exit $status) after ${runs:-?} executions; input in $work/artifacts/"
+  exit 1
 fi
-exit "$status"
+exit 0

@@ -2,10 +2,12 @@
 
 #include <omp.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <string>
 
 #include "graph/error.hpp"
+#include "graph/limits.hpp"
 
 namespace dagrad {
 
@@ -21,9 +23,11 @@ dnnl::stream& dnnl_stream() {
   return stream;
 }
 
-void set_num_threads(int n) {
-  if (n < 1) throw UserError("threads: expected a positive number, got " + std::to_string(n));
-  omp_set_num_threads(n);
+void set_num_threads(int64_t n, const std::string& source) {
+  if (n < 1 || n > limits::kMaxThreads)
+    throw UserError(source + ": expected a number of threads from 1 to " + std::to_string(limits::kMaxThreads) +
+                    ", got " + std::to_string(n));
+  omp_set_num_threads(static_cast<int>(n));
 }
 
 int num_threads() { return omp_get_max_threads(); }
@@ -31,10 +35,11 @@ int num_threads() { return omp_get_max_threads(); }
 int init_threads_from_env() {
   if (const char* s = std::getenv("DAGRAD_THREADS"); s && *s) {
     char* end = nullptr;
+    errno = 0;
     long n = std::strtol(s, &end, 10);
-    if (*end != '\0' || n < 1)
+    if (*end != '\0' || end == s || n < 1 || errno == ERANGE)
       throw UserError(std::string("DAGRAD_THREADS: expected a positive integer, got '") + s + "'");
-    set_num_threads(static_cast<int>(n));
+    set_num_threads(n, "DAGRAD_THREADS");
   }
   return num_threads();
 }

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "graph/error.hpp"
+#include "graph/limits.hpp"
 
 namespace dagrad {
 
@@ -44,9 +45,21 @@ struct Tensor::Storage {
 };
 
 Tensor::Tensor(Shape shape, DType dtype) : shape_(std::move(shape)), dtype_(dtype) {
-  for (auto d : shape_)
+  // A size from an input (output_dim: 2^62) must neither overflow the count nor ask for more
+  // memory than there is: refused here, named by the caller that knows the layer (LimitError).
+  int64_t n = 1, bytes = 0;
+  bool overflow = false;
+  for (auto d : shape_) {
     if (d < 0) throw InternalError("Tensor: concrete shape required, got " + shape_str(shape_));
-  storage_ = std::make_shared<Storage>(numel(shape_));
+    overflow = overflow || __builtin_mul_overflow(n, d, &n);
+  }
+  overflow = overflow || __builtin_mul_overflow(n, int64_t{4}, &bytes);
+  if (overflow || bytes > limits::memory_limit())
+    throw LimitError("a tensor of shape " + shape_str(shape_) + " needs " +
+                     (overflow ? std::string("more bytes than a 64-bit count holds") : limits::bytes_text(bytes)) +
+                     ", more than the memory limit of " + limits::bytes_text(limits::memory_limit()) +
+                     " (DAGRAD_MEMORY_LIMIT; by default half the machine's memory)");
+  storage_ = std::make_shared<Storage>(n);
 }
 
 Tensor Tensor::zeros(Shape shape, DType dtype) {

@@ -6,6 +6,8 @@
 #include <map>
 #include <sstream>
 
+#include "graph/limits.hpp"
+
 namespace dagrad {
 namespace {
 
@@ -228,7 +230,11 @@ std::unique_ptr<Model> Model::build(const ConfigNode& cfg, const DataTables* dat
       m->fed_.push_back({p.name, column, id, std::move(pre)});
     } else if (p.layer) {
       LayerContext ctx{m->graph_, node, keys, p.name, rng, resolve, id_range};
-      id = p.layer->build(ctx);
+      try {
+        id = p.layer->build(ctx);
+      } catch (const LimitError& e) {  // a size in the file asks for more than there is
+        node.fail("layer '" + p.name + "': " + e.what());
+      }
     } else {
       LayerContext ctx{m->graph_, node, keys, p.name, rng, resolve, id_range};
       try {
@@ -260,7 +266,11 @@ std::unique_ptr<Model> Model::build(const ConfigNode& cfg, const DataTables* dat
   Schema task_schema = Schema(TaskRegistry::common()).then(info.schema);
   Keys task_keys(task, task_schema);
   LayerContext ctx{m->graph_, task, task_keys, "task", rng, resolve, id_range};
-  m->task_ = info.build(ctx);
+  try {
+    m->task_ = info.build(ctx);
+  } catch (const LimitError& e) {
+    task.fail(e.what());
+  }
   if (saved) {
     m->load_parameters(*saved);
     m->task_->load(*saved);

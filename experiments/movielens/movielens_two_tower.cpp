@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
       std::fputs(kHelp, stdout);
       return 0;
     }
-    if (a.has("threads")) set_num_threads(static_cast<int>(a.get_int("threads", 0, 1)));
+    if (a.has("threads")) set_num_threads(a.get_int("threads", 0, 1), "--threads");
     if (cmd == "train") return train_or_report(a, true);
     if (cmd == "report") return train_or_report(a, false);
     if (cmd == "recommend") return movielens::recommend(a);

@@ -10,6 +10,7 @@
 #include <numeric>
 #include <set>
 
+#include "graph/files.hpp"
 #include "models/data/sources/movielens_data.hpp"
 #include "models/io/archive.hpp"
 #include "models/io/npy.hpp"
@@ -98,6 +99,9 @@ int recommend(const cli::Args& a) {
 
 int export_embeddings(const cli::Args& a) {
   if (!a.has("to")) throw UserError("--to FILE is required");
+  // Before the work: --to is replaced only when it is a regular file (never a device, a FIFO or
+  // what a symbolic link points to) in a folder that exists.
+  check_output_file(a.get("to"));
   const std::string format = a.get("format", "tsv");
   if (format != "tsv" && format != "bin" && format != "npy")
     throw UserError("--format: expected tsv, bin or npy, got '" + format + "'");

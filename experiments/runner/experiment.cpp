@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
     if (a.positional().size() != 1)
       throw UserError("expected one experiment file (experiments/<name>/experiment.yaml), got " +
                       std::to_string(a.positional().size()) + " arguments; see --help");
-    if (a.has("threads")) set_num_threads(static_cast<int>(a.get_int("threads", 0, 1)));
+    if (a.has("threads")) set_num_threads(a.get_int("threads", 0, 1), "--threads");
     return run_or_report(a, a.positional()[0], cmd == "run");
   } catch (const UserError& e) {
     std::fprintf(stderr, "experiment: error: %s\n", e.what());

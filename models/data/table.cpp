@@ -7,6 +7,8 @@
 #include <fstream>
 
 #include "graph/error.hpp"
+#include "graph/files.hpp"
+#include "graph/limits.hpp"
 #include "graph/names.hpp"
 
 namespace dagrad {
@@ -138,13 +140,11 @@ std::string CsvReport::summary() const {
 
 Table read_csv(const std::string& path, const std::map<std::string, ColumnType>& types, const CsvOptions& options,
                CsvReport* report) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw UserError(path + ": is a directory, not a CSV file");
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw UserError(path + ": cannot open file");
+  // A regular file only (a FIFO or a device would block or never end), and one that fits in memory.
+  InputFile f(path, limits::memory_limit(), "CSV file");
   const char sep = path.size() > 4 && path.compare(path.size() - 4, 4, ".tsv") == 0 ? '\t' : ',';
   std::string line;
-  if (!std::getline(f, line)) throw UserError(path + ": empty file (expected a header row)");
+  if (!f.next_line(line, limits::kLineBytes)) throw UserError(path + ": empty file (expected a header row)");
   if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // a UTF-8 byte order mark
   if (!line.empty() && line.back() == '\r') line.pop_back();
   std::vector<std::string> header, fields;
@@ -178,7 +178,7 @@ Table read_csv(const std::string& path, const std::map<std::string, ColumnType>&
     if (fields.size() != header.size()) {
       std::string msg = "expected " + std::to_string(header.size()) + " fields, found " +
                         std::to_string(fields.size());
-      if (f.eof() && fields.size() < header.size()) msg += " (the file ends in this line: truncated?)";
+      if (!f.ended_with_newline() && fields.size() < header.size()) msg += " (the file ends in this line: truncated?)";
       throw fail(msg);
     }
     for (size_t i = 0; i < fields.size(); ++i) {
@@ -225,7 +225,7 @@ Table read_csv(const std::string& path, const std::map<std::string, ColumnType>&
   CsvReport& rep = report ? *report : local;
   const size_t skipped_before = rep.skipped;  // the report may already count another file's rows
   int64_t lineno = 1, rows = 0;
-  while (std::getline(f, line)) {
+  while (f.next_line(line, limits::kLineBytes)) {
     ++lineno;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;

@@ -42,6 +42,16 @@ struct FitState {
   FitClock::time_point started, epoch_started;
   // Prints a line through the progress display (above the bar, in the log, or nowhere).
   std::function<void(const std::string&)> say = [](const std::string&) {};
+  // Called once, just before the run's first write into out_dir (see fit()): every writer calls
+  // claim_outputs() first, so that a run that fails or is refused before writing anything leaves
+  // the folder as it was.
+  std::function<void()> before_first_write;
+  void claim_outputs() {
+    if (!before_first_write) return;
+    auto f = std::move(before_first_write);
+    before_first_write = nullptr;
+    f();
+  }
 
   // Training and evaluation time so far, resumed runs included.
   double seconds() const;

@@ -23,6 +23,7 @@ void Checkpoints::write(FitState& s) {
   w.put_double("fit/seconds", s.seconds());
   for (const Callback* c : saved_) c->save(w);
   s.history.write(w);
+  s.claim_outputs();
   w.save(s.out_dir + "/checkpoint.dagrad");
   last_ = FitClock::now();
 }
@@ -62,6 +63,7 @@ void Checkpoints::on_train_end(FitState& s) {
   }
   check_finite_parameters(s);
   s.model.compute_candidate_vectors();
+  s.claim_outputs();
   s.model.save(s.out_dir + "/model.dagrad");
 }
 

@@ -106,8 +106,8 @@ void ensure_writable_dir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw UserError("output directory " + dir + ": cannot create it (" + ec.message() + ")");
-  // Named like write_file_atomic's temporaries, so that one left by a kill is cleared as they are.
-  std::string probe = dir + "/.dagrad-write-test.tmp." + std::to_string(::getpid());
+  // Named as write_file_atomic names its temporaries, so that one left by a kill is cleared as they are.
+  std::string probe = temporary_path(dir + "/.dagrad-write-test");
   FILE* f = std::fopen(probe.c_str(), "w");
   if (!f) throw UserError("output directory " + dir + ": not writable");
   std::fclose(f);
@@ -203,6 +203,7 @@ Row evaluate_epoch(FitState& s, const Table& eval, const DataTables& data) {
   g.attach_profile(prof);
   row.push_back({"seconds", s.seconds()});
   s.history.add(row);
+  s.claim_outputs();
   s.history.save(s.out_dir);
   return row;
 }
@@ -214,13 +215,14 @@ bool evaluation_due(const FitState& s) {
 }  // namespace
 
 FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::string& out_dir,
-              const ArchiveReader* resume, std::ostream& log) {
+              const ArchiveReader* resume, std::ostream& log, std::function<void()> before_first_write) {
   check_fit_inputs(m, data);
   ensure_writable_dir(out_dir);
   m.set_serving_candidates(data.candidates);  // saved with the model: serving reads no training data
   const Table& train = data.train;
   const Table& eval = data.by_name(o.evaluate_on);
   FitState s(m, o, out_dir, static_cast<int64_t>(train.rows()));
+  s.before_first_write = std::move(before_first_write);
 
   StopSignals stop_signals;
   NanGuard nan_guard;
@@ -256,7 +258,10 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
     callbacks.on_epoch_end(s, evaluation_due(s) ? evaluate_epoch(s, eval, data) : Row{});
   }
   callbacks.on_train_end(s);
-  if (s.result.interrupted) s.history.save(out_dir);  // history.json exists even before the first evaluation
+  if (s.result.interrupted) {  // history.json exists even before the first evaluation
+    s.claim_outputs();
+    s.history.save(out_dir);
+  }
 
   s.result.epochs = std::min(s.epoch, o.epochs);
   s.result.seconds = s.seconds();

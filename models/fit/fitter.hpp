@@ -6,6 +6,7 @@
 // loss is not finite.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <string>
 
@@ -54,8 +55,10 @@ struct FitResult {
 // Trains `m` on data.train, evaluating on data.<evaluate_on>. Writes into out_dir: history.json,
 // history.csv, checkpoint.dagrad (model + optimizer + loop state), model.dagrad at the end.
 // `resume_from` continues a checkpoint (the model must have been built from it).
+// `before_first_write` is called once, just before the first file is written (run_fit writes
+// config.yaml there), so that a run that fails or is refused before then leaves out_dir as it was.
 FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::string& out_dir,
-              const ArchiveReader* resume_from, std::ostream& log);
+              const ArchiveReader* resume_from, std::ostream& log, std::function<void()> before_first_write = {});
 
 // Evaluation only: the task's metrics on a table.
 Row evaluate(Model& m, const Table& t, const DataTables& data, int64_t batch_size);

@@ -1,17 +1,11 @@
 #include "models/io/archive.hpp"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <unistd.h>
-
 #include <boost/crc.hpp>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "graph/error.hpp"
+#include "graph/limits.hpp"
 
 namespace dagrad {
 namespace {
@@ -43,56 +37,6 @@ uint32_t crc32(const char* p, size_t n) {
 }
 
 }  // namespace
-
-void write_file_atomic(const std::string& path, const std::string& content) {
-  // The temporary name carries the pid, so that remove_stale_temporaries can tell a file left by a
-  // killed process from one a live writer is still filling.
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  auto fail = [&](const std::string& what, int err, int fd) {
-    if (fd >= 0) ::close(fd);
-    ::unlink(tmp.c_str());
-    throw RuntimeFailure("cannot write " + path + ": " + what + std::strerror(err) + " (the previous version of the file, if any, is untouched)");
-  };
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail("", errno, -1);
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t w = ::write(fd, content.data() + done, content.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) fail("", errno, fd);
-    if (w == 0) fail("", ENOSPC, fd);
-    done += static_cast<size_t>(w);
-  }
-  if (::fsync(fd) != 0) fail("", errno, fd);
-  if (::close(fd) != 0) fail("", errno, -1);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) fail("renaming the temporary file: ", errno, -1);
-  // The rename is durable only once the directory entry is on disk too.
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);  // best effort: the new file is complete and in place whatever this returns
-    ::close(dfd);
-  }
-}
-
-int remove_stale_temporaries(const std::string& dir) {
-  namespace fs = std::filesystem;
-  int removed = 0;
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    auto at = name.rfind(".tmp.");
-    if (at == std::string::npos || at + 5 >= name.size()) continue;
-    const std::string pid_text = name.substr(at + 5);
-    if (pid_text.find_first_not_of("0123456789") != std::string::npos || pid_text.size() > 9) continue;
-    const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
-    if (pid != ::getpid() && ::kill(pid, 0) == 0) continue;  // a live process may still be writing it
-    if (pid != ::getpid() && errno == EPERM) continue;       // alive, owned by someone else
-    std::error_code rm;
-    if (fs::remove(it->path(), rm)) ++removed;
-  }
-  return removed;
-}
 
 void ArchiveWriter::begin(const std::string& name, uint8_t kind) {
   DAGRAD_ASSERT(!names_.count(name), "archive entry '" + name + "' written twice");
@@ -154,11 +98,8 @@ std::string ArchiveWriter::bytes() const {
 void ArchiveWriter::save(const std::string& path) const { write_file_atomic(path, bytes()); }
 
 ArchiveReader::ArchiveReader(const std::string& path) : path_(path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw UserError(path + ": cannot open (" + std::strerror(errno) + ")");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  data_ = ss.str();
+  // Its contents must fit in memory: a file larger than the memory limit is refused unread.
+  data_ = read_input_file(path, limits::memory_limit(), "model or checkpoint file");
   parse();
 }
 
@@ -234,6 +175,14 @@ const ArchiveReader::Entry& ArchiveReader::entry(const std::string& name, uint8_
     throw UserError(path_ + ": entry '" + name + "' is a " + kind_name(it->second.kind) + ", expected a " +
                     kind_name(kind));
   return it->second;
+}
+
+Tensor ArchiveReader::tensor(const std::string& name, const Shape& expect, DType dtype) const {
+  Tensor t = tensor(name, expect);
+  if (t.dtype() != dtype)
+    throw UserError(path_ + ": entry '" + name + "' holds " + dtype_name(t.dtype()) + " values, the model expects " +
+                    dtype_name(dtype));
+  return t;
 }
 
 Tensor ArchiveReader::tensor(const std::string& name, const Shape& expect) const {

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "graph/files.hpp"  // write_file_atomic, remove_stale_temporaries
 #include "graph/tensor.hpp"
 
 namespace dagrad {
@@ -47,6 +48,8 @@ class ArchiveReader {
   // Each accessor throws UserError naming the file and the entry when it is absent or of
   // another kind; tensor() also checks the shape when `expect` is non-empty.
   Tensor tensor(const std::string& name, const Shape& expect = {}) const;
+  // The same, also requiring the dtype (a parameter or optimizer state of the model).
+  Tensor tensor(const std::string& name, const Shape& expect, DType dtype) const;
   std::vector<std::string> strings(const std::string& name) const;
   std::string text(const std::string& name) const;
   int64_t integer(const std::string& name) const;
@@ -65,15 +68,5 @@ class ArchiveReader {
   std::string path_, data_;
   std::map<std::string, Entry> entries_;
 };
-
-// Writes `content` to `path` atomically: a temporary file `path.tmp.<pid>` in the same folder,
-// written, fsynced and renamed over `path`, then the folder fsynced. On any failure (a full disk,
-// EFBIG under a file-size limit) the temporary file is removed, `path` keeps its previous content,
-// and a RuntimeFailure names the path and the reason.
-void write_file_atomic(const std::string& path, const std::string& content);
-
-// Removes the `*.tmp.<pid>` files in `dir` left by processes that no longer run (killed while
-// writing); returns how many. Files of live processes are left alone.
-int remove_stale_temporaries(const std::string& dir);
 
 }  // namespace dagrad

@@ -37,7 +37,10 @@ struct RunOutput {
 };
 
 // Fits, writes the effective configuration (config.yaml), history, model and summary.json into
-// the output directory; nothing partial is left behind if the configuration is bad.
+// the output directory; nothing partial is left behind if the configuration is bad. The folder is
+// written only once training has something to write (config.yaml then comes first), so a run
+// refused or failing before then leaves it byte for byte as it was. One run at a time writes into
+// a folder (DirectoryLock, held until return): a second one is refused naming the first.
 RunOutput run_fit(const RunSpec& spec, std::ostream& log);
 
 }  // namespace dagrad

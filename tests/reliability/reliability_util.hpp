@@ -66,13 +66,14 @@ inline std::map<std::string, std::string> snapshot(const std::string& dir) {
   return s;
 }
 
-// Files under `dir` whose names say they are an unfinished atomic write (name.tmp.<pid>).
+// Files under `dir` whose names say they are an unfinished atomic write (name.dagrad-tmp.<pid>,
+// graph/files.hpp).
 inline std::vector<std::string> temporaries(const std::string& dir) {
   std::vector<std::string> t;
   std::error_code ec;
   if (!std::filesystem::exists(dir, ec)) return t;
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir, ec))
-    if (e.path().filename().string().find(".tmp") != std::string::npos) t.push_back(e.path().string());
+    if (e.path().filename().string().find(".dagrad-tmp.") != std::string::npos) t.push_back(e.path().string());
   return t;
 }
 

@@ -254,7 +254,7 @@ TEST_CASE("CSV: a NaN or out-of-range float is a data error; a directory is not 
   check_error(test::run(fit), 2, {"points.csv:3: column 'x': expected a number within float range", "'4e39'"});
   std::filesystem::remove(d.file("points.csv"));
   std::filesystem::create_directories(d.file("points.csv"));
-  check_error(test::run(fit), 2, {"points.csv: is a directory, not a CSV file"});
+  check_error(test::run(fit), 2, {"points.csv: is a directory, not a regular file; a CSV file must be a regular file"});
   CHECK(!std::filesystem::exists(d.file("out")));
 }
 

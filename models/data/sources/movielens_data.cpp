@@ -9,6 +9,8 @@
 #include "models/data/sources/ml_100k_sums.hpp"
 #include "models/data/sources/sha256.hpp"
 #include "graph/error.hpp"
+#include "graph/files.hpp"
+#include "graph/limits.hpp"
 
 namespace dagrad::movielens {
 namespace fs = std::filesystem;
@@ -308,21 +310,9 @@ std::vector<Rating> parse_ratings(std::string_view text, const std::string& file
 
 std::string read_file(const fs::path& path) {
   std::error_code ec;
-  auto status = fs::status(path, ec);
-  if (!fs::exists(status)) throw UserError(path.string() + ": no such file");
-  if (fs::is_directory(status)) throw UserError(path.string() + ": is a directory, not a file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UserError(path.string() + ": cannot open for reading");
-  std::string bytes;
-  in.seekg(0, std::ios::end);
-  auto size = in.tellg();
-  if (size > 0) {
-    bytes.resize(static_cast<std::size_t>(size));
-    in.seekg(0);
-    in.read(bytes.data(), size);
-  }
-  if (!in) throw UserError(path.string() + ": read failed");
-  return bytes;
+  if (!fs::exists(fs::status(path, ec))) throw UserError(path.string() + ": no such file");
+  // A regular file only (a FIFO or a device would block or never end), of a stated size.
+  return read_input_file(path.string(), limits::kMovieLensFileBytes, "MovieLens file");
 }
 
 Dataset load_movielens(const fs::path& dir, const ParseOptions& options) {

@@ -37,7 +37,7 @@ TEST_CASE("archive round trip") {
   CHECK(r.text("config") == "name: x\n");
   CHECK(r.integer("step") == 42);
   CHECK(r.number("lr") == 0.1);
-  CHECK(!std::filesystem::exists(d.file("a.dagrad.tmp." + std::to_string(::getpid()))));
+  CHECK(!std::filesystem::exists(temporary_path(d.file("a.dagrad"))));
 }
 
 TEST_CASE("archive errors name the file and what is wrong") {
@@ -72,8 +72,9 @@ TEST_CASE("archive errors name the file and what is wrong") {
   CHECK_THROWS_WITH_AS(r.text("w"), doctest::Contains("expected a text"), UserError);
 }
 
-TEST_CASE("atomic write leaves the old file when the directory is gone") {
-  CHECK_THROWS_AS(write_file_atomic("/nonexistent-dir/x", "data"), RuntimeFailure);
+TEST_CASE("atomic write into a folder that does not exist is refused naming it") {
+  CHECK_THROWS_WITH_AS(write_file_atomic("/nonexistent-dir/x", "data"),
+                       doctest::Contains("the folder /nonexistent-dir does not exist"), UserError);
 }
 
 TEST_CASE("remove_stale_temporaries removes what dead writers left, not what live ones write") {
@@ -83,14 +84,21 @@ TEST_CASE("remove_stale_temporaries removes what dead writers left, not what liv
   if (dead == 0) ::_exit(0);
   int status = 0;
   ::waitpid(dead, &status, 0);
-  d.write("checkpoint.dagrad.tmp." + std::to_string(dead), "half");
-  d.write("history.json.tmp." + std::to_string(::getppid()), "live");  // the parent process runs
+  const std::string dead_tmp = "checkpoint.dagrad.dagrad-tmp." + std::to_string(dead);
+  const std::string live_tmp = "history.json.dagrad-tmp." + std::to_string(::getppid());  // the parent process runs
+  d.write(dead_tmp, "half");
+  d.write(live_tmp, "live");
   d.write("notes.tmp.txt", "not ours");
+  // A user's own files named like other programs' temporaries, even of a dead pid, are not ours.
+  d.write("notes.tmp." + std::to_string(dead), "the user's");
+  d.write("data.csv.tmp.999999999", "the user's");
   d.write("checkpoint.dagrad", "kept");
   CHECK(remove_stale_temporaries(d.str()) == 1);
-  CHECK(!std::filesystem::exists(d.file("checkpoint.dagrad.tmp." + std::to_string(dead))));
-  CHECK(std::filesystem::exists(d.file("history.json.tmp." + std::to_string(::getppid()))));
+  CHECK(!std::filesystem::exists(d.file(dead_tmp)));
+  CHECK(std::filesystem::exists(d.file(live_tmp)));
   CHECK(std::filesystem::exists(d.file("notes.tmp.txt")));
+  CHECK(std::filesystem::exists(d.file("notes.tmp." + std::to_string(dead))));
+  CHECK(std::filesystem::exists(d.file("data.csv.tmp.999999999")));
   CHECK(std::filesystem::exists(d.file("checkpoint.dagrad")));
 }
 
