@@ -9,6 +9,7 @@
 #include <iterator>
 #include <numeric>
 #include <thread>
+#include <unistd.h>
 
 #include "graph/error.hpp"
 
@@ -126,7 +127,7 @@ class HnswIndex : public CandidateIndex {
 std::string hnsw_index_bytes(const CandidateIndex& index, const std::string& scratch_dir) {
   const auto* h = dynamic_cast<const HnswIndex*>(&index);
   if (!h) throw UserError("index: only an HNSW index is saved (the exact one needs nothing but the vectors)");
-  const std::string path = scratch_dir + "/index.hnsw.tmp";
+  const std::string path = scratch_dir + "/index.hnsw.dagrad-tmp." + std::to_string(::getpid());
   h->save(path);
   std::ifstream in(path, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -136,7 +137,7 @@ std::string hnsw_index_bytes(const CandidateIndex& index, const std::string& scr
 
 std::unique_ptr<CandidateIndex> load_hnsw_index(const Tensor& vectors, const std::string& bytes, const IndexOptions& o,
                                                 const std::string& scratch_dir) {
-  const std::string path = scratch_dir + "/index.hnsw.load";
+  const std::string path = scratch_dir + "/index.hnsw.load.dagrad-tmp." + std::to_string(::getpid());
   {
     std::ofstream out(path, std::ios::binary);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));

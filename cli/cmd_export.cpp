@@ -44,6 +44,8 @@ int cmd_export(int argc, char** argv) {
   const std::string dir = a.get("to");
   std::error_code ec;
   const auto st = fs::symlink_status(dir, ec);
+  if (!ec && fs::is_symlink(st))
+    throw UserError("--to " + dir + ": is a symbolic link; give the folder itself (export never writes through a link)");
   if (!ec && fs::exists(st) && !fs::is_directory(st))
     throw UserError("--to " + dir + ": exists and is not a directory (export writes several files into a folder)");
   auto model = Model::load(a.positional()[0]);

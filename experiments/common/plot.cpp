@@ -503,10 +503,10 @@ std::string render_svg(const Chart& c, const std::string& path) {
   return bytes;
 }
 
-// As models/io/archive.hpp's write_file_atomic (this library keeps free of the core): a temporary
+// As graph/files.hpp's write_file_atomic (this library keeps free of the core): a temporary
 // file named with the pid, written, fsynced, renamed over `path`, then the folder fsynced.
 void write_atomically(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const std::string tmp = path + ".dagrad-tmp." + std::to_string(::getpid());
   auto fail = [&](const std::string& what, int err) {
     std::remove(tmp.c_str());
     throw RuntimeFailure("cannot write plot '" + path + "': " + what + ": " + std::strerror(err));

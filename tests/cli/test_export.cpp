@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cstring>
+#include <filesystem>
 
 #include "models/io/npy.hpp"
 #include "models/model.hpp"
@@ -82,4 +83,11 @@ TEST_CASE("dagrad export writes the candidate vectors, their ids and every weigh
   CHECK(p.status == 2);
   CHECK(test::contains(p.output, "is not a directory"));
   CHECK(test::read_text(d.file("file.txt")) == "keep me");
+  // --to a symbolic link (to a folder) is refused: export never writes through a link.
+  std::filesystem::create_directory(d.file("real"));
+  std::filesystem::create_directory_symlink(d.file("real"), d.file("link"));
+  p = test::run(test::dagrad_exe() + " export " + d.file("out/model.dagrad") + " --to " + d.file("link"));
+  CHECK(p.status == 2);
+  CHECK(test::contains(p.output, "is a symbolic link"));
+  CHECK(std::filesystem::is_empty(d.file("real")));
 }
