@@ -301,15 +301,17 @@ int Model::value(const std::string& name) const {
   throw UserError("model '" + name_ + "' has no value '" + name + "' (values: " + join(known) + ")");
 }
 
+std::vector<char> Model::needed_nodes(const std::vector<int>& targets) const {
+  std::vector<char> need(graph_.size(), targets.empty() ? 1 : 0);
+  for (int x : targets) need[x] = 1;
+  for (int i = graph_.size() - 1; i >= 0; --i)
+    if (need[i])
+      for (int j : graph_.node(i).inputs) need[j] = 1;
+  return need;
+}
+
 EncodedTable Model::encode(const Table& t, const std::vector<int>& targets) const {
-  std::vector<char> need(graph_.size(), 1);
-  if (!targets.empty()) {
-    std::fill(need.begin(), need.end(), 0);
-    for (int x : targets) need[x] = 1;
-    for (int i = graph_.size() - 1; i >= 0; --i)
-      if (need[i])
-        for (int j : graph_.node(i).inputs) need[j] = 1;
-  }
+  const std::vector<char> need = needed_nodes(targets);
   EncodedTable e;
   e.name = t.name();
   e.rows = t.rows();
@@ -379,11 +381,7 @@ void Model::set_serving_candidates(const Table& candidates) {
   RetrievalTask* r = task_->retrieval();
   if (!r || candidates.rows() == 0 || r->candidate_id_column().empty()) return;
   std::vector<std::string> needed{r->candidate_id_column()};
-  std::vector<char> need(graph_.size(), 0);
-  need[r->candidate_node()] = 1;
-  for (int i = graph_.size() - 1; i >= 0; --i)
-    if (need[i])
-      for (int j : graph_.node(i).inputs) need[j] = 1;
+  const std::vector<char> need = needed_nodes({r->candidate_node()});
   for (const auto& f : fed_)
     if (need[f.node] && std::find(needed.begin(), needed.end(), f.column) == needed.end()) needed.push_back(f.column);
   for (const auto& name : needed) {

@@ -78,6 +78,8 @@ class Model {
   std::unique_ptr<Task> task_;
   Feeder feeder_;
   void load_serving_candidates(const ArchiveReader& r);
+  // 1 for `targets` and every node they read, directly or not (every node when targets is empty).
+  std::vector<char> needed_nodes(const std::vector<int>& targets) const;
 };
 
 }  // namespace dagrad

@@ -43,6 +43,16 @@ Table batch(const FloatColumn& extra = {}, const std::string& extra_name = "") {
 
 const std::vector<int64_t> kBoth = {0, 1};
 
+// Candidates: id 1 = (1, 0), id 2 = (1, 1), id 3 = (0, -1).
+DataTables three_candidates() {
+  DataTables data;
+  data.candidates = Table("candidates");
+  data.candidates.add("c0", FloatColumn{1, 1, 0});
+  data.candidates.add("c1", FloatColumn{0, 1, -1});
+  data.candidates.add("item", IntColumn{1, 2, 3});
+  return data;
+}
+
 double loss_of(const std::string& task_keys, const Table& t) {
   DataTables data = test::tables_of(t);
   auto m = test::build_model(model(task_keys), data);
@@ -168,12 +178,7 @@ TEST_CASE("Retrieval's per-example weights scale each row's loss") {
 }
 
 TEST_CASE("Retrieval's evaluate gives the loss and FactorizedTopK against the candidate table") {
-  // Candidates: id 1 = (1, 0), id 2 = (1, 1), id 3 = (0, -1).
-  DataTables data;
-  data.candidates = Table("candidates");
-  data.candidates.add("c0", FloatColumn{1, 1, 0});
-  data.candidates.add("c1", FloatColumn{0, 1, -1});
-  data.candidates.add("item", IntColumn{1, 2, 3});
+  DataTables data = three_candidates();
   // Queries and their true candidates:
   //   (1, 0) -> 1: scores 1, 1, 0: nothing scores strictly higher (the tie counts as a hit): rank 0
   //   (0, 1) -> 1: scores 0, 1, -1: candidate 2 is higher: rank 1
@@ -230,12 +235,7 @@ TEST_CASE("Retrieval's evaluate gives the loss and FactorizedTopK against the ca
 }
 
 TEST_CASE("Retrieval's per_user metrics rank every candidate per user, masking the training rows' candidates") {
-  // Candidates: id 1 = (1, 0), id 2 = (1, 1), id 3 = (0, -1).
-  DataTables data;
-  data.candidates = Table("candidates");
-  data.candidates.add("c0", FloatColumn{1, 1, 0});
-  data.candidates.add("c1", FloatColumn{0, 1, -1});
-  data.candidates.add("item", IntColumn{1, 2, 3});
+  DataTables data = three_candidates();
   // User "a" (query (0, 1), from their first test row): scores 0, 1, -1; candidate 2 was rated in
   // training, so it is masked: ranking 1, 3. Truth {1, 3}: recall@1 1/2, ndcg@1 1, hit@1 1.
   // User "b" (query (1, 0)): scores 1, 1, 0: ranking 1, 2, 3 (tie to the lower row). Truth {3}:
