@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 
 #include "graph/dnnl_context.hpp"
 #include "graph/error.hpp"
@@ -11,6 +13,21 @@
 #include "ops/kernels/primitive_cache.hpp"
 
 namespace dagrad {
+
+namespace {
+
+// Debian's oneDNN is built without DNNL_ENABLE_CONCURRENT_EXEC, so all primitives share one
+// scratchpad: two executing at once (models used from several threads, docs/serving.md) would
+// overwrite each other's. Executions are therefore serialised process-wide; each one is parallel
+// inside (OpenMP), and waits for its stream (one per thread: graph/dnnl_context.hpp).
+void execute_serialised(const dnnl::primitive& p, const std::unordered_map<int, dnnl::memory>& args) {
+  static std::mutex m;
+  std::lock_guard<std::mutex> lock(m);
+  p.execute(dnnl_stream(), args);
+  dnnl_stream().wait();
+}
+
+}  // namespace
 namespace {
 
 using dt = dnnl::memory::data_type;
@@ -84,10 +101,9 @@ void gemm(const Tensor& a, bool ta, const Tensor& b, bool tb, Tensor& c, bool ac
     e.prim = dnnl::matmul(pd);
     return e;
   });
-  e.prim.execute(dnnl_stream(), {{DNNL_ARG_SRC, wrap(e.a, a)},
+  execute_serialised(e.prim, {{DNNL_ARG_SRC, wrap(e.a, a)},
                                  {DNNL_ARG_WEIGHTS, wrap(e.b, b)},
                                  {DNNL_ARG_DST, wrap(e.c, c)}});
-  dnnl_stream().wait();
 }
 
 namespace {
@@ -118,26 +134,23 @@ EltwiseEntry& eltwise_entry(dnnl::algorithm alg, int64_t n) {
 void eltwise_forward(dnnl::algorithm alg, const Tensor& x, Tensor& y) {
   if (x.size() == 0) return;
   auto& e = eltwise_entry(alg, x.size());
-  e.fwd.execute(dnnl_stream(), {{DNNL_ARG_SRC, wrap(e.md, x)}, {DNNL_ARG_DST, wrap(e.md, y)}});
-  dnnl_stream().wait();
+  execute_serialised(e.fwd, {{DNNL_ARG_SRC, wrap(e.md, x)}, {DNNL_ARG_DST, wrap(e.md, y)}});
 }
 
 void eltwise_backward(dnnl::algorithm alg, const Tensor& y, const Tensor& dy, Tensor& dx, bool overwrite) {
   if (y.size() == 0) return;
   auto& e = eltwise_entry(alg, y.size());
   if (overwrite) {
-    e.bwd.execute(dnnl_stream(), {{DNNL_ARG_DST, wrap(e.md, y)},
+    execute_serialised(e.bwd, {{DNNL_ARG_DST, wrap(e.md, y)},
                                   {DNNL_ARG_DIFF_DST, wrap(e.md, dy)},
                                   {DNNL_ARG_DIFF_SRC, wrap(e.md, dx)}});
-    dnnl_stream().wait();
     return;
   }
   thread_local Tensor scratch;
   Tensor tmp = grown_view(scratch, {y.size()});
-  e.bwd.execute(dnnl_stream(), {{DNNL_ARG_DST, wrap(e.md, y)},
+  execute_serialised(e.bwd, {{DNNL_ARG_DST, wrap(e.md, y)},
                                 {DNNL_ARG_DIFF_DST, wrap(e.md, dy)},
                                 {DNNL_ARG_DIFF_SRC, wrap(e.md, tmp)}});
-  dnnl_stream().wait();
   accumulate(dx, tmp);
 }
 
@@ -184,10 +197,9 @@ void binary_op(dnnl::algorithm alg, const Tensor& a, const Tensor& b, Tensor& c,
     e.prim = dnnl::binary(pd);
     return e;
   });
-  e.prim.execute(dnnl_stream(), {{DNNL_ARG_SRC_0, wrap(e.a, a)},
+  execute_serialised(e.prim, {{DNNL_ARG_SRC_0, wrap(e.a, a)},
                                  {DNNL_ARG_SRC_1, wrap(e.b, b)},
                                  {DNNL_ARG_DST, wrap(e.a, c)}});
-  dnnl_stream().wait();
 }
 
 void scale_into(float alpha, const Tensor& x, Tensor& y) {
@@ -209,8 +221,7 @@ void scale_into(float alpha, const Tensor& x, Tensor& y) {
     e.prim = dnnl::eltwise_forward(pd);
     return e;
   });
-  e.prim.execute(dnnl_stream(), {{DNNL_ARG_SRC, wrap(e.md, x)}, {DNNL_ARG_DST, wrap(e.md, y)}});
-  dnnl_stream().wait();
+  execute_serialised(e.prim, {{DNNL_ARG_SRC, wrap(e.md, x)}, {DNNL_ARG_DST, wrap(e.md, y)}});
 }
 
 void axpy(float alpha, const Tensor& x, Tensor& y) {
@@ -256,8 +267,7 @@ void reduce_last_axis(dnnl::algorithm alg, const Tensor& x, int64_t rows, int64_
     e.prim = dnnl::reduction(pd);
     return e;
   });
-  e.prim.execute(dnnl_stream(), {{DNNL_ARG_SRC, wrap(e.src, x)}, {DNNL_ARG_DST, wrap(e.dst, y)}});
-  dnnl_stream().wait();
+  execute_serialised(e.prim, {{DNNL_ARG_SRC, wrap(e.src, x)}, {DNNL_ARG_DST, wrap(e.dst, y)}});
 }
 
 void sum_middle_axis(const Tensor& x, int64_t outer, int64_t count, int64_t inner, float scale,
