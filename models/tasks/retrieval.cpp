@@ -4,8 +4,8 @@
 // or estimated by streaming frequency estimation, Yi et al. 2019), removal of accidental hits,
 // per-example weights. Metrics: FactorizedTopK against a candidate table (metrics: top_k, id_based,
 // batch_size = rows per forward pass when embedding queries and candidates), and the loss.
-// fused: true computes the softmax blockwise from the towers (DotSoftmaxCrossEntropy) instead of
-// materialising the [B, B] logits.
+// The softmax is computed blockwise from the towers (DotSoftmaxCrossEntropy, the logits never in
+// memory); fused: false builds it from MatMul, Scale and SoftmaxCrossEntropy instead.
 #include <cmath>
 #include <unordered_map>
 
@@ -59,8 +59,9 @@ class Retrieval : public RetrievalTask {
                            "rows (and validation rows, when evaluating test) masked, their evaluated rows' "
                            "candidates the truth: recall@k, ndcg@k and hit@k averaged over users")},
                  "evaluation"),
-        Key::boolean("fused", "compute the softmax blockwise from the towers (DotSoftmaxCrossEntropy), without the "
-                              "[batch, batch] logits in memory").otherwise(false)};
+        Key::boolean("fused", "compute the softmax blockwise from the towers (DotSoftmaxCrossEntropy), each block's "
+                              "logits in cache and the [batch, batch] logits never in memory; false builds them "
+                              "from MatMul, Scale and SoftmaxCrossEntropy (docs/performance.md)").otherwise(true)};
   }
 
   explicit Retrieval(LayerContext& ctx) {
@@ -117,9 +118,8 @@ class Retrieval : public RetrievalTask {
     }
     query_ = q;
     candidate_ = c;
-    // MatMul, Scale and SoftmaxCrossEntropy, the logits a node; or with `fused: true` one
-    // DotSoftmaxCrossEntropy over q and c, blockwise, without the [B, B] logits in memory
-    // (less memory for large batches, not faster at 2048: docs/performance.md).
+    // One DotSoftmaxCrossEntropy over q and c, blockwise, without the [B, B] logits in memory; or
+    // with `fused: false` MatMul, Scale and SoftmaxCrossEntropy, the logits a node.
     labels_ = ctx.graph.input(ctx.name + "/labels", {{kBatch}, DType::i32});
     NamedInputs in;
     Attrs attrs;
@@ -271,7 +271,7 @@ class Retrieval : public RetrievalTask {
     if (estimator_) s += ", logQ correction by streaming frequency estimation (alpha " + std::to_string(estimator_->alpha()) + ")";
     if (!probability_col_.empty()) s += ", logQ correction from column " + probability_col_;
     if (remove_hits_) s += ", accidental hits removed";
-    if (fused_) s += ", fused blockwise";
+    if (!fused_) s += ", unfused logits";
     return s + ")";
   }
 
