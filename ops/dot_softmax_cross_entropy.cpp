@@ -20,6 +20,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <bit>
 #include <string>
 
 #include "graph/op.hpp"
@@ -54,11 +55,18 @@ constexpr int kQ = 0, kC = 1, kLabels = 2, kWeights = kLabels + si::kWeights, kC
 class DotSoftmaxCrossEntropy : public Op {
  public:
   explicit DotSoftmaxCrossEntropy(const Attrs& a)
-      : scale_(static_cast<float>(a.get_double("scale"))), block_rows_(a.get_int("block_rows")) {}
+      : scale_(static_cast<float>(a.get_double("scale"))), block_rows_(a.get_int("block_rows")), bf16_(a.get_bool("bf16")) {
+    if (bf16_ && !tiles::has_bf16())
+      throw UserError(std::string("bf16: true needs a CPU with AVX512-BF16 (bf16 products with f32 accumulation); this one "
+                                  "lacks it (its best vector instructions: ") + tiles::isa() + ")");
+    if (bf16_ && block_rows_ % 2) ++block_rows_;  // blocks start on even rows, where the row pairs start
+  }
 
   static Schema schema() {
     return {Key::number("scale", "multiplies the logits q·cᵀ (1 / temperature)").otherwise(1.0),
-            Key::integer("block_rows", "query rows per block; 0 sizes blocks from the L2 cache").in(Range::at_least(0)).otherwise(0)};
+            Key::integer("block_rows", "query rows per block; 0 sizes them by the logits' size (at most 2 MiB)").in(Range::at_least(0)).otherwise(0),
+            Key::boolean("bf16", "the three products in bf16 with f32 accumulation (AVX512-BF16 only; the softmax stays f32)")
+                .otherwise(false)};
   }
 
   // In inference the forward computes the losses only; a backward after it recomputes the blocks.
@@ -202,6 +210,39 @@ class DotSoftmaxCrossEntropy : public Op {
     // The logits' row stride: np plus one cache line, so that a column walk down the block's rows
     // (the dc product) does not map every row to one L1 set when np is a multiple of 1024.
     const int64_t ls = np + 16;
+    // bf16: every operand rounded once, in the pair layouts the loops want (softmax_tiles.hpp).
+    const int64_t dph = dp / 2, nh = np / 2, bh = (p.b + 1) / 2;
+    uint32_t* q2 = nullptr;
+    uint16_t *qi = nullptr, *ct16 = nullptr, *cj = nullptr;
+    if (bf16_) {
+      q2 = as_u32(grown_view(q2_, {std::max<int64_t>(p.b * dph, 1)}, DType::i32));
+      qi = as_u16(grown_view(qi_, {std::max<int64_t>(bh * dp, 1)}, DType::i32));
+      ct16 = as_u16(grown_view(ct16_, {std::max<int64_t>(nh * dp, 1)}, DType::i32));
+      cj = as_u16(grown_view(cj_, {std::max<int64_t>(nh * dp, 1)}, DType::i32));
+      auto qv = [&](int64_t r, int64_t k) { return r < p.b && k < d ? p.q[r * d + k] : 0.0f; };
+      auto cv = [&](int64_t j, int64_t k) { return j < p.n && k < d ? p.c[j * d + k] : 0.0f; };
+      for (int64_t r = 0; r < p.b; ++r)
+        for (int64_t kp = 0; kp < dph; ++kp) q2[r * dph + kp] = bf16_bits(qv(r, 2 * kp)) | bf16_bits(qv(r, 2 * kp + 1)) << 16;
+      for (int64_t ip = 0; ip < bh; ++ip)
+        for (int64_t k = 0; k < dp; ++k) {
+          qi[(ip * dp + k) * 2] = static_cast<uint16_t>(bf16_bits(qv(2 * ip, k)));
+          qi[(ip * dp + k) * 2 + 1] = static_cast<uint16_t>(bf16_bits(qv(2 * ip + 1, k)));
+        }
+      for (int64_t j = 0; j < np; ++j) {
+        uint16_t* col = ct16 + j / kPanel * kPanel * dp + (j % kPanel) * 2;
+        for (int64_t kp = 0; kp < dph; ++kp) {
+          col[kp * 2 * kPanel] = static_cast<uint16_t>(bf16_bits(cv(j, 2 * kp)));
+          col[kp * 2 * kPanel + 1] = static_cast<uint16_t>(bf16_bits(cv(j, 2 * kp + 1)));
+        }
+      }
+      for (int64_t jp = 0; jp < nh; ++jp)
+        for (int64_t k = 0; k < dp; ++k) {
+          cj[(jp * dp + k) * 2] = static_cast<uint16_t>(bf16_bits(cv(2 * jp, k)));
+          cj[(jp * dp + k) * 2 + 1] = static_cast<uint16_t>(bf16_bits(cv(2 * jp + 1, k)));
+        }
+    }
+    const int64_t g_per_thread = kBlockRows * nh + (kBlockRows + 1) / 2 * np;
+    uint32_t* g_all = bf16_ && kGrads ? as_u32(grown_view(g16_, {int64_t{nt} * g_per_thread}, DType::i32)) : nullptr;
     const int64_t ndp = p.n * dp;
     float* s_all = reuse(scratch_, int64_t{nt} * kBlockRows * ls);
     float* dq_all = kGrads ? (padded ? reuse(dqp_, p.b * dp) : dq) : nullptr;
@@ -215,6 +256,13 @@ class DotSoftmaxCrossEntropy : public Op {
     {
       const int t = omp_get_thread_num();
       tiles::SoftmaxBlock blk;
+      tiles::Bf16Operands ops16;
+      if (bf16_) {
+        ops16.ct = ct16;
+        ops16.cj = cj;
+        ops16.g = g_all ? g_all + int64_t{t} * g_per_thread : nullptr;
+        blk.bf16 = &ops16;
+      }
       blk.n = p.n;
       blk.np = np;
       blk.dp = dp;
@@ -239,6 +287,10 @@ class DotSoftmaxCrossEntropy : public Op {
         blk.dout = kUnit ? nullptr : dout + r0;
         blk.loss = loss ? loss + r0 : nullptr;
         blk.dq = kGrads ? dq_all + r0 * dp : nullptr;
+        if (bf16_) {
+          ops16.q = q2 + r0 * dph;
+          ops16.qi = qi + r0 / 2 * dp * 2;
+        }
         tiles::softmax_block(blk);
       }
     }
@@ -260,6 +312,15 @@ class DotSoftmaxCrossEntropy : public Op {
 
   static int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
+  // bf16 storage inside i32 tensors.
+  static uint32_t* as_u32(Tensor t) { return reinterpret_cast<uint32_t*>(t.i32()); }
+  static uint16_t* as_u16(Tensor t) { return reinterpret_cast<uint16_t*>(t.i32()); }
+  // f32 rounded to the nearest bf16 (ties to even), as the CPU's conversion does; finite values.
+  static uint32_t bf16_bits(float x) {
+    const uint32_t u = std::bit_cast<uint32_t>(x);
+    return (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
+  }
+
   // rows x d into `buf` as rows x dp, zeros beyond d.
   static const float* pad(const float* src, int64_t rows, int64_t d, int64_t dp, Tensor& buf) {
     float* o = reuse(buf, rows * dp);
@@ -272,6 +333,7 @@ class DotSoftmaxCrossEntropy : public Op {
 
   float scale_;
   int64_t block_rows_;
+  bool bf16_;
   bool training_ = true;
   bool unit_grads_ = false;  // the last forward computed the unit-dout gradients
   // Grown to the largest problem seen, never shrunk: unit-dout gradients and row losses from
@@ -279,6 +341,7 @@ class DotSoftmaxCrossEntropy : public Op {
   // The padded copies of q and c (when d is not a multiple of 16), the candidates transposed, and the
   // padded dq.
   Tensor dq0_, dc0_, dcorr0_, loss_, dq1_, dc1_, dcorr1_, scratch_, dc_part_, col_part_, qp_, cp_, ct_, dqp_;
+  Tensor q2_, qi_, ct16_, cj_, g16_;  // bf16 operands and G (i32 storage)
   struct Seen {
     const float *q = nullptr, *c = nullptr;
     int64_t b = -1, n = -1;

@@ -1,6 +1,6 @@
 // softmax_tiles.hpp: the choice of instruction set, once per process, from the CPU's features; the
 // environment variable DAGRAD_ISA (avx512, avx2 or sse2) asks for a narrower one than the CPU has,
-// to measure or test it on a wider machine.
+// to measure or test it on a wider machine (below avx512 it also takes bf16 away).
 #include "ops/kernels/softmax_tiles.hpp"
 
 #include <cstdlib>
@@ -53,6 +53,23 @@ const Choice& chosen() {
 
 const char* isa() { return chosen().name; }
 
-void softmax_block(const SoftmaxBlock& b) { chosen().block(b); }
+bool has_bf16() {
+  static const bool v = [] {
+    __builtin_cpu_init();
+    // DAGRAD_ISA asking for less than AVX-512 takes bf16 away too.
+    return std::string(isa()) == "avx512" && __builtin_cpu_supports("avx512bf16");
+  }();
+  return v;
+}
+
+void softmax_block(const SoftmaxBlock& b) {
+  if (b.bf16) {
+    // Callers check has_bf16() before their parallel region (an exception cannot leave one).
+    if (!has_bf16()) __builtin_trap();
+    softmax_block_avx512bf16(b);
+  } else {
+    chosen().block(b);
+  }
+}
 
 }  // namespace dagrad::tiles

@@ -17,6 +17,17 @@ namespace dagrad::tiles {
 // logits loops take two vectors of columns at a time).
 inline constexpr int64_t kWidthMultiple = 16, kColumnMultiple = 32;
 
+// The bf16 operands (softmax_tiles_bf16.cpp), bf16 values as their 16 bits, each product's two
+// operands in pairs along the index it sums over, so that one 32-bit lane holds a pair.
+struct Bf16Operands {
+  const uint32_t* q = nullptr;   // [rows, dp/2] this block's rows, pairs along the width
+  const uint16_t* qi = nullptr;  // [ceil(rows/2), dp, 2] this block's rows in pairs of rows
+                                 // (an odd last row paired with zeros)
+  const uint16_t* ct = nullptr;  // panels of 32 candidates, each [dp/2, 32, 2]: pairs along the width
+  const uint16_t* cj = nullptr;  // [np/2, dp, 2] pairs of candidates (zeros beyond n)
+  uint32_t* g = nullptr;         // scratch of rows·np/2 + ceil(rows/2)·np values
+};
+
 // One block of query rows. Every matrix is row-major and dense; widths are padded with zeros to
 // `dp` and the candidates to `np`, so that the loops have no ragged edges.
 struct SoftmaxBlock {
@@ -40,10 +51,15 @@ struct SoftmaxBlock {
   float* dq = nullptr;              // [rows, dp] written: scale·G·c
   float* dc = nullptr;              // [n, dp] added to: scale·Gᵀ·q
   float* dcorr = nullptr;           // [n] added to: the column sums of G
+  // Set: the three products in bf16 with f32 accumulation (q, ct and c above unused); the CPU must
+  // have AVX512-BF16 (has_bf16()).
+  const Bf16Operands* bf16 = nullptr;
 };
 
 // The instruction set the loops run with on this CPU: "avx512", "avx2" or "sse2".
 const char* isa();
+// Whether the CPU has AVX512-BF16 (and the AVX-512 the bf16 loops use besides).
+bool has_bf16();
 // Does the work above for one block, on the calling thread.
 void softmax_block(const SoftmaxBlock& b);
 
@@ -51,5 +67,6 @@ void softmax_block(const SoftmaxBlock& b);
 void softmax_block_avx512(const SoftmaxBlock& b);
 void softmax_block_avx2(const SoftmaxBlock& b);
 void softmax_block_sse2(const SoftmaxBlock& b);
+void softmax_block_avx512bf16(const SoftmaxBlock& b);
 
 }  // namespace dagrad::tiles
