@@ -9,11 +9,11 @@
 // Why: as three ops the in-batch softmax writes B x N logits and B x N D = softmax - onehot to
 // memory and reads them back three times (32 MB at B = N = 2048; 512 MB at 8192), which on a
 // machine with a small L2 and little memory bandwidth per core costs more than the products. Here
-// each thread takes blocks of rows sized to fit its L2 (default_block_rows): the block's logits,
-// its softmax in place, then its share of dq and dc, all in one pass (ops/kernels/softmax_tiles.hpp,
-// register-tiled loops chosen per instruction set at run time), so memory is
-// O(threads·block_rows·N) and the logits never leave the cache. It is the Retrieval task's
-// default (`fused: false` selects the three ops).
+// each thread takes blocks of rows whose logits take at most 2 MiB (default_block_rows): the
+// block's logits, its softmax in place, then its share of dq and dc, all in one pass
+// (ops/kernels/softmax_tiles.hpp, register-tiled loops chosen per instruction set at run time), so
+// memory is O(threads·block_rows·N) and the [B, N] logits never exist. It is the Retrieval task's
+// default (`fused: false` selects the three ops); attribute bf16 runs the three products in bf16.
 // Forward computes the gradients for dout = 1 (the task's summed loss) alongside the
 // loss, since it has D at hand; backward hands them out when dout is indeed all ones, and
 // otherwise recomputes the blocks with the given dout (the gradient checker's path).
