@@ -51,7 +51,8 @@ struct SoftmaxBlock {
   float* dq = nullptr;              // [rows, dp] written: scale·G·c
   float* dc = nullptr;              // [n, dp] added to: scale·Gᵀ·q
   float* dcorr = nullptr;           // [n] added to: the column sums of G
-  // Set: the three products in bf16 with f32 accumulation (q, ct and c above unused); the CPU must
+  // Set: the three products in bf16 with f32 accumulation (ct above unused; q and c serve the
+  // onehot part of the gradients, in f32); the CPU must
   // have AVX512-BF16 (has_bf16()).
   const Bf16Operands* bf16 = nullptr;
 };

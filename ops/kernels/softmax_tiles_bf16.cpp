@@ -6,8 +6,9 @@
 //
 // The operands go in as pairs along each product's summed index (Bf16Operands): q and cᵀ along the
 // width for the logits, c along the candidates for dq, q along the rows for dc. The softmax rows
-// are computed in f32 from the f32 accumulators; G is rounded to bf16 twice per block, once as row
-// pairs (for dq) and once as pairs of rows (for dc).
+// are computed in f32 from the f32 accumulators; k·softmax is rounded to bf16 twice per block, once
+// as row pairs (for dq) and once as pairs of rows (for dc), and the onehot's part of G is applied in
+// f32 (see below why).
 #include <immintrin.h>
 
 #include <cstdint>
@@ -142,6 +143,11 @@ void softmax_block_avx512bf16(const SoftmaxBlock& b) {
     }
 #pragma omp simd
     for (int64_t j = 0; j < b.n; ++j) b.dcorr[j] += row[j];
+    // The products below take k·softmax only, and the onehot's part (-k at the label) is added in
+    // f32 after them: rounded to bf16, k·(p - 1) at the label would leave every row of G summing to
+    // about ±k·2^-9 instead of 0, a bias along the mean candidate (and query) that does not average
+    // out, and which made training drift (the loss rising after a few epochs on MovieLens).
+    row[lab] += k;
     // Columns n..np of the row hold zeros (logits against zero padding), which the pairs below
     // may take in: they meet zero padding of c.
   }
@@ -185,6 +191,19 @@ void softmax_block_avx512bf16(const SoftmaxBlock& b) {
   int64_t j = 0;
   for (; j + R <= b.n; j += R) run_c.template operator()<R>(j);
   for (; j < b.n; ++j) run_c.template operator()<1>(j);
+  // The onehot's part, in f32: dq_i -= scale·k_i·c[label_i] and dc[label_i] -= scale·k_i·q_i.
+  for (int64_t r = 0; r < b.rows; ++r) {
+    const float k = b.scale * (b.w ? b.w[r] : 1.0f) * (b.dout ? b.dout[r] : 1.0f);
+    const float* cl = b.c + int64_t{b.labels[r]} * b.dp;
+    const float* qr = b.q + r * b.dp;
+    float* dqr = b.dq + r * b.dp;
+    float* dcl = b.dc + int64_t{b.labels[r]} * b.dp;
+#pragma omp simd
+    for (int64_t v = 0; v < b.dp; ++v) {
+      dqr[v] -= k * cl[v];
+      dcl[v] -= k * qr[v];
+    }
+  }
 }
 
 }  // namespace dagrad::tiles
