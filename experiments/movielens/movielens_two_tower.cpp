@@ -62,12 +62,32 @@ std::string label_of(const std::string& config) {
   return l + "]";
 }
 
+// A folder flag (--out, --results) that names a symbolic link: the runs or the report would go
+// wherever it points.
+void check_not_link(const std::string& flag, const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::path p(dir);
+  while (!p.empty() && p.filename().empty() && p != p.parent_path()) p = p.parent_path();
+  if (std::filesystem::is_symlink(p, ec))
+    throw UserError(flag + " " + dir + ": is a symbolic link (to " + std::filesystem::read_symlink(p, ec).string() +
+                    "); give the folder itself");
+}
+
 int train_or_report(const cli::Args& a, bool train) {
   auto configs = split_list(a.get("configs", kDefaultConfigs));
-  const int seeds = static_cast<int>(a.get_int("seeds", 3, 1));
+  if (configs.empty())
+    throw UserError("--configs '" + a.get("configs", "") + "': no configuration named (a comma-separated list such as " +
+                    kDefaultConfigs + ")");
+  const int64_t seeds_given = a.get_int("seeds", 3, 1);
+  if (seeds_given > 1000) throw UserError("--seeds: expected 1 to 1000, got " + std::to_string(seeds_given));
+  const int seeds = static_cast<int>(seeds_given);
   std::string out = a.get("out", "out/movielens");
   std::string results = a.get("results", "docs/results");
+  check_not_link("--out", out);
+  check_not_link("--results", results);
   std::vector<movielens::ConfigRuns> runs;
+  // Every configuration is looked up before the first run trains.
+  for (const auto& c : configs) (void)model_file(c);
   for (const auto& c : configs) {
     movielens::ConfigRuns r{c, label_of(c), {}};
     std::string model = model_file(c);

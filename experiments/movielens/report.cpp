@@ -19,12 +19,21 @@ using plot::stats;
 
 std::string fmt(double v, int digits = 3) { return plot::fixed(v, digits); }
 
-// A run's history.json through History::load (null values are NaN); none when the run has no
-// history, so that it is reported as missing.
-std::vector<std::map<std::string, double>> read_history(const std::string& run_dir) {
-  if (!std::filesystem::exists(run_dir + "/history.json")) return {};
+// A run's history.json through History::load (null values are NaN). A run without one, or whose
+// history is damaged or holds no test evaluation, is an error naming the file: the report is
+// rewritten only from complete runs, so that good results are never replaced by a table of
+// "missing" or by a damaged file's numbers.
+std::vector<std::map<std::string, double>> read_history(const std::string& run_dir, const std::string& metric) {
+  const std::string path = run_dir + "/history.json";
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    throw UserError(path + ": no such file: the run has no history (train it first, or give the --configs, --seeds "
+                    "and --out of runs that exist)");
   std::vector<std::map<std::string, double>> rows;
   for (const Row& r : History::load(run_dir).rows()) rows.emplace_back(r.begin(), r.end());
+  bool evaluated = false;
+  for (const auto& r : rows) evaluated = evaluated || (r.count("epoch") && r.count(metric));
+  if (!evaluated) throw UserError(path + ": holds no evaluation row with 'epoch' and '" + metric + "' (an unfinished or another run)");
   return rows;
 }
 
@@ -32,11 +41,15 @@ std::vector<std::map<std::string, double>> read_history(const std::string& run_d
 
 void write_report(const std::vector<ConfigRuns>& configs, const std::vector<int>& ks, const std::string& results_dir,
                   const std::string& command) {
-  std::filesystem::create_directories(results_dir);
   auto key = [](int k) { return "test_factorized_top_k/top_" + std::to_string(k) + "_categorical_accuracy"; };
+  if (configs.empty()) throw UserError("report: no configuration to report on");
+  // Every history is read and checked before the first figure is written.
   std::vector<std::vector<std::vector<std::map<std::string, double>>>> hist(configs.size());
   for (size_t c = 0; c < configs.size(); ++c)
-    for (const auto& d : configs[c].run_dirs) hist[c].push_back(read_history(d));
+    for (const auto& d : configs[c].run_dirs) hist[c].push_back(read_history(d, key(ks.front())));
+  std::error_code ec;
+  std::filesystem::create_directories(results_dir, ec);
+  if (ec) throw UserError("--results " + results_dir + ": cannot create it (" + ec.message() + ")");
 
   for (int k : ks) {
     plot::Chart chart;
