@@ -77,6 +77,12 @@ const Setup& setup() {
     s.dir = (root / ("dagrad_fuzz_checkpoint_" + std::to_string(::getpid()))).string();
     fs::remove_all(s.dir);
     fs::create_directories(s.dir);
+    static std::string made;  // removed when the fuzzer exits
+    made = s.dir;
+    std::atexit([] {
+      std::error_code ec;
+      fs::remove_all(made, ec);
+    });
     std::string inter = "user,item,item_id\n", items = "item,item_id\n";
     for (int rep = 0; rep < 4; ++rep)
       for (int u = 0; u < 8; ++u)

@@ -48,6 +48,12 @@ const Setup& setup() {
     s.dir = (root / ("dagrad_fuzz_set_" + std::to_string(::getpid()))).string();
     fs::remove_all(s.dir);
     fs::create_directories(s.dir);
+    static std::string made;  // removed when the fuzzer exits
+    made = s.dir;
+    std::atexit([] {
+      std::error_code ec;
+      fs::remove_all(made, ec);
+    });
     std::string inter = "user,item,item_id,age,rating\n", items = "item,item_id\n";
     for (int u = 0; u < 12; ++u)
       inter += "u" + std::to_string(u % 5) + ",item " + std::to_string((3 * u) % 6) + "," + std::to_string((3 * u) % 6) + "," +

@@ -217,20 +217,20 @@ struct StopInWrite {
   long nth = 1, seen = 0;
 };
 StopInWrite* stop_in_write() {
-  static StopInWrite* hook = [] () -> StopInWrite* {
+  static StopInWrite hook;
+  static const bool on = [] {
     const char* env = std::getenv("DAGRAD_TEST_STOP_IN_WRITE");
-    if (!env || !*env) return nullptr;
-    std::string v = env;
-    auto* h = new StopInWrite;
+    if (!env || !*env) return false;
+    const std::string v = env;
     const size_t a = v.find(':');
-    if (a == std::string::npos) return nullptr;
-    h->name = v.substr(0, a);
+    if (a == std::string::npos) return false;
+    hook.name = v.substr(0, a);
     const size_t b = v.find(':', a + 1);
-    h->stage = v.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1);
-    if (b != std::string::npos) h->nth = std::strtol(v.c_str() + b + 1, nullptr, 10);
-    return h;
+    hook.stage = v.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1);
+    if (b != std::string::npos) hook.nth = std::strtol(v.c_str() + b + 1, nullptr, 10);
+    return true;
   }();
-  return hook;
+  return on ? &hook : nullptr;
 }
 bool stop_here(const std::string& path, const char* stage, bool count) {
   StopInWrite* h = stop_in_write();
