@@ -107,6 +107,9 @@ TEST_CASE("YAML that refers to itself or expands without bound: exit 2 naming th
        {"model.yaml:", "nested more than 64 deep"}},
       {"lists nested 5000 deep in a --set value", model, train, " --set 'fit.deep=" + nested(5000) + "'",
        {"--set fit.deep=", "nested more than 64 deep"}},
+      // Found by fuzz_set: a key that is not UTF-8 was kept, and to_yaml wrote another key.
+      {"a --set key path that is not UTF-8", model, train, " --set 'model.task.m\xe5trics.top_k=[1]'",
+       {"--set model.task.m", "the key path is not UTF-8 text: byte 0xE5 at column 13"}},
   };
   for (const auto& c : cases) {
     CAPTURE(c.name);
