@@ -25,19 +25,29 @@ bool all_finite(const Tensor& t) {
   return true;
 }
 
-// Compares one analytic and one numeric derivative, recording the first failure.
-void compare(CheckResult& r, double a, double n, double rtol, double atol, const std::string& where) {
+// Compares one analytic and one numeric derivative, recording the first failure. `floor` is the
+// absolute part of the tolerance (gradcheck.hpp: scaled to the gradient's size, never below the
+// central differences' rounding noise).
+void compare(CheckResult& r, double a, double n, double rtol, double floor, const std::string& where) {
   ++r.checked;
-  double tol = atol + rtol * std::max(std::fabs(a), std::fabs(n));
+  double tol = floor + rtol * std::max(std::fabs(a), std::fabs(n));
   double rel = std::fabs(a - n) / tol;
   if (!std::isfinite(a) || !std::isfinite(n)) rel = INFINITY;
   r.max_rel_err = std::max(r.max_rel_err, rel);
   if (rel > 1.0 && r.ok) {
     r.ok = false;
     std::ostringstream os;
-    os << where << ": analytic " << a << ", numeric " << n;
+    os << where << ": analytic " << a << ", numeric " << n << " (tolerance " << tol << ")";
     r.failure = os.str();
   }
+}
+
+// The rounding noise of a central difference of a loss computed in float: each evaluation's
+// loss is off by up to about `kNoiseUlps` float epsilons of `magnitude` (the sum of the magnitudes
+// of the terms it adds up), and the difference of two divides by 2 * step.
+constexpr double kNoiseUlps = 16;
+double difference_noise(double magnitude, double step) {
+  return kNoiseUlps * std::numeric_limits<float>::epsilon() * magnitude / step;
 }
 
 bool near_kink(double x, const std::vector<double>& kinks, double step) {
@@ -49,8 +59,22 @@ bool near_kink(double x, const std::vector<double>& kinks, double step) {
 }  // namespace
 
 CheckResult check_op_sample(const std::string& op_name, const Sample& s, uint64_t seed) {
+  std::unique_ptr<Op> op;
+  try {
+    op = OpRegistry::instance().make(op_name, s.attrs);
+  } catch (const std::exception& e) {
+    CheckResult r;
+    r.label = op_name + " sample '" + s.label + "'";
+    r.ok = false;
+    r.failure = std::string("threw: ") + e.what();
+    return r;
+  }
+  return check_op_sample(*op, op_name + " sample '" + s.label + "'", s, seed);
+}
+
+CheckResult check_op_sample(Op& op_ref, const std::string& label, const Sample& s, uint64_t seed) {
   CheckResult r;
-  r.label = op_name + " sample '" + s.label + "'";
+  r.label = label;
   std::mt19937_64 rng(seed);
   auto fail = [&](const std::string& why) {
     r.ok = false;
@@ -58,11 +82,10 @@ CheckResult check_op_sample(const std::string& op_name, const Sample& s, uint64_
     return r;
   };
 
-  std::unique_ptr<Op> op;
+  Op* op = &op_ref;
   std::vector<TensorType> types;
   std::vector<Tensor> x;
   try {
-    op = OpRegistry::instance().make(op_name, s.attrs);
     for (const auto& spec : s.inputs) {
       if (spec.absent) {  // an optional input the sample leaves out
         TensorType none;
@@ -201,9 +224,18 @@ CheckResult check_op_sample(const std::string& op_name, const Sample& s, uint64_
       }
     }
 
-    // Numeric gradients by central differences.
+    // Numeric gradients by central differences, then compared input by input with a tolerance
+    // scaled to that input's gradient: the absolute part is `atol` times its largest numeric
+    // element (never below the differences' rounding noise), so that a gradient of small elements
+    // (a mean over 600 rows: all below 2e-3) is held to its own size, and a zero or wrong one fails.
+    double magnitude = 0;  // sum |out * proj|: the size of the loss's terms, for the rounding noise
+    op->forward(in, out);
+    for (int64_t j = 0; j < out.size(); ++j) magnitude += std::fabs(static_cast<double>(out.f32()[j]) * proj.f32()[j]);
+    const double noise = difference_noise(magnitude, s.step);
     for (size_t i = 0; i < x.size(); ++i) {
       if (!d1[i]) continue;
+      std::vector<std::pair<int64_t, double>> numeric;
+      double largest = 0;
       for (int64_t j = 0; j < x[i].size(); ++j) {
         float& v = x[i].f32()[j];
         const float orig = v;
@@ -216,8 +248,12 @@ CheckResult check_op_sample(const std::string& op_name, const Sample& s, uint64_
         double lm = dot(out, proj);
         v = orig;
         double num = (lp - lm) / (2 * s.step);
-        compare(r, g1[i].f32()[j], num, s.rtol, s.atol,
-                "input " + std::to_string(i) + " element " + std::to_string(j));
+        numeric.push_back({j, num});
+        if (std::isfinite(num)) largest = std::max(largest, std::fabs(num));
+      }
+      const double floor = std::max(s.atol * largest, noise);
+      for (const auto& [j, num] : numeric) {
+        compare(r, g1[i].f32()[j], num, s.rtol, floor, "input " + std::to_string(i) + " element " + std::to_string(j));
         if (!r.ok) return r;
       }
     }
@@ -248,6 +284,7 @@ CheckResult check_graph(Graph& g, int loss, const std::vector<int>& wrt, const G
   int target = loss;
   std::span<const int> targets(&target, 1);
   g.forward(targets);
+  const double loss_value = g.value(loss).f32()[0];
   Gradients gr;
   backward(g, loss, gr);
   // Copy the analytic gradients: the numeric passes below overwrite nothing but values.
@@ -263,6 +300,8 @@ CheckResult check_graph(Graph& g, int loss, const std::vector<int>& wrt, const G
     Tensor& val = const_cast<Tensor&>(g.value(id));
     int64_t n = val.size();
     int64_t stride = std::max<int64_t>(1, n / opt.max_elements_per_node);
+    std::vector<std::pair<int64_t, double>> numeric;
+    double largest = 0;
     for (int64_t j = 0; j < n; j += stride) {
       float& v = val.f32()[j];
       const float orig = v;
@@ -273,8 +312,15 @@ CheckResult check_graph(Graph& g, int loss, const std::vector<int>& wrt, const G
       g.forward(targets);
       double lm = g.value(loss).f32()[0];
       v = orig;
-      compare(r, grad.f32()[j], (lp - lm) / (2 * opt.step), opt.rtol, opt.atol,
-              "node '" + g.node(id).name + "' element " + std::to_string(j));
+      const double num = (lp - lm) / (2 * opt.step);
+      numeric.push_back({j, num});
+      if (std::isfinite(num)) largest = std::max(largest, std::fabs(num));
+    }
+    // As for op samples: the absolute tolerance scaled to this node's gradient, above the noise of
+    // a float loss (its magnitude: |loss| and a few ulps of it).
+    const double floor = std::max(opt.atol * largest, difference_noise(std::fabs(loss_value), opt.step));
+    for (const auto& [j, num] : numeric) {
+      compare(r, grad.f32()[j], num, opt.rtol, floor, "node '" + g.node(id).name + "' element " + std::to_string(j));
       if (!r.ok) break;
     }
     if (!r.ok) break;

@@ -29,7 +29,10 @@ const char* kEvaluateHelp =
     "usage: dagrad evaluate MODEL.dagrad --train FIT.yaml [--data DIR] [--on test|validation|train]\n"
     "                       [--out DIR] [--set key=value ...] [--threads N]\n\n"
     "Evaluates a trained model on the data and split the training file describes; writes\n"
-    "summary.json into DIR (default: the model file's folder) and prints it as the last line.\n";
+    "evaluation_<split>.json into DIR (default: the model file's folder; the training run's\n"
+    "summary.json there is left as it is) and prints it as the last line. --set changes the\n"
+    "training file's keys (data, batch size); the model is the one stored in MODEL.dagrad, so\n"
+    "--set model.* is refused.\n";
 
 const char* kDescribeHelp =
     "usage: dagrad describe MODEL.yaml --train FIT.yaml [--data DIR] [--set key=value ...]\n"
@@ -73,18 +76,23 @@ int cmd_evaluate(int argc, char** argv) {
   std::string model_file = spec.model_path;
   auto model = Model::load(model_file);
   // The training file gives the data and split; the model file's path stands in for the model.
-  std::vector<std::string> over;
+  // The model is the stored one: a --set model.* would change nothing, silently.
   for (const auto& o : spec.overrides)
-    if (o.rfind("model.", 0) != 0) over.push_back(o);
-  ConfigNode train = load_config(spec.train_path, over);
-  DataTables data;
-  load_data(train.at("data"), spec.data_dir, data);
+    if (o.rfind("model.", 0) == 0)
+      throw UserError("--set " + o + ": evaluate uses the model stored in " + model_file +
+                      ", whose model file cannot be changed; only the training file's keys (data.*, fit.*) can be set");
+  ConfigNode train = load_config(spec.train_path, spec.overrides);
   FitOptions opts = FitOptions::from_config(train.at("fit"));
   std::string on = a.get("on", opts.evaluate_on);
   if (on != "test" && on != "validation" && on != "train") throw UserError("--on: expected test, validation or train, got '" + on + "'");
   std::string dir = spec.out_dir.empty() ? std::filesystem::path(model_file).parent_path().string() : spec.out_dir;
   if (dir.empty()) dir = ".";
   check_writable_dir(dir);  // before the work; the folder itself is made only when there is a result
+  DataTables data;
+  load_data(train.at("data"), spec.data_dir, data);
+  if (data.by_name(on).rows() == 0)
+    throw UserError("--on " + on + ": the " + on + " split of " + spec.train_path + "'s data has no rows, so there is nothing "
+                    "to evaluate (data.split sets the fractions)");
   auto t0 = std::chrono::steady_clock::now();
   FitResult r;
   for (const auto& [k, v] : evaluate(*model, data.by_name(on), data, opts.batch_size)) r.final_metrics.push_back({on + "_" + k, v});
@@ -92,7 +100,8 @@ int cmd_evaluate(int argc, char** argv) {
   ensure_writable_dir(dir);
   DirectoryLock lock(dir);  // not while a fit writes there
   remove_stale_temporaries(dir);
-  std::cout << write_summary(dir, model->name(), r) << std::endl;
+  // Its own file: the training run's summary.json beside the model stays as training wrote it.
+  std::cout << write_summary(dir, model->name(), r, "evaluation_" + on + ".json") << std::endl;
   return 0;
 }
 

@@ -162,7 +162,7 @@ void Session::on_read(beast::error_code ec, size_t) {
     res.body() = json{{"error", too_big ? "body: larger than --max-body " + std::to_string(server_.options().max_body) +
                                                " bytes"
                                          : "request: " + ec.message()}}
-                     .dump() + "\n";
+                     .dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
     res.prepare_payload();
     res_ = std::make_shared<http::response<http::string_body>>(std::move(res));
     stream_.expires_after(std::chrono::seconds(10));
@@ -176,7 +176,9 @@ void Session::on_read(beast::error_code ec, size_t) {
   res.set(http::field::server, "dagrad");
   res.set(http::field::content_type, "application/json");
   res.keep_alive(req.keep_alive());
-  res.body() = reply.body.dump() + "\n";
+  // Bytes that are not UTF-8 (a latin-1 vocabulary entry, a name in an error) become U+FFFD
+  // rather than throwing out of the session.
+  res.body() = reply.body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
   res.prepare_payload();
   const bool keep = res.keep_alive() && !server_.stopping();
   res.keep_alive(keep);

@@ -11,6 +11,7 @@
 #include "graph/files.hpp"
 #include "graph/limits.hpp"
 #include "config/config.hpp"
+#include "graph/names.hpp"
 #include "config/config_value.hpp"
 #include "config/yaml_parse.hpp"
 
@@ -168,6 +169,14 @@ class OverrideApplier {
       fail_at(origin_, "an override of " + limits::bytes_text(static_cast<int64_t>(spec.size())) + ", more than the " +
                            limits::bytes_text(limits::kSetBytes) + " one --set may have (docs/limits.md)");
     size_t eq = spec.find('=');
+    // The key path is not read by the YAML parser (which refuses bytes that are not UTF-8 in the
+    // value): checked here, or to_yaml would write another key than the one set (found by fuzz_set).
+    if (size_t bad = first_invalid_utf8(std::string_view(spec).substr(0, eq)); bad != std::string::npos) {
+      static const char kHex[] = "0123456789ABCDEF";
+      const auto b = static_cast<unsigned char>(spec[bad]);
+      fail_at(origin_, std::string("the key path is not UTF-8 text: byte 0x") + kHex[b >> 4] + kHex[b & 15] + " at column " +
+                           std::to_string(bad + 1));
+    }
     std::vector<std::string> keys = split_path(spec.substr(0, eq));
     if (eq == std::string::npos || keys.empty() ||
         std::any_of(keys.begin(), keys.end(), [](const std::string& k) { return k.empty(); }))

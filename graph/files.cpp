@@ -206,8 +206,45 @@ void check_output_file(const std::string& path) {
   if (::access(dir.c_str(), W_OK | X_OK) != 0) throw UserError(path + ": cannot write: the folder " + dir + " is not writable");
 }
 
+namespace {
+
+// The test hook (files.hpp): DAGRAD_TEST_STOP_IN_WRITE=NAME:STAGE[:N] stops this process with
+// SIGSTOP in the Nth write (default the first) of a file named NAME, at STAGE: 'partial' (half of
+// the content written to the temporary) or 'rename' (the temporary complete and synced, not yet
+// renamed). Read once; a malformed value is ignored (it is for the test suite only).
+struct StopInWrite {
+  std::string name, stage;
+  long nth = 1, seen = 0;
+};
+StopInWrite* stop_in_write() {
+  static StopInWrite hook;
+  static const bool on = [] {
+    const char* env = std::getenv("DAGRAD_TEST_STOP_IN_WRITE");
+    if (!env || !*env) return false;
+    const std::string v = env;
+    const size_t a = v.find(':');
+    if (a == std::string::npos) return false;
+    hook.name = v.substr(0, a);
+    const size_t b = v.find(':', a + 1);
+    hook.stage = v.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1);
+    if (b != std::string::npos) hook.nth = std::strtol(v.c_str() + b + 1, nullptr, 10);
+    return true;
+  }();
+  return on ? &hook : nullptr;
+}
+bool stop_here(const std::string& path, const char* stage, bool count) {
+  StopInWrite* h = stop_in_write();
+  if (!h || fs::path(path).filename() != h->name) return false;
+  if (count) ++h->seen;
+  return h->seen == h->nth && h->stage == stage;
+}
+
+}  // namespace
+
 void write_file_atomic(const std::string& path, const std::string& content) {
   check_output_file(path);
+  const bool hooked = stop_in_write() != nullptr;
+  if (hooked) stop_here(path, "", true);  // counts this write of the file
   // The temporary name carries the pid, so that remove_stale_temporaries can tell a file left by a
   // killed process from one a live writer is still filling.
   const std::string tmp = temporary_path(path);
@@ -228,8 +265,14 @@ void write_file_atomic(const std::string& path, const std::string& content) {
     fail("", err, -1);
   }
   size_t done = 0;
+  size_t half = hooked && stop_here(path, "partial", false) ? content.size() / 2 : content.size() + 1;
   while (done < content.size()) {
-    ssize_t w = ::write(fd, content.data() + done, content.size() - done);
+    if (done >= half) {
+      ::raise(SIGSTOP);  // the test hook: stopped mid-write, to be killed here
+      half = content.size() + 1;
+    }
+    const size_t chunk = std::min(content.size() - done, done < half ? half - done : content.size() - done);
+    ssize_t w = ::write(fd, content.data() + done, chunk);
     if (w < 0 && errno == EINTR) continue;
     if (w < 0) fail("", errno, fd);
     if (w == 0) fail("", ENOSPC, fd);
@@ -237,6 +280,7 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   }
   if (::fsync(fd) != 0) fail("", errno, fd);
   if (::close(fd) != 0) fail("", errno, -1);
+  if (hooked && stop_here(path, "rename", false)) ::raise(SIGSTOP);  // the test hook: complete, not yet renamed
   if (::rename(tmp.c_str(), path.c_str()) != 0) fail("renaming the temporary file: ", errno, -1);
   // The rename is durable only once the directory entry is on disk too.
   int dfd = ::open(folder_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

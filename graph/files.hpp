@@ -50,6 +50,11 @@ std::string read_input_file(const std::string& path, int64_t max_bytes, const st
 // (UserError), nor is a path whose folder does not exist or cannot be written (UserError). On a
 // failure while writing (a full disk, EFBIG under a file-size limit) the temporary file is
 // removed, `path` keeps its previous content, and a RuntimeFailure names the path and the reason.
+//
+// For the reliability tests only: with DAGRAD_TEST_STOP_IN_WRITE=NAME:STAGE[:N] in the environment,
+// the process stops itself (SIGSTOP) in its Nth write (default 1) of a file named NAME, at STAGE
+// 'partial' (half of the content in the temporary) or 'rename' (the temporary complete, not yet
+// renamed), so that a test can kill it exactly mid-write (tests/reliability/test_kill.cpp).
 void write_file_atomic(const std::string& path, const std::string& content);
 
 // The checks write_file_atomic makes on `path` before writing, without writing: for failing

@@ -27,7 +27,11 @@ inline constexpr int64_t kSetBytes = 64 * kKiB;  // one --set KEY=VALUE argument
 
 // ---- Data files.
 inline constexpr int64_t kMovieLensFileBytes = 64 * kMiB;  // u.data, u.item (ml-100k's are 2 MB and 236 KB)
-inline constexpr int64_t kLineBytes = 1 * kMiB;            // one line of a CSV or MovieLens file
+inline constexpr int64_t kLineBytes = 1 * kMiB;            // one line of a CSV file
+// One line of a MovieLens file (ml-100k's longest is 265 bytes): every rating keeps a copy of its
+// movie's title, so a long title is multiplied by the ratings.
+inline constexpr int64_t kMovieLensLineBytes = 4 * kKiB;
+inline constexpr int64_t kHistoryBytes = 64 * kMiB;  // a run's history.json (a real one: kilobytes)
 // A CSV file and an archive (model or checkpoint): at most memory_limit() bytes, as their
 // contents must fit in memory.
 
@@ -40,6 +44,9 @@ inline constexpr int kMaxThreads = 512;
 // K, M, G or T suffix: 8G) when set, else half of the machine's physical memory.
 int64_t memory_limit();
 void set_memory_limit(int64_t bytes);  // for programs with their own budget
+// Bytes held by every tensor alive in the process (graph/tensor.cpp): a new tensor that would bring
+// the total past memory_limit() is refused (LimitError), as is a single tensor past it.
+int64_t tensor_bytes_in_use();
 
 // "64 KiB", "1.5 GiB", "123 bytes": a size for messages.
 std::string bytes_text(int64_t bytes);

@@ -1,5 +1,6 @@
 #include "graph/tensor.hpp"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -30,16 +31,43 @@ int64_t numel(const Shape& s) {
   return n;
 }
 
+namespace {
+// Bytes of every tensor storage alive in the process: the memory limit bounds their total, so
+// that many tensors each below it (a thousand layers of output_dim 10^6) cannot take the machine.
+std::atomic<int64_t> g_tensor_bytes{0};
+}  // namespace
+
+int64_t limits::tensor_bytes_in_use() { return g_tensor_bytes.load(std::memory_order_relaxed); }
+
 struct Tensor::Storage {
   void* data = nullptr;
   int64_t elements = 0;
-  explicit Storage(int64_t n) : elements(n) {
-    size_t bytes = static_cast<size_t>(n > 0 ? n : 1) * 4;
-    bytes = (bytes + 63) / 64 * 64;
-    data = std::aligned_alloc(64, bytes);
-    if (!data) throw RuntimeFailure("out of memory allocating " + std::to_string(bytes) + " bytes");
+  int64_t bytes = 0;
+  Storage(int64_t n, const Shape& shape) : elements(n) {
+    size_t size = static_cast<size_t>(n > 0 ? n : 1) * 4;
+    size = (size + 63) / 64 * 64;
+    const int64_t limit = limits::memory_limit();
+    const int64_t before = g_tensor_bytes.fetch_add(static_cast<int64_t>(size), std::memory_order_relaxed);
+    if (before + static_cast<int64_t>(size) > limit) {
+      g_tensor_bytes.fetch_sub(static_cast<int64_t>(size), std::memory_order_relaxed);
+      throw LimitError("a tensor of shape " + shape_str(shape) + " (" + limits::bytes_text(static_cast<int64_t>(size)) +
+                       ") would bring the tensors in memory to " + limits::bytes_text(before + static_cast<int64_t>(size)) +
+                       ", more than the memory limit of " + limits::bytes_text(limit) +
+                       " (DAGRAD_MEMORY_LIMIT; by default half the machine's memory)");
+    }
+    bytes = static_cast<int64_t>(size);
+    data = std::aligned_alloc(64, size);
+    if (!data) {
+      g_tensor_bytes.fetch_sub(bytes, std::memory_order_relaxed);
+      throw RuntimeFailure("out of memory allocating a tensor of shape " + shape_str(shape) + " (" +
+                           limits::bytes_text(bytes) + "), within the memory limit of " + limits::bytes_text(limit) +
+                           ": the machine has less free memory than that (set DAGRAD_MEMORY_LIMIT lower)");
+    }
   }
-  ~Storage() { std::free(data); }
+  ~Storage() {
+    std::free(data);
+    g_tensor_bytes.fetch_sub(bytes, std::memory_order_relaxed);
+  }
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
 };
@@ -59,7 +87,7 @@ Tensor::Tensor(Shape shape, DType dtype) : shape_(std::move(shape)), dtype_(dtyp
                      (overflow ? std::string("more bytes than a 64-bit count holds") : limits::bytes_text(bytes)) +
                      ", more than the memory limit of " + limits::bytes_text(limits::memory_limit()) +
                      " (DAGRAD_MEMORY_LIMIT; by default half the machine's memory)");
-  storage_ = std::make_shared<Storage>(n);
+  storage_ = std::make_shared<Storage>(n, shape_);
 }
 
 Tensor Tensor::zeros(Shape shape, DType dtype) {

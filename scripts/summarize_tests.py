@@ -1,9 +1,11 @@
 """Prints one closing line 'N passed, N failed' from one or more meson testlog.json files.
 
 Counts doctest test cases and 'N passed, N failed' lines that tests print; a test that printed
-neither counts as one case, passed or failed by its result. A missing log (its build failed, or
-its tests never ran) counts as one failure. Before the closing line it prints each log's own
-count, and every fuzzer's 'fuzz NAME: ...' line (executions and outcome).
+neither counts as one case, passed or failed by its result. A test meson reports as SKIP (exit
+status 77: libFuzzer's status for a finding, or a test that could not run) never counts as passed:
+it is counted and listed as skipped. A missing log (its build failed, or its tests never ran)
+counts as one failure. Before the closing line it prints each log's own count, the skipped tests,
+and every fuzzer's 'fuzz NAME: ...' line (executions and outcome).
 Usage: summarize_tests.py LABEL=testlog.json [LABEL=testlog.json ...] (LABEL= is optional).
 """
 import json
@@ -13,17 +15,21 @@ import sys
 
 
 def count(path):
-    """(passed, failed, fuzz lines) of one testlog.json."""
+    """(passed, failed, skipped test names, fuzz lines) of one testlog.json."""
     passed = failed = 0
+    skipped = []
     fuzz = []
     with open(path, encoding="utf-8") as f:
         for line in f:
             t = json.loads(line)
             out = (t.get("stdout") or "") + (t.get("stderr") or "")
-            ok = t.get("result") in ("OK", "EXPECTEDFAIL", "SKIP")
+            fuzz += re.findall(r"^fuzz \S+: .*$", out, re.M)
+            if t.get("result") == "SKIP":  # never a pass, whatever it printed
+                skipped.append(t.get("name", "?"))
+                continue
+            ok = t.get("result") in ("OK", "EXPECTEDFAIL")
             doc = re.findall(r"test cases:\s*(\d+)\s*\|\s*(\d+) passed\s*\|\s*(\d+) failed", out)
             plain = re.findall(r"^(\d+) passed, (\d+) failed", out, re.M)
-            fuzz += re.findall(r"^fuzz \S+: .*$", out, re.M)
             before = failed
             if doc:
                 passed += int(doc[-1][1]); failed += int(doc[-1][2])
@@ -35,7 +41,7 @@ def count(path):
                 failed += 1
             if not ok and failed == before:
                 failed += 1  # crashed or timed out after printing a clean count
-    return passed, failed, fuzz
+    return passed, failed, skipped, fuzz
 
 
 def main(args):
@@ -47,10 +53,12 @@ def main(args):
             print(f"{label}: no test log at {path} (the build failed or the tests did not run): 1 failure")
             total_failed += 1
             continue
-        passed, failed, fuzz = count(path)
+        passed, failed, skipped, fuzz = count(path)
         for line in fuzz:
             print(line)
-        print(f"{label}: {passed} passed, {failed} failed")
+        for name in skipped:
+            print(f"{label}: SKIPPED (not counted as passed): {name}")
+        print(f"{label}: {passed} passed, {failed} failed" + (f", {len(skipped)} skipped" if skipped else ""))
         total_passed += passed
         total_failed += failed
     print(f"{total_passed} passed, {total_failed} failed")

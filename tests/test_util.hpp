@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -68,6 +69,18 @@ inline Proc run(const std::string& command) {
   int s = ::pclose(f);
   p.status = WIFEXITED(s) ? WEXITSTATUS(s) : 128 + WTERMSIG(s);
   return p;
+}
+
+// The temporaries write_file_atomic leaves beside `path` if a write did not finish: the files of
+// its folder named `NAME.dagrad-tmp.<pid>` (any pid), as graph/files.hpp names them.
+inline std::vector<std::string> temporaries_of(const std::string& path) {
+  std::vector<std::string> found;
+  const std::filesystem::path p(path);
+  const std::string prefix = p.filename().string() + ".dagrad-tmp.";
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(p.parent_path().empty() ? "." : p.parent_path(), ec))
+    if (e.path().filename().string().rfind(prefix, 0) == 0) found.push_back(e.path().string());
+  return found;
 }
 
 // The built dagrad command line tool (the tests run from the build tree).

@@ -40,7 +40,8 @@ const char* kHelp =
     "experiments/movielens/<name>.yaml) and each seed 1..N (split and initialisation seed 41+i),\n"
     "trains with experiments/movielens/train.yaml into OUT/<config>/seed_<s>/ (default out/movielens),\n"
     "then writes the report. report: only the figures top_<k>.png/.svg and results.md into RESULTS\n"
-    "(default docs/results) from the histories already in OUT.\n"
+    "(default docs/results) from the histories already in OUT. --resume continues the runs that have\n"
+    "a checkpoint and starts the others.\n"
     "--jobs N runs up to N of the runs at once, each its own process with threads / N threads and its\n"
     "log in OUT/<config>/seed_<s>.log (docs/performance.md measures --jobs 2 against one run at a time).\n"
     "Data: --data, else $DAGRAD_DATA, else ./data/ml-100k (get it with scripts/get_movielens.sh).\n";
@@ -72,6 +73,17 @@ std::string label_of(const std::string& config) {
   std::string l = "[";
   for (char c : config) l += c == '_' ? std::string(", ") : std::string(1, c);
   return l + "]";
+}
+
+// A folder flag (--out, --results) that names a symbolic link: the runs or the report would go
+// wherever it points.
+void check_not_link(const std::string& flag, const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::path p(dir);
+  while (!p.empty() && p.filename().empty() && p != p.parent_path()) p = p.parent_path();
+  if (std::filesystem::is_symlink(p, ec))
+    throw UserError(flag + " " + dir + ": is a symbolic link (to " + std::filesystem::read_symlink(p, ec).string() +
+                    "); give the folder itself");
 }
 
 // The signal that asked the runs side by side to stop, forwarded to them (0: none).
@@ -166,9 +178,16 @@ int train_side_by_side(const cli::Args& a, const std::vector<std::pair<std::stri
 
 int train_or_report(const cli::Args& a, bool train) {
   auto configs = split_list(a.get("configs", kDefaultConfigs));
-  const int seeds = static_cast<int>(a.get_int("seeds", 3, 1));
+  if (configs.empty())
+    throw UserError("--configs '" + a.get("configs", "") + "': no configuration named (a comma-separated list such as " +
+                    kDefaultConfigs + ")");
+  const int64_t seeds_given = a.get_int("seeds", 3, 1);
+  if (seeds_given > 1000) throw UserError("--seeds: expected 1 to 1000, got " + std::to_string(seeds_given));
+  const int seeds = static_cast<int>(seeds_given);
   std::string out = a.get("out", "out/movielens");
   std::string results = a.get("results", "docs/results");
+  check_not_link("--out", out);
+  check_not_link("--results", results);
   // --only CONFIG:SEED (how --jobs starts each run): that one run, no report.
   std::string only_config;
   int only_seed = 0;
@@ -184,7 +203,9 @@ int train_or_report(const cli::Args& a, bool train) {
     }
     configs = {only_config};
   }
-  const int jobs = static_cast<int>(a.get_int("jobs", 1, 1));
+  const int64_t jobs_given = a.get_int("jobs", 1, 1);
+  if (jobs_given > 512) throw UserError("--jobs: expected 1 to 512 runs at once, got " + std::to_string(jobs_given));
+  const int jobs = static_cast<int>(jobs_given);
   if (train && jobs > 1 && !a.has("only")) {
     std::vector<std::pair<std::string, int>> todo;
     for (const auto& c : configs) {
@@ -195,6 +216,8 @@ int train_or_report(const cli::Args& a, bool train) {
     return train_or_report(a, false);
   }
   std::vector<movielens::ConfigRuns> runs;
+  // Every configuration is looked up before the first run trains.
+  for (const auto& c : configs) (void)model_file(c);
   for (const auto& c : configs) {
     movielens::ConfigRuns r{c, label_of(c), {}};
     std::string model = model_file(c);
@@ -210,7 +233,9 @@ int train_or_report(const cli::Args& a, bool train) {
       spec.out_dir = dir;
       spec.overrides = {"fit.seed=" + std::to_string(41 + s), "data.split.seed=" + std::to_string(41 + s)};
       for (const auto& o : a.all("set")) spec.overrides.push_back(o);
-      spec.resume = a.has("resume");
+      // --resume continues each run that has a checkpoint and starts the others (runs not reached
+      // when the command was stopped); a single `dagrad fit --resume` needs its checkpoint.
+      spec.resume = a.has("resume") && std::filesystem::exists(dir + "/checkpoint.dagrad");
       std::cerr << "== " << r.label << ", seed " << s << "/" << seeds << " -> " << dir << "\n";
       RunOutput o = run_fit(spec, std::cerr);
       std::cout << o.summary_json << std::endl;

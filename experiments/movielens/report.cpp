@@ -20,11 +20,18 @@ using plot::stats;
 std::string fmt(double v, int digits = 3) { return plot::fixed(v, digits); }
 
 // A run's history.json through History::load (null values are NaN); none when the run has no
-// history, so that it is reported as missing.
-std::vector<std::map<std::string, double>> read_history(const std::string& run_dir) {
-  if (!std::filesystem::exists(run_dir + "/history.json")) return {};
+// history (it never ran), so that it is reported as missing. A history that is there but damaged,
+// not a regular file, or without a test evaluation is an error naming the file: good results are
+// never replaced from a damaged file.
+std::vector<std::map<std::string, double>> read_history(const std::string& run_dir, const std::string& metric) {
+  const std::string path = run_dir + "/history.json";
+  std::error_code ec;
+  if (!std::filesystem::exists(std::filesystem::symlink_status(path, ec))) return {};
   std::vector<std::map<std::string, double>> rows;
   for (const Row& r : History::load(run_dir).rows()) rows.emplace_back(r.begin(), r.end());
+  bool evaluated = false;
+  for (const auto& r : rows) evaluated = evaluated || (r.count("epoch") && r.count(metric));
+  if (!evaluated) throw UserError(path + ": holds no evaluation row with 'epoch' and '" + metric + "' (an unfinished or another run)");
   return rows;
 }
 
@@ -32,11 +39,22 @@ std::vector<std::map<std::string, double>> read_history(const std::string& run_d
 
 void write_report(const std::vector<ConfigRuns>& configs, const std::vector<int>& ks, const std::string& results_dir,
                   const std::string& command) {
-  std::filesystem::create_directories(results_dir);
   auto key = [](int k) { return "test_factorized_top_k/top_" + std::to_string(k) + "_categorical_accuracy"; };
+  if (configs.empty()) throw UserError("report: no configuration to report on");
+  // Every history is read and checked before the first figure is written.
   std::vector<std::vector<std::vector<std::map<std::string, double>>>> hist(configs.size());
   for (size_t c = 0; c < configs.size(); ++c)
-    for (const auto& d : configs[c].run_dirs) hist[c].push_back(read_history(d));
+    for (const auto& d : configs[c].run_dirs) hist[c].push_back(read_history(d, key(ks.front())));
+  bool any = false;
+  for (const auto& runs : hist)
+    for (const auto& h : runs) any = any || !h.empty();
+  if (!any)
+    throw UserError("report: none of the runs has a history (" + configs.front().run_dirs.front() +
+                    "/history.json and the others): nothing to report; train them first, or give the --configs, "
+                    "--seeds and --out of runs that exist");
+  std::error_code ec;
+  std::filesystem::create_directories(results_dir, ec);
+  if (ec) throw UserError("--results " + results_dir + ": cannot create it (" + ec.message() + ")");
 
   for (int k : ks) {
     plot::Chart chart;

@@ -4,6 +4,7 @@
 // experiment: a new one is a folder of YAML files.
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
@@ -27,7 +28,8 @@ const char* kHelp =
     "1..N (the file's `seeds` unless --seeds), seed s setting the file's seed_keys to seed_base + s,\n"
     "into OUT/<experiment>/<run>/seed_<s>/ (default OUT: out), then writes the report into\n"
     "RESULTS/<experiment>/ (default RESULTS: docs/results): results.md and the figures (PNG and SVG).\n"
-    "--set applies to every run, after the file's own overrides. report: only the report, from the\n"
+    "--set applies to every run, after the file's own overrides; --resume continues the runs that have\n"
+    "a checkpoint and starts the others. report: only the report, from the\n"
     "histories already in OUT. keys: the keys of an experiment file.\n"
     "Prints one line per anchor (reproduced, beaten, NOT met, or missing).\n"
     "Plugins (ops from outside the tree): --plugin PATH (repeatable) or DAGRAD_PLUGINS=PATH[:PATH...].\n"
@@ -82,7 +84,8 @@ int run_or_report(const cli::Args& a, const std::string& file, bool train) {
         for (const auto& o : e.set) spec.overrides.push_back(o);
         for (const auto& o : r->set) spec.overrides.push_back(o);
         for (const auto& o : a.all("set")) spec.overrides.push_back(o);
-        spec.resume = a.has("resume");
+        // --resume continues each run that has a checkpoint and starts the others.
+        spec.resume = a.has("resume") && std::filesystem::exists(spec.out_dir + "/checkpoint.dagrad");
         std::cerr << "== " << e.name << ": " << r->label << ", seed " << s << "/" << e.seeds << " -> " << spec.out_dir << "\n";
         RunOutput o = run_fit(spec, std::cerr);
         std::cout << o.summary_json << std::endl;

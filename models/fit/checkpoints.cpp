@@ -1,6 +1,8 @@
 #include "models/fit/checkpoints.hpp"
 
+#include <cmath>
 #include <csignal>
+#include <limits>
 
 #include "models/fit/nan_guard.hpp"
 
@@ -28,13 +30,49 @@ void Checkpoints::write(FitState& s) {
   last_ = FitClock::now();
 }
 
+namespace {
+
+// A stored position or count of a checkpoint within [lo, hi]: a damaged or hand-made file (epoch
+// -1, a batch past the epoch) would make the loop index out of its data. `why` says where the bound
+// comes from.
+int64_t checked_integer(const ArchiveReader& r, const std::string& key, int64_t lo, int64_t hi, const std::string& why) {
+  const int64_t v = r.integer(key);
+  if (v < lo || v > hi)
+    throw UserError(r.path() + ": entry '" + key + "' is " + std::to_string(v) + "; expected " + std::to_string(lo) + " to " +
+                    std::to_string(hi) + " (" + why + ")");
+  return v;
+}
+
+double checked_number(const ArchiveReader& r, const std::string& key) {
+  const double v = r.number(key);
+  if (!std::isfinite(v) || v < 0)
+    throw UserError(r.path() + ": entry '" + key + "' is " + std::to_string(v) + "; expected a finite number >= 0");
+  return v;
+}
+
+}  // namespace
+
 void Checkpoints::restore(FitState& s, const ArchiveReader& r) {
   for (auto& [name, t] : s.optimizer_state) t->copy_from(r.tensor("optimizer/" + name, t->shape()));
-  s.optimizer->iterations() = r.integer("optimizer/iterations");
-  s.epoch = r.integer("fit/epoch");
-  s.batch = r.integer("fit/batch");
-  s.epoch_loss.update(r.number("fit/epoch_loss_mean"), r.integer("fit/epoch_examples"));
-  s.prior_seconds = r.number("fit/seconds");
+  // The position must lie within this run: epochs up to fit.epochs (a finished run resumes to
+  // nothing more), batches within one of this run's epochs.
+  const int64_t epochs = s.options.epochs;
+  s.epoch = checked_integer(r, "fit/epoch", 0, epochs,
+                            "this run's fit.epochs is " + std::to_string(epochs) + "; raise it to train further");
+  s.batch = checked_integer(r, "fit/batch", 0, std::max<int64_t>(0, s.batches - 1),
+                            "an epoch of this run has " + std::to_string(s.batches) + " batches of " +
+                                std::to_string(s.options.batch_size) + " rows");
+  if (s.epoch == epochs && s.batch != 0)
+    throw UserError(r.path() + ": entry 'fit/batch' is " + std::to_string(s.batch) + " at the last epoch (" + std::to_string(epochs) +
+                    "); expected 0");
+  // Steps taken (Adam's bias correction uses iterations + 1): not negative; 2^53 is past any run.
+  s.optimizer->iterations() = checked_integer(r, "optimizer/iterations", 0, int64_t{1} << 53, "the optimizer's steps so far");
+  const double loss_mean = r.number("fit/epoch_loss_mean");
+  if (!std::isfinite(loss_mean))
+    throw UserError(r.path() + ": entry 'fit/epoch_loss_mean' is not finite; expected the epoch's mean loss so far");
+  s.epoch_loss.update(loss_mean, checked_integer(r, "fit/epoch_examples", 0, std::numeric_limits<int64_t>::max() / 2,
+                                                 "examples seen in the epoch"));
+  s.prior_seconds = checked_number(r, "fit/seconds");
   for (Callback* c : saved_) c->load(r);
   s.history.read(r);
 }

@@ -119,6 +119,12 @@ void check_writable_dir(const std::string& dir) {
   std::error_code ec;
   fs::path p = fs::absolute(dir.empty() ? "." : dir, ec);
   auto fail = [&](const std::string& why) { throw UserError("output directory " + dir + ": " + why); };
+  // An output folder given as a symbolic link would have the run write into wherever it points
+  // (another run's folder, a system folder): refused, as write_file_atomic refuses a link as a file.
+  fs::path last = p;
+  while (!last.empty() && last.filename().empty() && last != last.parent_path()) last = last.parent_path();  // "dir/"
+  if (fs::is_symlink(last, ec))
+    fail("is a symbolic link (to " + fs::read_symlink(last, ec).string() + "); give the folder itself");
   if (fs::exists(p, ec)) {
     if (!fs::is_directory(p, ec)) fail("exists and is not a directory");
     if (::access(p.c_str(), W_OK | X_OK) != 0) fail("not writable");
@@ -269,7 +275,7 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
   return s.result;
 }
 
-std::string write_summary(const std::string& dir, const std::string& model, const FitResult& r) {
+std::string write_summary(const std::string& dir, const std::string& model, const FitResult& r, const std::string& file) {
   const nlohmann::ordered_json summary = {{"model", model},
                                           {"epochs", r.epochs},
                                           {"seconds", r.seconds},
@@ -278,7 +284,7 @@ std::string write_summary(const std::string& dir, const std::string& model, cons
                                           {"metrics", row_json(r.final_metrics)}};
   // One line (the commands print it last); bytes that are not UTF-8 in the name become U+FFFD.
   std::string text = summary.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  write_file_atomic(dir + "/summary.json", text + "\n");
+  write_file_atomic(dir + "/" + file, text + "\n");
   return text;
 }
 

@@ -67,15 +67,17 @@ Row evaluate(Model& m, const Table& t, const DataTables& data, int64_t batch_siz
 void ensure_writable_dir(const std::string& dir);
 
 // The same check without creating anything: `dir` is a writable folder, or the nearest folder
-// above it that exists is one (so it can be made). UserError naming `dir` and the reason.
+// above it that exists is one (so it can be made), and `dir` is not a symbolic link (the run would
+// write into its target). UserError naming `dir` and the reason.
 void check_writable_dir(const std::string& dir);
 
 // The checks fit() makes on its inputs before training (training rows, the task's columns), for
 // callers that want every error before their first write.
 void check_fit_inputs(Model& m, const DataTables& data);
 
-// summary.json: {"model": ..., "epochs": N, "seconds": S, "metrics": {...}, ...}, atomically;
-// returns the JSON text (one line).
-std::string write_summary(const std::string& dir, const std::string& model, const FitResult& r);
+// summary.json (or `file`: evaluate writes evaluation_<split>.json): {"model": ..., "epochs": N,
+// "seconds": S, "metrics": {...}, ...}, atomically; returns the JSON text (one line).
+std::string write_summary(const std::string& dir, const std::string& model, const FitResult& r,
+                          const std::string& file = "summary.json");
 
 }  // namespace dagrad

@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "graph/error.hpp"
+#include "graph/files.hpp"
+#include "graph/limits.hpp"
 
 namespace dagrad {
 namespace {
@@ -74,12 +76,12 @@ void History::save(const std::string& dir) const {
 
 History History::load(const std::string& dir) {
   const std::string path = dir + "/history.json";
-  std::ifstream f(path);
-  if (!f) throw UserError(path + ": cannot open for reading");
+  // A regular file (never a FIFO) within a stated size (graph/limits.hpp; a real one is kilobytes).
+  const std::string text = read_input_file(path, limits::kHistoryBytes, "history file");
   auto fail = [&](const std::string& why) -> UserError { return UserError(path + ": not a dagrad history (" + why + ")"); };
   Json doc;
   try {
-    doc = Json::parse(f);
+    doc = Json::parse(text);
   } catch (const Json::parse_error& e) {
     throw fail(e.what());
   }

@@ -22,6 +22,50 @@ void check_model_name(const ConfigNode& model_cfg) {
               "be empty or hold '/', '\\', '..' or control characters");
 }
 
+// The first place where two model files differ ("layers.query.units: '32' in the model file, '64'
+// in the checkpoint's"), or empty; the training sections a model file may hold are not compared.
+std::string first_difference(const ConfigNode& a, const ConfigNode& b) {
+  const std::string at = a.path().empty() ? "the top level" : a.path();
+  if (a.is_map() != b.is_map() || a.is_list() != b.is_list() || a.is_scalar() != b.is_scalar() || a.is_null() != b.is_null())
+    return at + ": " + a.describe() + " in the model file, " + b.describe() + " in the checkpoint";
+  if (a.is_map()) {
+    // At the top, a model file may also hold the training file's sections: not the model.
+    auto training = [&](const std::string& k) { return a.path().empty() && (k == "fit" || k == "data"); };
+    for (const auto& k : a.keys()) {
+      if (training(k)) continue;
+      if (!b.has(k)) return (a.path().empty() ? k : a.path() + "." + k) + ": in the model file, not in the checkpoint's";
+      if (std::string d = first_difference(a.at(k), b.at(k)); !d.empty()) return d;
+    }
+    for (const auto& k : b.keys())
+      if (!training(k) && !a.has(k)) return (a.path().empty() ? k : a.path() + "." + k) + ": in the checkpoint's model file, not in this one";
+    return "";
+  }
+  if (a.is_list()) {
+    const auto x = a.elements(), y = b.elements();
+    if (x.size() != y.size())
+      return at + ": " + std::to_string(x.size()) + " items in the model file, " + std::to_string(y.size()) + " in the checkpoint's";
+    for (size_t i = 0; i < x.size(); ++i)
+      if (std::string d = first_difference(x[i], y[i]); !d.empty()) return d;
+    return "";
+  }
+  if (a.is_scalar() && a.as_string() != b.as_string())
+    return at + ": '" + a.as_string() + "' in the model file, '" + b.as_string() + "' in the checkpoint's";
+  return "";
+}
+
+// A checkpoint resumes only the model it was written for: the model file (with its --set model.*
+// values) must be the one stored in the checkpoint, or the run would continue another model's
+// training under this one's name (the same layer names and sizes load without complaint).
+void check_same_model(const ArchiveReader& ck, const ConfigNode& model_cfg, const std::string& model_path) {
+  if (!ck.has("model/config")) throw UserError(ck.path() + ": not a dagrad checkpoint (no model/config entry)");
+  const ConfigNode stored = parse_config(ck.text("model/config"), ck.path() + " (its stored model file)");
+  const std::string where = first_difference(model_cfg, stored);
+  if (where.empty()) return;
+  throw UserError(ck.path() + ": written for another model than " + model_path + " (" + where +
+                  "); resume with the model file (and --set model.* values) the checkpoint was written with, or "
+                  "train into another --out");
+}
+
 }  // namespace
 
 RunSetup prepare_run(const RunSpec& spec) {
@@ -59,9 +103,17 @@ RunOutput run_fit(const RunSpec& spec, std::ostream& log) {
   if (std::filesystem::is_directory(s.out_dir, ec)) lock = DirectoryLock(s.out_dir);
   const std::string ck = s.out_dir + "/checkpoint.dagrad";
   std::unique_ptr<ArchiveReader> resume;
-  if (spec.resume && std::filesystem::exists(ck)) resume = std::make_unique<ArchiveReader>(ck);
+  if (spec.resume) {
+    // --resume continues a run; with nothing to continue it is an error rather than a silent
+    // fresh start (a mistyped --out would otherwise train from scratch unnoticed).
+    if (!std::filesystem::exists(ck))
+      throw UserError("--resume: " + ck + " does not exist, so there is no run to continue (leave out --resume to start a "
+                      "new run in " + s.out_dir + ")");
+    resume = std::make_unique<ArchiveReader>(ck);
+  }
   RunOutput out;
   out.model = Model::build(s.model_cfg, &s.data, resume.get(), s.options.seed);  // all checks before any write
+  if (resume) check_same_model(*resume, s.model_cfg, spec.model_path);
   check_fit_inputs(*out.model, s.data);
   ensure_writable_dir(s.out_dir);
   if (!lock.held()) lock = DirectoryLock(s.out_dir);

@@ -17,7 +17,7 @@ struct RunSpec {
   std::string data_dir;                 // --data; empty: the data source's default
   std::string out_dir;                  // empty: out/<model name>
   std::vector<std::string> overrides;   // "fit.epochs=5"; "model.<key>=..." goes to the model file
-  bool resume = false;                  // continue out_dir/checkpoint.dagrad if it exists
+  bool resume = false;                  // continue out_dir/checkpoint.dagrad (it must exist)
 };
 
 // The loaded configuration and data of a run, before training.

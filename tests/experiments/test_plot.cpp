@@ -17,6 +17,7 @@
 
 #include "experiments/common/plot.hpp"
 #include "graph/error.hpp"
+#include "test_util.hpp"
 
 using namespace dagrad;
 
@@ -158,7 +159,7 @@ plot::Chart three_series() {
 TEST_CASE("write_png draws the series in their colours, the band, the gap, through cairo") {
   const auto path = temp_path("dagrad_test_plot.png");
   plot::write_png(three_series(), path.string());
-  CHECK_FALSE(std::filesystem::exists(path.string() + ".tmp"));
+  CHECK(test::temporaries_of(path.string()).empty());
   const Image png(path.string());
   CHECK(png.width == 600);
   CHECK(png.height == 400);
@@ -258,7 +259,7 @@ TEST_CASE("write_svg writes a well-formed SVG of the same chart: paths in the se
   c.band_label = "min–max over seeds";
   const auto path = temp_path("dagrad_test_plot.svg");
   plot::write_svg(c, path.string());
-  CHECK_FALSE(std::filesystem::exists(path.string() + ".tmp"));
+  CHECK(test::temporaries_of(path.string()).empty());
   ptree doc;
   REQUIRE_NOTHROW(boost::property_tree::read_xml(path.string(), doc));
   const ptree& svg = doc.get_child("svg");
@@ -312,8 +313,7 @@ TEST_CASE("write_figure writes the PNG and the SVG; bad input and unwritable pat
   std::filesystem::create_directories(dir);
   CHECK_THROWS_WITH_AS(plot::write_png(c, dir.string()), doctest::Contains(dir.string().c_str()), RuntimeFailure);
   CHECK_THROWS_WITH_AS(plot::write_svg(c, dir.string()), doctest::Contains(dir.string().c_str()), RuntimeFailure);
-  for (const auto& e : std::filesystem::directory_iterator(dir.parent_path()))
-    CHECK(e.path().filename().string().rfind("dagrad_plot_dir_target.tmp", 0) != 0);
+  CHECK(test::temporaries_of(dir.string()).empty());
   std::filesystem::remove(dir);
 
   const auto stem = temp_path("dagrad_plot_figure").string();

@@ -1,7 +1,12 @@
 // graph/files.cpp: reading only regular files within a size, writing only over regular files, the
 // output-folder lock; and config_load's limits on aliases and nesting (graph/limits.hpp).
 #include <doctest/doctest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 
 #include <filesystem>
 #include <functional>
@@ -90,6 +95,38 @@ TEST_CASE("check_output_file and write_file_atomic replace only regular files") 
   write_file_atomic(target, "new");
   CHECK(test::read_text(target) == "new");
   CHECK(!std::filesystem::exists(temporary_path(target)));
+}
+
+TEST_CASE("a write that fails part-way (the file-size limit) leaves the old file byte for byte, and no temporary") {
+  test::TempDir d("old_file");
+  const std::string target = d.write("model.dagrad", "the old, good file\n");
+  // In a child process: RLIMIT_FSIZE lets 64 bytes of the 100 KB through, then write() fails (EFBIG).
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    std::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit lim{64, 64};
+    ::setrlimit(RLIMIT_FSIZE, &lim);
+    int status = 3;
+    try {
+      write_file_atomic(target, std::string(100000, 'n'));
+    } catch (const RuntimeFailure& e) {
+      status = std::string(e.what()).find("is untouched") != std::string::npos ? 0 : 4;
+    } catch (...) {
+      status = 5;
+    }
+    ::_exit(status);
+  }
+  int s = 0;
+  REQUIRE(::waitpid(child, &s, 0) == child);
+  CHECK(WIFEXITED(s));
+  CHECK(WEXITSTATUS(s) == 0);  // 0: a RuntimeFailure saying the old file is untouched
+  CHECK(test::read_text(target) == "the old, good file\n");
+  CHECK(test::temporaries_of(target).empty());
+  // With room, the same write replaces it.
+  write_file_atomic(target, std::string(100000, 'n'));
+  CHECK(test::read_text(target) == std::string(100000, 'n'));
+  CHECK(test::temporaries_of(target).empty());
 }
 
 TEST_CASE("temporary names: only NAME.dagrad-tmp.<digits> is one") {

@@ -80,7 +80,8 @@ inline std::vector<std::string> temporaries(const std::string& dir) {
 // A child process started without a shell, its stdout and stderr going to `log`.
 class Child {
  public:
-  Child(const std::vector<std::string>& argv, const std::string& log) : log_(log) {
+  // `env`: NAME=VALUE entries added to (or replacing) this process's environment.
+  Child(const std::vector<std::string>& argv, const std::string& log, const std::vector<std::string>& env = {}) : log_(log) {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
@@ -89,7 +90,17 @@ class Child {
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
-    if (::posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ) != 0) pid_ = -1;
+    std::vector<std::string> vars = env;
+    for (char** e = environ; *e; ++e) {
+      const std::string v = *e;
+      bool replaced = false;
+      for (const auto& x : env) replaced = replaced || v.substr(0, v.find('=') + 1) == x.substr(0, x.find('=') + 1);
+      if (!replaced) vars.push_back(v);
+    }
+    std::vector<char*> envp;
+    for (auto& v : vars) envp.push_back(v.data());
+    envp.push_back(nullptr);
+    if (::posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), envp.data()) != 0) pid_ = -1;
     posix_spawn_file_actions_destroy(&fa);
   }
   ~Child() {
@@ -119,6 +130,19 @@ class Child {
     status_ = WIFEXITED(s) ? WEXITSTATUS(s) : 128 + WTERMSIG(s);
     return true;
   }
+  // Waits up to `seconds` for the child to stop (SIGSTOP); false if it ended or did not stop.
+  bool wait_stopped(double seconds) {
+    auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (status_ < 0 && std::chrono::steady_clock::now() < end) {
+      int s = 0;
+      const pid_t got = ::waitpid(pid_, &s, WNOHANG | WUNTRACED);
+      if (got == pid_ && WIFSTOPPED(s)) return true;
+      if (got == pid_) status_ = WIFEXITED(s) ? WEXITSTATUS(s) : 128 + WTERMSIG(s);
+      else std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  }
+  pid_t pid() const { return pid_; }
   std::string output() const { return read_text(log_); }
 
  private:
@@ -176,10 +200,19 @@ inline void write_retrieval_problem(const FastTempDir& d, int users, int items, 
 // A dagrad command line with ARGS, on one thread.
 inline std::string dagrad_cmd(const std::string& args) { return dagrad_exe() + " " + args + " --threads 1"; }
 
-// The run's status and output hold `status` and every one of `parts`.
+// Whether a run's output holds a sanitizer report (the sanitizer build; its exit status is 86 then,
+// tests/main.cpp, but a report is a failure whatever the status).
+inline bool sanitizer_report(const std::string& output) {
+  for (const char* mark : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:", "WARNING: AddressSanitizer"})
+    if (output.find(mark) != std::string::npos) return true;
+  return false;
+}
+
+// The run's status and output hold `status` and every one of `parts`, and no sanitizer report.
 inline void check_error(const Proc& p, int status, const std::vector<std::string>& parts) {
   INFO(p.output);
   CHECK(p.status == status);
+  CHECK_MESSAGE(!sanitizer_report(p.output), "a sanitizer report, not the intended failure");
   for (const auto& part : parts) CHECK_MESSAGE(p.output.find(part) != std::string::npos, "expected in the output: " << part);
 }
 

@@ -193,16 +193,25 @@ TEST_CASE("an output folder that cannot be written is reported before training s
     CHECK(p.output.find("epoch 1/") == std::string::npos);
     CHECK(test::read_text(d.file("a_file")) == "not a folder\n");
   }
-  SUBCASE("read-only (as a user other than root)") {
-    if (::geteuid() == 0) {  // root writes anywhere: permissions cannot make the folder unwritable
-      MESSAGE("running as root: the read-only folder case is not checked");
-      return;
-    }
-    std::filesystem::create_directories(d.file("ro"));
-    std::filesystem::permissions(d.file("ro"), std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
-    auto p = test::run(fit + " --out " + test::sh(d.file("ro")));
-    std::filesystem::permissions(d.file("ro"), std::filesystem::perms::owner_all);
+  SUBCASE("read-only, also when the tests run as root (as CI does)") {
+    // Root writes anywhere, so as root the run drops its privileges to nobody (setpriv, util-linux)
+    // for whom the folder is read-only as it is for its owner; the inputs and the binary are
+    // readable by all.
+    namespace fs = std::filesystem;
+    fs::create_directories(d.file("ro"));
+    d.write("ro/kept.txt", "kept\n");
+    const auto rx = fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read | fs::perms::group_exec |
+                    fs::perms::others_read | fs::perms::others_exec;
+    fs::permissions(d.file("ro"), rx);
+    const std::string as = ::geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups " : "";
+    if (!as.empty()) REQUIRE(test::run(as + "id -u").output == "65534\n");
+    auto p = test::run(as + fit + " --out " + test::sh(d.file("ro")));
     check_error(p, 2, {"output directory " + d.file("ro") + ": not writable"});
+    // A sub-folder to be made in it, and dagrad evaluate's output there.
+    check_error(test::run(as + fit + " --out " + test::sh(d.file("ro/sub"))), 2,
+                {"output directory " + d.file("ro/sub") + ": cannot create it (" + d.file("ro") + " is not writable)"});
+    fs::permissions(d.file("ro"), fs::perms::owner_all);
+    CHECK(test::snapshot(d.file("ro")) == std::map<std::string, std::string>{{"kept.txt", "kept\n"}});
   }
   SUBCASE("dagrad evaluate --out below a file") {
     train_once(d);

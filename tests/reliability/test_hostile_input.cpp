@@ -1,7 +1,11 @@
 // The catalogue of hostile input (issue 16), through the real binaries: YAML that expands without
 // bound or refers to itself, nesting past the limit, files that are not regular files (a FIFO
 // would hang a reader, /dev/zero never ends), outputs that are not regular files, a second run
-// into a folder in use, a model name that is a path, a thread count past the bound. Each case
+// into a folder in use, a model name that is a path, a thread count past the bound; and runs that
+// would otherwise do something else than asked: a checkpoint outside the run or of another model,
+// --resume with nothing to resume, evaluate over the training summary or with --set model.*, an
+// output folder through a symbolic link, a 10 MB MovieLens title, an empty --configs, a report over
+// damaged histories, tensors whose total passes the memory limit. Each case
 // checks the exit status (2, never a signal or a hang), the message (the file, node or flag and the
 // limit), and that nothing was written. Every command runs under a time limit (a hang is killed:
 // status 137) and, outside the sanitizer build, an address-space limit of 4 GiB (an unbounded
@@ -12,6 +16,9 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <cmath>
+#include <functional>
+#include <variant>
 
 #include "graph/limits.hpp"
 #include "models/io/archive.hpp"
@@ -100,6 +107,9 @@ TEST_CASE("YAML that refers to itself or expands without bound: exit 2 naming th
        {"model.yaml:", "nested more than 64 deep"}},
       {"lists nested 5000 deep in a --set value", model, train, " --set 'fit.deep=" + nested(5000) + "'",
        {"--set fit.deep=", "nested more than 64 deep"}},
+      // Found by fuzz_set: a key that is not UTF-8 was kept, and to_yaml wrote another key.
+      {"a --set key path that is not UTF-8", model, train, " --set 'model.task.m\xe5trics.top_k=[1]'",
+       {"--set task.m", "the key path is not UTF-8 text: byte 0xE5 at column 7"}},
   };
   for (const auto& c : cases) {
     CAPTURE(c.name);
@@ -319,6 +329,237 @@ TEST_CASE("a thread count past the bound is refused with exit 2, from the flag a
   check_error(bounded("DAGRAD_THREADS=100000 " + base), 2, {"DAGRAD_THREADS: expected a number of threads from 1 to 512"});
   check_error(bounded("DAGRAD_THREADS=99999999999999999999 " + base), 2, {"DAGRAD_THREADS: expected a positive integer"});
   CHECK(!std::filesystem::exists(d.file("out")));
+}
+
+// ---- runs that must be refused rather than do something else than asked (issue 16) ----
+
+namespace {
+
+// The entries of a checkpoint rewritten with `key` set to an integer or a number.
+void rewrite_entry(const std::string& path, const std::string& key, std::variant<int64_t, double> value) {
+  ArchiveReader r(path);
+  ArchiveWriter w;
+  for (const std::string& name : r.names()) {
+    if (name == key) {
+      if (std::holds_alternative<int64_t>(value)) w.put_int(name, std::get<int64_t>(value));
+      else w.put_double(name, std::get<double>(value));
+      continue;
+    }
+    try { w.put_tensor(name, r.tensor(name)); continue; } catch (const UserError&) {}
+    try { w.put_strings(name, r.strings(name)); continue; } catch (const UserError&) {}
+    try { w.put_text(name, r.text(name)); continue; } catch (const UserError&) {}
+    try { w.put_int(name, r.integer(name)); continue; } catch (const UserError&) {}
+    w.put_double(name, r.number(name));
+  }
+  w.save(path);
+}
+
+std::string evaluate_cmd(const FastTempDir& d, const std::string& model, const std::string& extra = "") {
+  return dagrad_cmd("evaluate " + test::sh(model) + " --train " + test::sh(d.file("train.yaml")) + extra);
+}
+
+}  // namespace
+
+TEST_CASE("a checkpoint whose position or counts lie outside the run: exit 2 naming the entry, the folder untouched") {
+  FastTempDir d("ck_position");
+  test::write_retrieval_problem(d, 12, 12, 8, 2, "  checkpoint_every: 1\n");
+  REQUIRE(bounded(fit_cmd(d)).status == 0);
+  const std::string ck = d.file("out/checkpoint.dagrad");
+  const std::string good = test::read_text(ck);
+  struct Case {
+    std::string key;
+    std::variant<int64_t, double> value;
+    std::string expect;
+  };
+  // 96 training rows at batch 32: 3 batches an epoch; the resume asks for 4 epochs.
+  for (const Case& c : std::vector<Case>{
+           {"fit/epoch", int64_t{-1}, "entry 'fit/epoch' is -1; expected 0 to 4 (this run's fit.epochs is 4"},
+           {"fit/epoch", int64_t{1000000000000}, "entry 'fit/epoch' is 1000000000000; expected 0 to 4"},
+           {"fit/batch", int64_t{-1}, "entry 'fit/batch' is -1; expected 0 to 2 (an epoch of this run has 3 batches of 32 rows)"},
+           {"fit/batch", int64_t{1000000000000}, "entry 'fit/batch' is 1000000000000; expected 0 to 2"},
+           {"optimizer/iterations", int64_t{-5}, "entry 'optimizer/iterations' is -5"},
+           {"fit/epoch_examples", int64_t{-3}, "entry 'fit/epoch_examples' is -3"},
+           {"fit/seconds", -1.0, "entry 'fit/seconds' is -1"},
+           {"fit/epoch_loss_mean", std::nan(""), "entry 'fit/epoch_loss_mean' is not finite"}}) {
+    CAPTURE(c.key);
+    d.write("out/checkpoint.dagrad", good);
+    rewrite_entry(ck, c.key, c.value);
+    const auto before = test::snapshot(d.file("out"));
+    check_error(bounded(fit_cmd(d, "model.yaml", " --resume --set fit.epochs=4")), 2, {ck + ": " + c.expect});
+    CHECK(test::snapshot(d.file("out")) == before);
+  }
+  // A checkpoint of a finished run resumed with fewer epochs than it has done.
+  d.write("out/checkpoint.dagrad", good);
+  check_error(bounded(fit_cmd(d, "model.yaml", " --resume --set fit.epochs=1")), 2,
+              {"entry 'fit/epoch' is 2; expected 0 to 1 (this run's fit.epochs is 1; raise it to train further)"});
+}
+
+TEST_CASE("resuming another model's checkpoint, or with no checkpoint, is refused: exit 2, nothing written") {
+  FastTempDir d("ck_other");
+  test::write_retrieval_problem(d, 12, 12, 8, 2, "  checkpoint_every: 1\n");
+  REQUIRE(bounded(fit_cmd(d)).status == 0);
+  const auto before = test::snapshot(d.file("out"));
+  const std::string ck = d.file("out/checkpoint.dagrad");
+  // The same layers and sizes (the parameters load) under another name, with other metrics, or with
+  // another activation: another model.
+  check_error(bounded(fit_cmd(d, "model.yaml", " --resume --set fit.epochs=3 --set model.name=other")), 2,
+              {ck + ": written for another model than " + d.file("model.yaml"), "name: 'other' in the model file, 'synthetic' in the checkpoint's"});
+  check_error(bounded(fit_cmd(d, "model.yaml", " --resume --set fit.epochs=3 --set 'model.task.metrics.top_k=[1, 3]'")), 2,
+              {"written for another model", "task.metrics.top_k"});
+  check_error(bounded(fit_cmd(d, "model.yaml", " --resume --set fit.epochs=3 --set model.layers.query.activation=relu")), 2,
+              {"written for another model", "layers.query.activation: in the model file, not in the checkpoint's"});
+  CHECK(test::snapshot(d.file("out")) == before);
+  // --resume where there is nothing to resume: an empty folder, a folder that does not exist.
+  std::filesystem::create_directories(d.file("empty"));
+  for (const std::string out : {d.file("empty"), d.file("absent")}) {
+    CAPTURE(out);
+    check_error(bounded(dagrad_cmd("fit " + test::sh(d.file("model.yaml")) + " --train " + test::sh(d.file("train.yaml")) +
+                                   " --out " + test::sh(out) + " --resume")),
+                2, {"--resume: " + out + "/checkpoint.dagrad does not exist", "leave out --resume to start a new run"});
+  }
+  CHECK(std::filesystem::is_empty(d.file("empty")));
+  CHECK(!std::filesystem::exists(d.file("absent")));
+  // The same model resumes.
+  auto ok = bounded(fit_cmd(d, "model.yaml", " --resume --set fit.epochs=3"));
+  CHECK_MESSAGE(ok.status == 0, ok.output);
+}
+
+TEST_CASE("evaluate keeps the training summary, refuses --set model.* and an empty split, nothing written") {
+  FastTempDir d("evaluate_keeps");
+  test::write_retrieval_problem(d, 12, 12, 8, 1);
+  REQUIRE(bounded(fit_cmd(d)).status == 0);
+  const std::string model = d.file("out/model.dagrad");
+  const auto trained = test::snapshot(d.file("out"));
+  check_error(bounded(evaluate_cmd(d, model, " --set model.layers.query.units=4")), 2,
+              {"--set model.layers.query.units=4: evaluate uses the model stored in " + model, "cannot be changed"});
+  check_error(bounded(evaluate_cmd(d, model, " --set model.name=x")), 2, {"--set model.name=x"});
+  check_error(bounded(evaluate_cmd(d, model, " --on validation")), 2,
+              {"--on validation: the validation split", "has no rows, so there is nothing to evaluate"});
+  CHECK(test::snapshot(d.file("out")) == trained);
+  // By default its own file beside the model; the training run's summary.json byte for byte.
+  auto e = bounded(evaluate_cmd(d, model));
+  REQUIRE_MESSAGE(e.status == 0, e.output);
+  auto after = test::snapshot(d.file("out"));
+  CHECK(after.at("summary.json") == trained.at("summary.json"));
+  REQUIRE(after.count("evaluation_test.json"));
+  CHECK(test::contains(e.output, test::read_text(d.file("out/evaluation_test.json")).substr(0, 20)));
+  after.erase("evaluation_test.json");
+  CHECK(after == trained);
+}
+
+TEST_CASE("--out or --results through a symbolic link is refused naming the link, the target untouched") {
+  FastTempDir d("out_link");
+  test::write_retrieval_problem(d, 6, 6, 4, 1);
+  d.write("target/keep.txt", "the user's\n");
+  std::filesystem::create_directory_symlink(d.file("target"), d.file("link"));
+  const auto before = test::snapshot(d.file("target"));
+  const std::string fit = dagrad_cmd("fit " + test::sh(d.file("model.yaml")) + " --train " + test::sh(d.file("train.yaml")));
+  for (const std::string out : {d.file("link"), d.file("link") + "/"}) {
+    CAPTURE(out);
+    check_error(bounded(fit + " --out " + test::sh(out)), 2,
+                {"output directory " + out + ": is a symbolic link (to " + d.file("target") + "); give the folder itself"});
+  }
+  REQUIRE(bounded(fit_cmd(d)).status == 0);
+  check_error(bounded(evaluate_cmd(d, d.file("out/model.dagrad"), " --out " + test::sh(d.file("link")))), 2,
+              {"output directory " + d.file("link") + ": is a symbolic link"});
+  const std::string ml = test::movielens_exe() + " report --configs 32 --seeds 1 --threads 1";
+  check_error(bounded(ml + " --out " + test::sh(d.file("link")) + " --results " + test::sh(d.file("res")) ), 2,
+              {"--out " + d.file("link") + ": is a symbolic link (to " + d.file("target") + ")"});
+  check_error(bounded(ml + " --out " + test::sh(d.file("out")) + " --results " + test::sh(d.file("link"))), 2,
+              {"--results " + d.file("link") + ": is a symbolic link"});
+  CHECK(test::snapshot(d.file("target")) == before);
+  CHECK(!std::filesystem::exists(d.file("res")));
+}
+
+TEST_CASE("a 10 MB MovieLens title is refused at its line within bounded memory") {
+  FastTempDir d("ml_title");
+  test::write_retrieval_problem(d, 6, 6, 4, 1);
+  std::string genres;
+  for (int g = 0; g < 19; ++g) genres += g == 3 ? "|1" : "|0";
+  d.write("ml/u.item", "1|Toy Story (1995)|01-Jan-1995||http://example.org/1" + genres + "\n2|" + std::string(10 << 20, 't') +
+                           "|01-Jan-1995||http://example.org/2" + genres + "\n");
+  std::string ratings;
+  for (int u = 1; u <= 50; ++u) ratings += std::to_string(u) + "\t" + std::to_string(1 + u % 2) + "\t4\t88000000" + std::to_string(u % 10) + "\n";
+  d.write("ml/u.data", ratings);
+  d.write("ml.yaml", "data:\n  source: movielens\n  verify: false\n  split: {seed: 1, test: 0.25}\n"
+                     "fit: {epochs: 1, batch_size: 4, optimizer: {type: Adagrad, learning_rate: 0.1}, progress: none}\n");
+  d.write("mlmodel.yaml", "name: tiny\ninputs: {user_id: string, movie_title: string, movie_id: int}\nlayers:\n"
+                          "  user_index: {type: StringLookup, input: user_id}\n"
+                          "  user_vec: {type: Embedding, input: user_index, output_dim: 4}\n"
+                          "  title_index: {type: StringLookup, input: movie_title, adapt: candidates}\n"
+                          "  title_vec: {type: Embedding, input: title_index, output_dim: 4}\n"
+                          "task: {type: Retrieval, query: user_vec, candidate: title_vec, candidate_id: movie_id}\n");
+  const std::string fit = dagrad_cmd("fit " + test::sh(d.file("mlmodel.yaml")) + " --train " + test::sh(d.file("ml.yaml")) +
+                                     " --data " + test::sh(d.file("ml")) + " --out " + test::sh(d.file("out")));
+  check_error(bounded(fit), 2, {d.file("ml") + "/u.item:2: a line of 10.0 MiB, more than the 4 KiB a MovieLens line may have"});
+  // Skipping bad rows skips it (and says so), in bounded memory too.
+  auto skipped = bounded(fit + " --set data.skip_bad_rows=true");
+  CHECK_MESSAGE(skipped.status == 0, skipped.output);
+  CHECK(test::contains(skipped.output, "a line of 10.0 MiB"));
+}
+
+TEST_CASE("movielens_two_tower: no configuration, or a report over a damaged history: exit 2, results byte for byte") {
+  FastTempDir d("ml_report");
+  d.write("exp/towers_tiny.yaml", "name: tiny\n");  // report only looks the configuration up
+  d.write("exp/train.yaml", "fit: {epochs: 1}\n");
+  const std::string env = "DAGRAD_EXPERIMENTS=" + test::sh(d.file("exp")) + " ";
+  std::string row = "{\"epoch\": 1";
+  for (int k : {1, 5, 10, 50, 100}) row += ", \"test_factorized_top_k/top_" + std::to_string(k) + "_categorical_accuracy\": 0." + std::to_string(k);
+  row += ", \"seconds\": 2}";
+  const std::string good = "{\"rows\": [" + row + "]}\n";
+  d.write("out/tiny/seed_1/history.json", good);
+  d.write("out/tiny/seed_2/history.json", good);
+  const std::string report = env + test::movielens_exe() + " report --configs tiny --seeds 2 --threads 1 --out " +
+                             test::sh(d.file("out")) + " --results " + test::sh(d.file("results"));
+  auto first = bounded(report);
+  REQUIRE_MESSAGE(first.status == 0, first.output);
+  const auto results = test::snapshot(d.file("results"));
+  REQUIRE(results.count("results.md"));
+  REQUIRE(results.count("top_100.svg"));
+  const std::string h2 = d.file("out/tiny/seed_2/history.json");
+  check_error(bounded(env + test::movielens_exe() + " train --configs '' --threads 1 --out " + test::sh(d.file("out")) +
+                      " --results " + test::sh(d.file("results"))),
+              2, {"--configs '': no configuration named"});
+  check_error(bounded(env + test::movielens_exe() + " report --configs , --out " + test::sh(d.file("out")) + " --results " +
+                      test::sh(d.file("results"))),
+              2, {"no configuration named"});
+  struct Damage {
+    const char* name;
+    std::function<void()> apply;
+    std::string expect;
+  };
+  for (const Damage& c : std::vector<Damage>{
+           {"truncated", [&] { d.write("out/tiny/seed_2/history.json", good.substr(0, good.size() / 2)); }, h2 + ": not a dagrad history"},
+           {"not rows", [&] { d.write("out/tiny/seed_2/history.json", "[1, 2]\n"); }, h2 + ": not a dagrad history (expected {\"rows\": [...]})"},
+           {"no evaluation", [&] { d.write("out/tiny/seed_2/history.json", "{\"rows\": []}\n"); }, h2 + ": holds no evaluation row"},
+           {"a text value", [&] { d.write("out/tiny/seed_2/history.json", "{\"rows\": [{\"epoch\": \"one\"}]}\n"); },
+            h2 + ": not a dagrad history ('epoch' is not a number or null)"},
+           {"a FIFO", [&] { std::filesystem::remove(h2); make_fifo(h2); }, h2 + ": is a FIFO (named pipe), not a regular file"}}) {
+    CAPTURE(c.name);
+    std::filesystem::remove(h2);
+    d.write("out/tiny/seed_2/history.json", good);
+    c.apply();
+    check_error(bounded(report), 2, {c.expect});
+    CHECK(test::snapshot(d.file("results")) == results);
+  }
+  // No run has a history (a run without one is reported as missing, but a report of nothing
+  // would replace the results with a table of "missing").
+  std::filesystem::remove_all(d.file("out/tiny"));
+  check_error(bounded(report), 2, {"report: none of the runs has a history", "nothing to report"});
+  CHECK(test::snapshot(d.file("results")) == results);
+}
+
+TEST_CASE("the memory limit bounds the total of the tensors, not each one alone") {
+  FastTempDir d("memory_total");
+  test::write_retrieval_problem(d, 6, 6, 4, 1);
+  // Two towers of a 7 x 1,000,000 table (26.7 MiB) and a 1,000,000 x 4 kernel (15.3 MiB) under a
+  // limit of 64 MiB: one tower fits, each tensor fits, the two do not.
+  const std::string describe = "DAGRAD_MEMORY_LIMIT=64M " + test::dagrad_exe() + " describe " + test::sh(d.file("model.yaml")) +
+                               " --train " + test::sh(d.file("train.yaml")) + " --threads 1";
+  check_error(bounded(describe + " --set model.layers.user_vec.output_dim=1000000 --set model.layers.item_vec.output_dim=1000000"), 2,
+              {"model.yaml:", "layer '", "would bring the tensors in memory to", "more than the memory limit of 64 MiB"});
+  auto one = bounded(describe + " --set model.layers.user_vec.output_dim=1000000");
+  CHECK_MESSAGE(one.status == 0, one.output);
 }
 
 TEST_SUITE_END();

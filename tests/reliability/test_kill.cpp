@@ -1,5 +1,7 @@
 // Crash safety of `dagrad fit`: SIGKILL at 20 seeded random moments never leaves a checkpoint
-// that does not load, or one that cannot be resumed; Ctrl-C (SIGINT) and SIGTERM write a
+// that does not load, or one that cannot be resumed; SIGKILL exactly in the middle of writing each
+// kind of output (the process stopped there by DAGRAD_TEST_STOP_IN_WRITE, then killed) leaves the
+// old file whole and a temporary that the next run clears; Ctrl-C (SIGINT) and SIGTERM write a
 // checkpoint and exit 130 / 143; resuming from a Ctrl-C or a mid-epoch timed checkpoint gives the
 // same parameters as a run that was never interrupted.
 #include <doctest/doctest.h>
@@ -116,8 +118,19 @@ TEST_CASE("SIGKILL at 20 random moments: the newest checkpoint always loads and 
       ok = ok && damaged.empty();
     }
     // Resuming finishes (one epoch more than the checkpoint has) and clears the killed run's
-    // temporary files.
-    auto r = test::run(shell_line(fit_argv(d, out, {"--resume", "--set", "fit.epochs=" + std::to_string(epoch + 1)})));
+    // temporary files. Killed before its first checkpoint, the run has nothing to resume: --resume
+    // says so and changes nothing, and a new run starts.
+    std::vector<std::string> again = {"--set", "fit.epochs=" + std::to_string(epoch + 1)};
+    if (std::filesystem::exists(ck)) {
+      again.push_back("--resume");
+    } else {
+      const auto before = test::snapshot(out);
+      auto refused = test::run(shell_line(fit_argv(d, out, {"--resume"})));
+      CHECK_MESSAGE(refused.status == 2, refused.output);
+      CHECK(test::contains(refused.output, "--resume: " + ck + " does not exist"));
+      CHECK(test::snapshot(out) == before);
+    }
+    auto r = test::run(shell_line(fit_argv(d, out, again)));
     CHECK_MESSAGE(r.status == 0, r.output);
     if (epoch > 0) CHECK(r.output.find("resumed from " + ck + " at epoch " + std::to_string(epoch)) != std::string::npos);
     CHECK(std::filesystem::exists(out + "/model.dagrad"));
@@ -131,6 +144,61 @@ TEST_CASE("SIGKILL at 20 random moments: the newest checkpoint always loads and 
                         << " had written a checkpoint, " << mid_write << " landed in the middle of a write), " << seconds << " s");
   CHECK(passed == kTrials);
   CHECK(with_checkpoint >= kTrials * 3 / 4);
+}
+
+TEST_CASE("SIGKILL exactly mid-write (stopped in the write, then killed): the old file stays whole, the run resumes") {
+  // DAGRAD_TEST_STOP_IN_WRITE (graph/files.hpp) stops the process inside its Nth write of a file,
+  // half written or complete but not renamed; the kill then lands there every time.
+  FastTempDir d("kill_mid_write");
+  test::write_retrieval_problem(d, 12, 12, 8, 3, "  checkpoint_every: 1\n  validate_every: 1\n");
+  struct Case {
+    std::string file, stage;
+    int nth;
+  };
+  const std::vector<Case> cases = {{"checkpoint.dagrad", "partial", 2}, {"checkpoint.dagrad", "rename", 2},
+                                   {"checkpoint.dagrad", "partial", 1}, {"history.json", "partial", 2},
+                                   {"history.csv", "rename", 2},        {"model.dagrad", "partial", 1},
+                                   {"summary.json", "rename", 1},       {"config.yaml", "partial", 1}};
+  int mid_write = 0;
+  for (const auto& c : cases) {
+    const std::string hook = c.file + ":" + c.stage + ":" + std::to_string(c.nth);
+    CAPTURE(hook);
+    const std::string out = d.file("out_" + std::to_string(mid_write));
+    const std::string target = out + "/" + c.file;
+    std::string old_bytes, tmp;
+    bool had_old = false;
+    {
+      test::Child child(fit_argv(d, out), d.file("mid.log"), {"DAGRAD_TEST_STOP_IN_WRITE=" + hook});
+      REQUIRE(child.started());
+      REQUIRE_MESSAGE(child.wait_stopped(60), "never stopped in the write: " << child.output());
+      tmp = target + ".dagrad-tmp." + std::to_string(child.pid());
+      had_old = std::filesystem::exists(target);
+      if (had_old) old_bytes = test::read_text(target);
+      const bool in_write = std::filesystem::exists(tmp);
+      CHECK_MESSAGE(in_write, "no temporary " << tmp << " while stopped in the write");
+      if (c.stage == "partial") CHECK(std::filesystem::file_size(tmp) > 0);
+      child.signal(SIGKILL);
+      CHECK(child.wait() == 128 + SIGKILL);
+      mid_write += in_write;
+    }
+    CHECK(had_old == (c.nth > 1));  // the second write of a file replaces a first
+    // The kill left its temporary; the file itself is the old one, whole, or absent.
+    CHECK(std::filesystem::exists(tmp));
+    if (had_old) CHECK(test::read_text(target) == old_bytes);
+    else CHECK(!std::filesystem::exists(target));
+    const std::string ck = out + "/checkpoint.dagrad";
+    const bool has_checkpoint = std::filesystem::exists(ck);
+    if (has_checkpoint) CHECK_NOTHROW(ArchiveReader{ck});
+    if (std::filesystem::exists(out + "/history.json")) CHECK_NOTHROW(History::load(out));
+    // Resuming (or, with no checkpoint yet, starting again) clears the temporary and finishes.
+    auto r = test::run(shell_line(fit_argv(d, out, has_checkpoint ? std::vector<std::string>{"--resume"} : std::vector<std::string>{})));
+    CHECK_MESSAGE(r.status == 0, r.output);
+    CHECK(test::contains(r.output, "removed 1 temporary file"));
+    CHECK(test::temporaries(out).empty());
+    CHECK(std::filesystem::exists(out + "/model.dagrad"));
+  }
+  MESSAGE("kill test: " << mid_write << " of " << cases.size() << " kills landed in the middle of a write");
+  CHECK(mid_write == static_cast<int>(cases.size()));
 }
 
 TEST_CASE("Ctrl-C writes a checkpoint and exits 130; --resume then matches an uninterrupted run") {

@@ -165,6 +165,12 @@ void parse_rows(std::string_view text, const std::string& file_name, const char*
   for_each_line(text, [&](const Line& line) {
     ++rows;
     try {
+      // Bounded before anything is copied: each rating keeps its movie's title, so one 10 MB
+      // title would be copied 100,000 times.
+      if (line.text.size() > static_cast<std::size_t>(limits::kMovieLensLineBytes))
+        Row{file_name, line}.fail("a line of " + limits::bytes_text(static_cast<int64_t>(line.text.size())) + ", more than the " +
+                                  limits::bytes_text(limits::kMovieLensLineBytes) +
+                                  " a MovieLens line may have (ml-100k's longest is 265 bytes; the limits are in docs/limits.md)");
       parse_row(Row{file_name, line});
       ++parsed;
     } catch (const UserError& e) {
