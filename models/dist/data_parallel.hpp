@@ -41,9 +41,8 @@ class DataParallel {
   std::vector<Buffers> buffers_;  // by parameter node id
   std::vector<ParamGrad> params_;
   std::vector<float> dense_;      // all dense gradients, packed, reduced in one call
-  std::vector<int32_t> all_rows_;
-  std::vector<float> all_values_;
-  std::vector<char> mark_;
+  std::vector<char> packed_, all_packed_;     // the sparse gradients' rows and values, packed
+  std::vector<std::vector<char>> seen_;       // by parameter: rows already in the union
   int64_t last_bytes_ = 0;
 };
 

@@ -163,7 +163,7 @@ bool MpiWorld::available() {
 
 std::unique_ptr<MpiWorld> MpiWorld::join(int* argc, char*** argv) {
   const int n = launched_size();
-  if (n <= 1) return nullptr;
+  if (n < 1) return nullptr;
 #ifdef DAGRAD_HAVE_MPI
   int provided = 0;
   // OpenMP threads compute; only the main thread calls MPI.

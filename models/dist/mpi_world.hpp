@@ -13,7 +13,8 @@ namespace dagrad {
 
 class MpiWorld {
  public:
-  // Null when not launched by mpirun (or launched with one rank: a single process then).
+  // Null when not launched by mpirun. With one rank (mpirun -np 1) the world exists but nothing is
+  // distributed (graph/collective.hpp's distributed() is null): it trains as a single process.
   static std::unique_ptr<MpiWorld> join(int* argc, char*** argv);
   ~MpiWorld();
   Collective& collective() { return *impl_; }

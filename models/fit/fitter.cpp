@@ -281,7 +281,7 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
   if (dp) dp->broadcast(m.graph(), s.optimizer_state);  // every rank starts from rank 0's parameters
   const EncodedTable enc = m.encode(train, {s.loss});
   std::vector<int64_t> rows;
-  const int64_t bytes_before = w ? w->bytes_sent : 0;
+  const int64_t bytes_before = world() ? world()->bytes_sent : 0;
   int64_t steps = 0;
   s.started = FitClock::now();
   callbacks.on_train_begin(s);
@@ -313,9 +313,14 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
     s.history.save(out_dir);
   }
 
-  if (w && s.writer && steps > 0)  // what docs/distributed.md counts: the exchange per step
-    log << "data-parallel on " << w->size() << " ranks: rank 0 sent " << (w->bytes_sent - bytes_before) / steps
-        << " bytes per training step (mean of " << steps << ")\n";
+  if (Collective* any = world(); any && any->rank() == 0 && steps > 0) {  // under mpirun: what docs/distributed.md reports
+    double train_s = 0;
+    for (double e : s.result.epoch_seconds) train_s += e;
+    log << "mpirun, " << any->size() << " rank" << (any->size() == 1 ? "" : "s") << ": " << steps << " steps of "
+        << s.global_batch << " examples in " << train_s << " s of training (" << static_cast<double>(train.rows()) *
+               static_cast<double>(s.result.epoch_seconds.size()) / std::max(train_s, 1e-9)
+        << " examples/s); rank 0 sent " << (any->bytes_sent - bytes_before) / steps << " bytes per step\n";
+  }
   s.result.epochs = std::min(s.epoch, o.epochs);
   s.result.seconds = s.seconds();
   s.result.final_metrics = s.history.rows().empty() ? Row{} : s.history.rows().back();
