@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "bench/bench_util.hpp"
+#include "ops/kernels/softmax_tiles.hpp"
 
 namespace dagrad::bench {
 namespace {
@@ -80,8 +81,16 @@ std::string load_average() {
 std::string cpu_model() {
   std::ifstream f("/proc/cpuinfo");
   for (std::string line; std::getline(f, line);)
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  return "unknown";
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2) + cpu_isa();
+  return "unknown" + cpu_isa();
+}
+
+std::string cpu_isa() {
+  std::string s = std::string(", fused softmax loops ") + tiles::isa();
+  s += tiles::has_bf16() ? " (AVX512-BF16: yes)" : " (AVX512-BF16: no)";
+  const char* env = std::getenv("DAGRAD_ISA");
+  if (env && *env) s += " [DAGRAD_ISA=" + std::string(env) + "]";
+  return s;
 }
 
 std::string Report::table() const {

@@ -20,6 +20,8 @@ struct Report {
 
 // First line of /proc/loadavg, and the CPU model name from /proc/cpuinfo.
 std::string load_average();
-std::string cpu_model();
+std::string cpu_model();  // with cpu_isa() appended
+// The instruction set the fused softmax's loops use here, and whether bf16 is available.
+std::string cpu_isa();
 
 }  // namespace dagrad::bench

@@ -152,11 +152,15 @@ std::string run_one(const RunRequest& r) {
   spec.out_dir = r.out_dir;
   spec.overrides = {"fit.epochs=" + std::to_string(r.warmup_epochs + r.timed_epochs), "fit.validate_every=0",
                     "fit.checkpoint_every=0"};
+  spec.overrides.insert(spec.overrides.end(), r.sets.begin(), r.sets.end());
   const auto t_load = Clock::now();
   RunSetup s = r.synthetic ? [&] {
-    ConfigNode train_cfg = load_config(spec.train_path, spec.overrides);
+    std::vector<std::string> model_over, train_over;
+    for (const auto& o : spec.overrides)
+      (o.rfind("model.", 0) == 0 ? model_over : train_over).push_back(o.rfind("model.", 0) == 0 ? o.substr(6) : o);
+    ConfigNode train_cfg = load_config(spec.train_path, train_over);
     FitOptions options = FitOptions::from_config(train_cfg.at("fit"));
-    return RunSetup{load_config(spec.model_path), train_cfg, synthetic_movielens(r.synth), options, r.out_dir};
+    return RunSetup{load_config(spec.model_path, model_over), train_cfg, synthetic_movielens(r.synth), options, r.out_dir};
   }() : prepare_run(spec);
   s.options.progress = "none";
   const double load_s = since(t_load);

@@ -24,6 +24,7 @@ struct RunRequest {
   std::string out_dir;     // the fit's output (checkpoint, model), a scratch directory
   std::string export_dir;  // non-empty: write the encoded data there for the PyTorch reference
   bool full_evaluate = true;  // also time Task::evaluate (test loss + top-k)
+  std::vector<std::string> sets;  // --set overrides: model.KEY=V for the model file, else the training file
 };
 
 // Runs the measurement and returns it as one line of JSON (see bench/README in docs/performance.md).

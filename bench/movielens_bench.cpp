@@ -31,12 +31,14 @@ namespace {
 const char* kHelp =
     "usage: movielens_bench [--configs 32,64_32,128_64_32] [--threads 2] [--epochs 7] [--warmup 1]\n"
     "                       [--data DIR] [--json FILE] [--reference auto|off] [--python PATH]\n"
-    "                       [--scaling on|off] [--scaling-epochs 3]\n\n"
+    "                       [--scaling on|off] [--scaling-epochs 3] [--set key=value ...]\n\n"
     "Trains each two-tower configuration (experiments/movielens/towers_<c>.yaml with train.yaml) for\n"
     "warmup + epochs epochs in its own process and reports the median epoch, the compute floor, the\n"
     "evaluation time and the peak memory; runs the PyTorch reference (bench/reference/two_tower.py)\n"
     "with the same threads when `python -c 'import torch'` works; then the synthetic scaling runs.\n"
-    "Writes the JSON to --json (default movielens_bench.json). Data: --data, else $DAGRAD_DATA.\n";
+    "Writes the JSON to --json (default movielens_bench.json). Data: --data, else $DAGRAD_DATA.\n"
+    "--set applies to every dagrad run as in `dagrad fit` (model.task.precision=bf16 times the bf16\n"
+    "products; model.task.fused=false the unfused softmax).\n";
 
 std::string shell_quote(const std::string& s) {
   std::string q = "'";
@@ -87,6 +89,7 @@ int child(const cli::Args& a) {
   r.timed_epochs = static_cast<int>(a.get_int("epochs", 7, 1));
   r.out_dir = a.get("out");
   r.export_dir = a.get("export");
+  r.sets = a.all("set");
   if (a.has("synthetic")) {
     auto parts = split(a.get("synthetic"), ',');
     if (parts.size() != 2) throw UserError("--synthetic: expected EXAMPLE_SCALE,CANDIDATE_SCALE");
@@ -118,6 +121,7 @@ int parent(const cli::Args& a) {
 
   std::string common = " --threads " + std::to_string(threads) + " --warmup " + warmup;
   if (a.has("data")) common += " --data " + shell_quote(a.get("data"));
+  for (const auto& o : a.all("set")) common += " --set " + shell_quote(o);
   const std::string ref_data = scratch + "/reference_data";
 
   Report report;
@@ -162,6 +166,11 @@ int parent(const cli::Args& a) {
 
   report.load_after = load_average();
   std::filesystem::remove_all(scratch);
+  if (a.has("set")) {
+    std::cout << "\nWith";
+    for (const auto& o : a.all("set")) std::cout << " --set " << o;
+    std::cout << "\n";
+  }
   std::cout << report.table();
   std::ofstream(json_path) << report.json() << "\n";
   std::cerr << "bench: wrote " << json_path << "\n";
@@ -174,7 +183,7 @@ int main(int argc, char** argv) {
   try {
     cli::Args a(argc, argv,
                 {"configs", "threads", "epochs", "warmup", "data", "json", "reference", "python", "scaling",
-                 "scaling-epochs", "config", "out", "export", "synthetic"},
+                 "scaling-epochs", "config", "out", "export", "synthetic", "set"},
                 {"child"});
     if (a.help()) {
       std::fputs(kHelp, stdout);

@@ -1,9 +1,14 @@
 // dagrad export: a trained model's vectors and weights as NumPy .npy files, for programs that do
 // not link dagrad: the candidate set's vectors and ids (saved with the model by `dagrad fit`), and
-// every parameter (the towers' weights and embedding tables).
+// every parameter (the towers' weights and embedding tables), and with --queries the query tower's
+// vectors for rows of raw features in a CSV file.
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
 #include <string>
 
 #include "cli/args.hpp"
@@ -13,25 +18,47 @@
 #include "graph/error.hpp"
 #include "models/io/archive.hpp"
 #include "models/io/npy.hpp"
+#include "models/data/table.hpp"
 #include "models/model.hpp"
+#include "models/task.hpp"
 
 namespace dagrad::cli {
 namespace {
 
 const char* kExportHelp =
-    "usage: dagrad export MODEL.dagrad --to DIR\n\n"
+    "usage: dagrad export MODEL.dagrad --to DIR [--queries FILE.csv]\n\n"
     "Writes the model's arrays as NumPy .npy files (C order, little-endian) into DIR (made if absent):\n"
     "  candidate_vectors.npy  f32 [candidates, d]: the candidate tower's output for each candidate saved\n"
     "                         with the model (Retrieval models trained on data with a candidate table)\n"
     "  candidate_ids.npy      i64 [candidates]: their ids (the task's candidate_id column), same order\n"
     "  weights/NAME.npy       every parameter, NAME its node name with '/' written as '.'\n"
     "                         (query.dense_0.kernel.npy is layer query's first kernel)\n"
+    "  query_vectors.npy      f32 [rows, d], with --queries: the query tower's output for each row of\n"
+    "                         FILE.csv (or .tsv; a header naming model inputs, the columns the query\n"
+    "                         tower needs among them), through the model's own preprocessing, in file order\n"
     "Each file is written to a temporary name and renamed. Exit 2 for a bad model file or DIR.\n";
+
+// The columns of `path` (CSV, or TSV by its name) that are model inputs, read with the model's types.
+Table read_inputs(const Model& m, const std::string& path) {
+  std::ifstream f(path);
+  std::string header;
+  if (!f || !std::getline(f, header)) throw UserError("--queries " + path + ": cannot read its header line");
+  if (!header.empty() && header.back() == '\r') header.pop_back();
+  const char sep = path.size() > 4 && path.compare(path.size() - 4, 4, ".tsv") == 0 ? '\t' : ',';
+  std::set<std::string> names;
+  std::stringstream hs(header);
+  for (std::string field; std::getline(hs, field, sep);) names.insert(field);
+  std::map<std::string, ColumnType> types;
+  for (const auto& [name, type] : m.inputs())
+    if (names.count(name)) types[name] = type;
+  if (types.empty()) throw UserError("--queries " + path + ": its header names none of the model's inputs");
+  return read_csv(path, types);
+}
 
 }  // namespace
 
 int cmd_export(int argc, char** argv) {
-  Args a(argc, argv, {"to"}, {});
+  Args a(argc, argv, {"to", "queries"}, {});
   if (a.help()) {
     std::fputs(kExportHelp, stdout);
     return 0;
@@ -61,6 +88,15 @@ int cmd_export(int argc, char** argv) {
     const IntColumn& ids = model->serving_candidates().ints(model->task().retrieval()->candidate_id_column());
     write_file_atomic(dir + "/candidate_ids.npy", npy_bytes(ids, {static_cast<int64_t>(ids.size())}));
     files += 2;
+  }
+  if (a.has("queries")) {
+    const RetrievalTask* r = model->task().retrieval();
+    if (!r) throw UserError("--queries: model '" + model->name() + "' has no Retrieval task, so no query tower");
+    const Table t = read_inputs(*model, a.get("queries"));
+    Tensor q = t.rows() ? model->predict(t, r->query_node(), 1024)
+                        : Tensor({0, model->graph().node(r->query_node()).type.shape.back()});
+    write_file_atomic(dir + "/query_vectors.npy", npy_bytes(q));
+    ++files;
   }
   Graph& g = model->graph();
   for (int id : g.params()) {

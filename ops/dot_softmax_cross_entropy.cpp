@@ -6,52 +6,41 @@
 // out[b] = w_b · (logsumexp_j z_bj - z_b,label), z = scale·q·cᵀ + correction over the kept columns:
 // exactly SoftmaxCrossEntropy(Scale(MatMul(q, c, transpose_b))), computed differently.
 //
-// Why: as three ops the in-batch softmax keeps B x N logits and B x N D = softmax - onehot in
-// memory (32 MB at B = N = 2048; 512 MB at 8192). Here each thread takes blocks of kBlockRows
-// rows: the block's logits, its softmax in place, then its share of dq and dc, with one-threaded
-// products, so memory is O(threads·kBlockRows·N). At B = 2048 it is not faster than the three ops
-// (see docs/performance.md): the one-threaded products run below the two-threaded ones' speed.
-// The Retrieval task uses it with `fused: true`. Forward computes the gradients for dout = 1 (the task's summed loss) alongside the
+// Why: as three ops the in-batch softmax writes B x N logits and B x N D = softmax - onehot to
+// memory and reads them back three times (32 MB at B = N = 2048; 512 MB at 8192), which on a
+// machine with a small L2 and little memory bandwidth per core costs more than the products. Here
+// each thread takes blocks of rows whose logits take at most 2 MiB (default_block_rows): the
+// block's logits, its softmax in place, then its share of dq and dc, all in one pass
+// (ops/kernels/softmax_tiles.hpp, register-tiled loops chosen per instruction set at run time), so
+// memory is O(threads·block_rows·N) and the [B, N] logits never exist. It is the Retrieval task's
+// default (`fused: false` selects the three ops); attribute bf16 runs the three products in bf16.
+// Forward computes the gradients for dout = 1 (the task's summed loss) alongside the
 // loss, since it has D at hand; backward hands them out when dout is indeed all ones, and
 // otherwise recomputes the blocks with the given dout (the gradient checker's path).
 #include <omp.h>
 
-#include <oneapi/dnnl/dnnl.h>
-
-#include <unistd.h>
-
 #include <algorithm>
+#include <bit>
 #include <string>
 
 #include "graph/op.hpp"
 #include "ops/kernels/kernels.hpp"
-#include "ops/kernels/softmax_row.hpp"
+#include "ops/kernels/softmax_tiles.hpp"
 #include "ops/softmax_inputs.hpp"
 
 namespace dagrad {
 namespace {
 
-// Rows per block when the op is not told (attribute block_rows): as many as keep a block's logits
-// (rows x N floats) in half of one core's L2, between 16 and 256. Smaller blocks keep the block in
-// cache but each one-threaded product then packs all of c again. Measured on the MovieLens
-// [64, 32] model (B = N = 2048, d = 32, 2 threads, epoch seconds) on an AMD EPYC with 1 MiB of L2:
-// 16 rows 0.427, 64 rows 0.382, 256 rows 0.333, 1024 rows 0.336; see docs/performance.md for
-// the machine at hand.
+// Rows per block when the op is not told (attribute block_rows): the most, up to 256, whose logits
+// (rows x N floats) take at most 2 MiB. Each block streams c, its transpose and the thread's dc
+// (3·N·d floats) once, so fewer, larger blocks win until the block's logits fall out of the caches
+// near the core. Measured on the MovieLens [64, 32] model (B = N = 2048, d = 32, 2 threads, ms per
+// step in this op, AVX-512 loops) on an AMD EPYC with 1 MiB of L2 per core: 16 rows 3.9, 32 rows
+// 3.5, 64 rows 3.1, 128 rows 2.9-3.1, 256 rows 2.8-3.0, 512 rows 3.2, 1024 rows 3.2.
 int64_t default_block_rows(int64_t n) {
-  static const int64_t l2 = [] {
-    const long v = sysconf(_SC_LEVEL2_CACHE_SIZE);
-    return v > 0 ? static_cast<int64_t>(v) : int64_t{1} << 20;
-  }();
   int64_t rows = 16;
-  while (rows < 256 && 2 * rows * std::max<int64_t>(n, 1) * 4 <= l2 / 2) rows *= 2;
+  while (rows < 256 && 2 * rows * std::max<int64_t>(n, 1) * 4 <= int64_t{2} << 20) rows *= 2;
   return rows;
-}
-
-// c = alpha · op(a) · op(b) + beta · c, row-major, on the calling thread only.
-void sgemm1(char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-            const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  const dnnl_status_t st = dnnl_sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  if (st != dnnl_success) throw RuntimeFailure("dnnl_sgemm failed with status " + std::to_string(st));
 }
 
 float* reuse(Tensor& buf, int64_t n) { return grown_view(buf, {std::max<int64_t>(n, 1)}).f32(); }
@@ -66,11 +55,18 @@ constexpr int kQ = 0, kC = 1, kLabels = 2, kWeights = kLabels + si::kWeights, kC
 class DotSoftmaxCrossEntropy : public Op {
  public:
   explicit DotSoftmaxCrossEntropy(const Attrs& a)
-      : scale_(static_cast<float>(a.get_double("scale"))), block_rows_(a.get_int("block_rows")) {}
+      : scale_(static_cast<float>(a.get_double("scale"))), block_rows_(a.get_int("block_rows")), bf16_(a.get_bool("bf16")) {
+    if (bf16_ && !tiles::has_bf16())
+      throw UserError(std::string("bf16: true needs a CPU with AVX512-BF16 (bf16 products with f32 accumulation); this one "
+                                  "lacks it (its best vector instructions: ") + tiles::isa() + ")");
+    if (bf16_ && block_rows_ % 2) ++block_rows_;  // blocks start on even rows, where the row pairs start
+  }
 
   static Schema schema() {
     return {Key::number("scale", "multiplies the logits q·cᵀ (1 / temperature)").otherwise(1.0),
-            Key::integer("block_rows", "query rows per block; 0 sizes blocks from the L2 cache").in(Range::at_least(0)).otherwise(0)};
+            Key::integer("block_rows", "query rows per block; 0 sizes them by the logits' size (at most 2 MiB)").in(Range::at_least(0)).otherwise(0),
+            Key::boolean("bf16", "the three products in bf16 with f32 accumulation (AVX512-BF16 only; the softmax stays f32)")
+                .otherwise(false)};
   }
 
   // In inference the forward computes the losses only; a backward after it recomputes the blocks.
@@ -147,9 +143,10 @@ class DotSoftmaxCrossEntropy : public Op {
 
   static std::vector<Sample> samples() {
     std::vector<Sample> s = si::samples({{{4, 3}, DType::f32, -1, 1}, {{6, 3}, DType::f32, -1, 1}}, 4, 6, {{"scale", 1.5}});
-    // More rows than one block (kBlockRows) and than one thread's share.
+    // Several blocks of 16 rows and a ragged last one, split between the threads; within a block,
+    // register tiles of 8 (or 4) rows and single rows.
     s.push_back({"150 rows",
-                 {{"scale", 0.5}},
+                 {{"scale", 0.5}, {"block_rows", 16}},
                  {{{150, 2}, DType::f32, -1, 1}, {{7, 2}, DType::f32, -1, 1}, {{150}, DType::i32, 0, 6}, InputSpec::none(),
                   InputSpec::none(), InputSpec::none()}});
     return s;
@@ -179,71 +176,133 @@ class DotSoftmaxCrossEntropy : public Op {
     return p;
   }
 
-  // Over row blocks, each thread on its own blocks with one-threaded products: the block's logits
-  // S = scale·q_blk·cᵀ (+ correction), its softmax rows (D in place of S, and the row losses when
-  // `loss` is given), G = k_r·D with k_r = w_r (kUnit: dout = 1) or dout_r·w_r, then
-  // dq_blk = scale·G·c, this thread's dc += scale·Gᵀ·q_blk and its column sums of G. The threads'
-  // dc and column sums are added in thread order: the result depends only on the thread count.
-  // Without kGrads, only the logits and the row losses (inference).
+  // Over row blocks, each thread on its own blocks (tiles::softmax_block, on the calling thread):
+  // the block's logits S = scale·q_blk·cᵀ (+ correction), its softmax rows (D in place of S, and
+  // the row losses when `loss` is given), G = k_r·D with k_r = w_r (kUnit: dout = 1) or
+  // dout_r·w_r, then dq_blk = scale·G·c, this thread's dc += scale·Gᵀ·q_blk and its column sums of
+  // G. The threads' dc and column sums are added in thread order: the result depends only on the
+  // thread count. Without kGrads, only the logits and the row losses (inference).
   template <bool kUnit, bool kGrads>
   void run(const Problem& p, const float* dout, float* dq, float* dc, float* dcorr, float* loss) {
     const int64_t kBlockRows = block_rows_ > 0 ? block_rows_ : default_block_rows(p.n);
     const int64_t blocks = (p.b + kBlockRows - 1) / kBlockRows;
     const int nt = static_cast<int>(std::clamp<int64_t>(
         p.b * p.n >= kParallelMinElements ? omp_get_max_threads() : 1, 1, std::max<int64_t>(blocks, 1)));
-    const int64_t nd = p.n * p.d;
-    float* s_all = reuse(scratch_, int64_t{nt} * kBlockRows * std::max<int64_t>(p.n, 1));
-    float* dc_part = kGrads ? reuse(dc_part_, int64_t{nt} * nd) : nullptr;
+    // The loops want the width padded to a multiple of 16 floats and the candidates to one of 32,
+    // with zeros: q and c are copied only when d is not already a multiple.
+    const int64_t d = p.d, dp = round_up(std::max<int64_t>(d, 1), tiles::kWidthMultiple),
+                  np = round_up(std::max<int64_t>(p.n, 1), tiles::kColumnMultiple);
+    const bool padded = dp != d;
+    const float* q = p.q;
+    const float* c = p.c;
+    if (padded) {
+      q = pad(p.q, p.b, d, dp, qp_);
+      c = pad(p.c, p.n, d, dp, cp_);
+    }
+    // cᵀ in panels of kColumnMultiple columns, each [dp, kColumnMultiple] (softmax_tiles.hpp).
+    constexpr int64_t kPanel = tiles::kColumnMultiple;
+    float* ct = reuse(ct_, dp * np);
+    std::fill_n(ct, dp * np, 0.0f);
+    for (int64_t j = 0; j < p.n; ++j) {
+      float* col = ct + j / kPanel * kPanel * dp + j % kPanel;
+      for (int64_t k = 0; k < d; ++k) col[k * kPanel] = p.c[j * d + k];
+    }
+    // The logits' row stride: np plus one cache line, so that a column walk down the block's rows
+    // (the dc product) does not map every row to one L1 set when np is a multiple of 1024.
+    const int64_t ls = np + 16;
+    // bf16: every operand rounded once, in the pair layouts the loops want (softmax_tiles.hpp).
+    const int64_t dph = dp / 2, nh = np / 2, bh = (p.b + 1) / 2;
+    uint32_t* q2 = nullptr;
+    uint16_t *qi = nullptr, *ct16 = nullptr, *cj = nullptr;
+    if (bf16_) {
+      q2 = as_u32(grown_view(q2_, {std::max<int64_t>(p.b * dph, 1)}, DType::i32));
+      qi = as_u16(grown_view(qi_, {std::max<int64_t>(bh * dp, 1)}, DType::i32));
+      ct16 = as_u16(grown_view(ct16_, {std::max<int64_t>(nh * dp, 1)}, DType::i32));
+      cj = as_u16(grown_view(cj_, {std::max<int64_t>(nh * dp, 1)}, DType::i32));
+      auto qv = [&](int64_t r, int64_t k) { return r < p.b && k < d ? p.q[r * d + k] : 0.0f; };
+      auto cv = [&](int64_t j, int64_t k) { return j < p.n && k < d ? p.c[j * d + k] : 0.0f; };
+      for (int64_t r = 0; r < p.b; ++r)
+        for (int64_t kp = 0; kp < dph; ++kp) q2[r * dph + kp] = bf16_bits(qv(r, 2 * kp)) | bf16_bits(qv(r, 2 * kp + 1)) << 16;
+      for (int64_t ip = 0; ip < bh; ++ip)
+        for (int64_t k = 0; k < dp; ++k) {
+          qi[(ip * dp + k) * 2] = static_cast<uint16_t>(bf16_bits(qv(2 * ip, k)));
+          qi[(ip * dp + k) * 2 + 1] = static_cast<uint16_t>(bf16_bits(qv(2 * ip + 1, k)));
+        }
+      for (int64_t j = 0; j < np; ++j) {
+        uint16_t* col = ct16 + j / kPanel * kPanel * dp + (j % kPanel) * 2;
+        for (int64_t kp = 0; kp < dph; ++kp) {
+          col[kp * 2 * kPanel] = static_cast<uint16_t>(bf16_bits(cv(j, 2 * kp)));
+          col[kp * 2 * kPanel + 1] = static_cast<uint16_t>(bf16_bits(cv(j, 2 * kp + 1)));
+        }
+      }
+      for (int64_t jp = 0; jp < nh; ++jp)
+        for (int64_t k = 0; k < dp; ++k) {
+          cj[(jp * dp + k) * 2] = static_cast<uint16_t>(bf16_bits(cv(2 * jp, k)));
+          cj[(jp * dp + k) * 2 + 1] = static_cast<uint16_t>(bf16_bits(cv(2 * jp + 1, k)));
+        }
+    }
+    const int64_t g_per_thread = kBlockRows * nh + (kBlockRows + 1) / 2 * np;
+    uint32_t* g_all = bf16_ && kGrads ? as_u32(grown_view(g16_, {int64_t{nt} * g_per_thread}, DType::i32)) : nullptr;
+    const int64_t ndp = p.n * dp;
+    float* s_all = reuse(scratch_, int64_t{nt} * kBlockRows * ls);
+    float* dq_all = kGrads ? (padded ? reuse(dqp_, p.b * dp) : dq) : nullptr;
+    float* dc_part = kGrads ? reuse(dc_part_, int64_t{nt} * ndp) : nullptr;
     float* col_part = kGrads ? reuse(col_part_, int64_t{nt} * p.n) : nullptr;
     if (kGrads) {
-      std::fill_n(dc_part, int64_t{nt} * nd, 0.0f);
+      std::fill_n(dc_part, int64_t{nt} * ndp, 0.0f);
       std::fill_n(col_part, int64_t{nt} * p.n, 0.0f);
     }
-    const bool corr = p.corr != nullptr, hits = p.cand != nullptr;
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
       const int t = omp_get_thread_num();
-      // Products inside this thread's share run on this thread only; restored below, though the
-      // setting belongs to this region's implicit task and ends with it.
-      const int saved_threads = omp_get_max_threads();
-      omp_set_num_threads(1);
-      float* s = s_all + int64_t{t} * kBlockRows * p.n;
-      float* my_dc = kGrads ? dc_part + int64_t{t} * nd : nullptr;
-      float* my_col = kGrads ? col_part + int64_t{t} * p.n : nullptr;
-#pragma omp for schedule(static)
-      for (int64_t blk = 0; blk < blocks; ++blk) {
-        const int64_t r0 = blk * kBlockRows, rows = std::min(kBlockRows, p.b - r0);
-        sgemm1('N', 'T', rows, p.n, p.d, scale_, p.q + r0 * p.d, p.d, p.c, p.d, 0.0f, s, p.n);
-        for (int64_t i = 0; i < rows; ++i) {
-          const int64_t r = r0 + i;
-          float* row = s + i * p.n;
-          float l;
-          if (corr) l = hits ? softmax_row<true, true>(row, p.corr, p.cand, p.labels[r], p.n, row)
-                             : softmax_row<true, false>(row, p.corr, p.cand, p.labels[r], p.n, row);
-          else l = hits ? softmax_row<false, true>(row, p.corr, p.cand, p.labels[r], p.n, row)
-                        : softmax_row<false, false>(row, p.corr, p.cand, p.labels[r], p.n, row);
-          if (loss) loss[r] = l;
-          if (!kGrads) continue;
-          const float k = (p.w ? p.w[r] : 1.0f) * (kUnit ? 1.0f : dout[r]);
-          if (k != 1.0f) {
-#pragma omp simd
-            for (int64_t j = 0; j < p.n; ++j) row[j] *= k;
-          }
-#pragma omp simd
-          for (int64_t j = 0; j < p.n; ++j) my_col[j] += row[j];
-        }
-        if (!kGrads) continue;
-        sgemm1('N', 'N', rows, p.d, p.n, scale_, s, p.n, p.c, p.d, 0.0f, dq + r0 * p.d, p.d);
-        sgemm1('T', 'N', p.n, p.d, rows, scale_, s, p.n, p.q + r0 * p.d, p.d, 1.0f, my_dc, p.d);
+      tiles::SoftmaxBlock blk;
+      tiles::Bf16Operands ops16;
+      if (bf16_) {
+        ops16.ct = ct16;
+        ops16.cj = cj;
+        ops16.g = g_all ? g_all + int64_t{t} * g_per_thread : nullptr;
+        blk.bf16 = &ops16;
       }
-      omp_set_num_threads(saved_threads);
+      blk.n = p.n;
+      blk.np = np;
+      blk.dp = dp;
+      blk.scale = scale_;
+      blk.ct = ct;
+      blk.c = c;
+      blk.corr = p.corr;
+      blk.cand = p.cand;
+      blk.ls = ls;
+      blk.s = s_all + int64_t{t} * kBlockRows * ls;
+      if (kGrads) {
+        blk.dc = dc_part + int64_t{t} * ndp;
+        blk.dcorr = col_part + int64_t{t} * p.n;
+      }
+#pragma omp for schedule(static)
+      for (int64_t bi = 0; bi < blocks; ++bi) {
+        const int64_t r0 = bi * kBlockRows;
+        blk.rows = std::min(kBlockRows, p.b - r0);
+        blk.q = q + r0 * dp;
+        blk.labels = p.labels + r0;
+        blk.w = p.w ? p.w + r0 : nullptr;
+        blk.dout = kUnit ? nullptr : dout + r0;
+        blk.loss = loss ? loss + r0 : nullptr;
+        blk.dq = kGrads ? dq_all + r0 * dp : nullptr;
+        if (bf16_) {
+          ops16.q = q2 + r0 * dph;
+          ops16.qi = qi + r0 / 2 * dp * 2;
+        }
+        tiles::softmax_block(blk);
+      }
     }
     if (!kGrads) return;
-    for (int64_t i = 0; i < nd; ++i) {
-      float v = 0.0f;
-      for (int t = 0; t < nt; ++t) v += dc_part[int64_t{t} * nd + i];
-      dc[i] = v;
-    }
+    if (padded)
+      for (int64_t r = 0; r < p.b; ++r) std::copy_n(dq_all + r * dp, d, dq + r * d);
+    for (int64_t j = 0; j < p.n; ++j)
+      for (int64_t k = 0; k < d; ++k) {
+        float v = 0.0f;
+        for (int t = 0; t < nt; ++t) v += dc_part[int64_t{t} * ndp + j * dp + k];
+        dc[j * d + k] = v;
+      }
     for (int64_t j = 0; j < p.n; ++j) {
       float v = 0.0f;
       for (int t = 0; t < nt; ++t) v += col_part[int64_t{t} * p.n + j];
@@ -251,13 +310,38 @@ class DotSoftmaxCrossEntropy : public Op {
     }
   }
 
+  static int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
+  // bf16 storage inside i32 tensors.
+  static uint32_t* as_u32(Tensor t) { return reinterpret_cast<uint32_t*>(t.i32()); }
+  static uint16_t* as_u16(Tensor t) { return reinterpret_cast<uint16_t*>(t.i32()); }
+  // f32 rounded to the nearest bf16 (ties to even), as the CPU's conversion does; finite values.
+  static uint32_t bf16_bits(float x) {
+    const uint32_t u = std::bit_cast<uint32_t>(x);
+    return (u + 0x7FFFu + ((u >> 16) & 1u)) >> 16;
+  }
+
+  // rows x d into `buf` as rows x dp, zeros beyond d.
+  static const float* pad(const float* src, int64_t rows, int64_t d, int64_t dp, Tensor& buf) {
+    float* o = reuse(buf, rows * dp);
+    for (int64_t r = 0; r < rows; ++r) {
+      std::copy_n(src + r * d, d, o + r * dp);
+      std::fill(o + r * dp + d, o + (r + 1) * dp, 0.0f);
+    }
+    return o;
+  }
+
   float scale_;
   int64_t block_rows_;
+  bool bf16_;
   bool training_ = true;
   bool unit_grads_ = false;  // the last forward computed the unit-dout gradients
   // Grown to the largest problem seen, never shrunk: unit-dout gradients and row losses from
   // forward, gradients for another dout, per-thread logits blocks and partial sums.
-  Tensor dq0_, dc0_, dcorr0_, loss_, dq1_, dc1_, dcorr1_, scratch_, dc_part_, col_part_;
+  // The padded copies of q and c (when d is not a multiple of 16), the candidates transposed, and the
+  // padded dq.
+  Tensor dq0_, dc0_, dcorr0_, loss_, dq1_, dc1_, dcorr1_, scratch_, dc_part_, col_part_, qp_, cp_, ct_, dqp_;
+  Tensor q2_, qi_, ct16_, cj_, g16_;  // bf16 operands and G (i32 storage)
   struct Seen {
     const float *q = nullptr, *c = nullptr;
     int64_t b = -1, n = -1;

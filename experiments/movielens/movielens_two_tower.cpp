@@ -1,10 +1,20 @@
 // movielens_two_tower: the flagship experiment. Trains the TFRS two-tower configurations on
 // MovieLens-100k over several seeds, writes each run's history and summary, and draws the
 // figures and the table into docs/results/. Also serves a trained model (recommend, export).
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "cli/args.hpp"
@@ -22,7 +32,7 @@ const char* kDefaultConfigs = "32,64_32,128_64_32,corrected_64_32";
 
 const char* kHelp =
     "usage: movielens_two_tower [train] [--configs 32,64_32,128_64_32,corrected_64_32] [--seeds N] [--data DIR]\n"
-    "                           [--out DIR] [--results DIR] [--set key=value ...] [--resume] [--threads N]\n"
+    "                           [--out DIR] [--results DIR] [--set key=value ...] [--resume] [--threads N] [--jobs N]\n"
     "       movielens_two_tower report [--configs ...] [--seeds N] [--out DIR] [--results DIR]\n"
     "       movielens_two_tower recommend --model FILE --user ID [--k 10] [--timestamp T] [--exclude-rated] [--data DIR]\n"
     "       movielens_two_tower export --model FILE --to FILE|DIR [--format tsv|bin|npy] [--data DIR]\n\n"
@@ -31,6 +41,8 @@ const char* kHelp =
     "trains with experiments/movielens/train.yaml into OUT/<config>/seed_<s>/ (default out/movielens),\n"
     "then writes the report. report: only the figures top_<k>.png/.svg and results.md into RESULTS\n"
     "(default docs/results) from the histories already in OUT.\n"
+    "--jobs N runs up to N of the runs at once, each its own process with threads / N threads and its\n"
+    "log in OUT/<config>/seed_<s>.log (docs/performance.md measures --jobs 2 against one run at a time).\n"
     "Data: --data, else $DAGRAD_DATA, else ./data/ml-100k (get it with scripts/get_movielens.sh).\n";
 
 std::string experiments_dir() {
@@ -62,16 +74,132 @@ std::string label_of(const std::string& config) {
   return l + "]";
 }
 
+// The signal that asked the runs side by side to stop, forwarded to them (0: none).
+volatile std::sig_atomic_t g_stop_signal = 0;
+void on_stop_signal(int sig) { g_stop_signal = sig; }
+
+// --jobs N: the runs as separate processes of this program (`--only CONFIG:SEED`), up to N at once,
+// each with threads / N threads (at least 1) and its output in DIR.log beside its run folder. One
+// process per run because the runs share nothing, and a process's oneDNN primitives are
+// serialised (ops/kernels/kernels.cpp). A run that fails stops new ones from starting; the others
+// finish; the first failure's exit status is returned, naming its log. SIGINT and SIGTERM are
+// passed on (each run checkpoints and stops).
+int train_side_by_side(const cli::Args& a, const std::vector<std::pair<std::string, int>>& todo, const std::string& out,
+                       int jobs) {
+  const int threads = std::max(1, num_threads() / jobs);
+  std::vector<std::string> passed;
+  for (const char* key : {"data", "seeds"})
+    if (a.has(key)) passed.insert(passed.end(), {std::string("--") + key, a.get(key)});
+  for (const auto& o : a.all("set")) passed.insert(passed.end(), {"--set", o});
+  if (a.has("resume")) passed.push_back("--resume");
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  std::map<pid_t, size_t> running;
+  size_t next = 0;
+  int status_out = 0;
+  std::string failed;
+  auto dir_of = [&](size_t i) { return out + "/" + todo[i].first + "/seed_" + std::to_string(todo[i].second); };
+  while (!running.empty() || (next < todo.size() && status_out == 0 && !g_stop_signal)) {
+    while (next < todo.size() && static_cast<int>(running.size()) < jobs && status_out == 0 && !g_stop_signal) {
+      const std::string dir = dir_of(next), log = dir + ".log";
+      std::filesystem::create_directories(std::filesystem::path(dir).parent_path());
+      std::vector<std::string> args = {"movielens_two_tower", "train", "--only",
+                                       todo[next].first + ":" + std::to_string(todo[next].second), "--out", out,
+                                       "--threads", std::to_string(threads)};
+      args.insert(args.end(), passed.begin(), passed.end());
+      std::vector<char*> argv;
+      for (auto& x : args) argv.push_back(x.data());
+      argv.push_back(nullptr);
+      posix_spawn_file_actions_t fa;
+      posix_spawn_file_actions_init(&fa);
+      posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      posix_spawn_file_actions_adddup2(&fa, 2, 1);
+      pid_t pid = 0;
+      const int rc = posix_spawn(&pid, "/proc/self/exe", &fa, nullptr, argv.data(), environ);
+      posix_spawn_file_actions_destroy(&fa);
+      if (rc != 0) throw RuntimeFailure("cannot start the run for " + dir + ": " + std::strerror(rc));
+      std::cerr << "== " << label_of(todo[next].first) << ", seed " << todo[next].second << " -> " << dir << " (" << threads
+                << " thread" << (threads > 1 ? "s" : "") << ", log " << log << ")\n";
+      running[pid] = next++;
+    }
+    int st = 0;
+    const pid_t pid = waitpid(-1, &st, 0);
+    if (pid < 0) {
+      if (errno != EINTR) throw RuntimeFailure(std::string("waiting for the runs: ") + std::strerror(errno));
+      for (const auto& [p, i] : running) kill(p, g_stop_signal ? g_stop_signal : SIGTERM);
+      continue;
+    }
+    auto it = running.find(pid);
+    if (it == running.end()) continue;
+    const size_t i = it->second;
+    running.erase(it);
+    const int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    if (code == 0) {
+      std::ifstream f(dir_of(i) + "/summary.json");
+      std::stringstream ss;
+      ss << f.rdbuf();
+      std::string summary = ss.str();
+      while (!summary.empty() && summary.back() == '\n') summary.pop_back();
+      std::cout << summary << std::endl;
+    } else if (status_out == 0) {
+      status_out = code;
+      failed = dir_of(i);
+    }
+  }
+  if (g_stop_signal) {
+    std::cerr << "movielens_two_tower: stopped by signal " << g_stop_signal
+              << "; the runs that had started checkpointed (the same command with --resume continues them)\n";
+    return 128 + g_stop_signal;
+  }
+  if (status_out != 0) {
+    std::ifstream f(failed + ".log");
+    std::string line, last;
+    while (std::getline(f, line))
+      if (!line.empty()) last = line;
+    std::cerr << "movielens_two_tower: the run into " << failed << " failed (exit " << status_out << "): " << last
+              << " (whole log: " << failed << ".log)\n";
+  }
+  return status_out;
+}
+
 int train_or_report(const cli::Args& a, bool train) {
   auto configs = split_list(a.get("configs", kDefaultConfigs));
   const int seeds = static_cast<int>(a.get_int("seeds", 3, 1));
   std::string out = a.get("out", "out/movielens");
   std::string results = a.get("results", "docs/results");
+  // --only CONFIG:SEED (how --jobs starts each run): that one run, no report.
+  std::string only_config;
+  int only_seed = 0;
+  if (a.has("only")) {
+    const std::string o = a.get("only");
+    const auto colon = o.rfind(':');
+    if (colon == std::string::npos || !train) throw UserError("--only " + o + ": expected CONFIG:SEED with train");
+    only_config = o.substr(0, colon);
+    try {
+      only_seed = std::stoi(o.substr(colon + 1));
+    } catch (const std::exception&) {
+      throw UserError("--only " + o + ": expected CONFIG:SEED with a whole-number seed");
+    }
+    configs = {only_config};
+  }
+  const int jobs = static_cast<int>(a.get_int("jobs", 1, 1));
+  if (train && jobs > 1 && !a.has("only")) {
+    std::vector<std::pair<std::string, int>> todo;
+    for (const auto& c : configs) {
+      model_file(c);  // an unknown configuration is refused before any run starts
+      for (int s = 1; s <= seeds; ++s) todo.emplace_back(c, s);
+    }
+    if (int rc = train_side_by_side(a, todo, out, jobs); rc != 0) return rc;
+    return train_or_report(a, false);
+  }
   std::vector<movielens::ConfigRuns> runs;
   for (const auto& c : configs) {
     movielens::ConfigRuns r{c, label_of(c), {}};
     std::string model = model_file(c);
     for (int s = 1; s <= seeds; ++s) {
+      if (only_seed && s != only_seed) continue;
       std::string dir = out + "/" + c + "/seed_" + std::to_string(s);
       r.run_dirs.push_back(dir);
       if (!train) continue;
@@ -90,6 +218,7 @@ int train_or_report(const cli::Args& a, bool train) {
     }
     runs.push_back(r);
   }
+  if (only_seed) return 0;
   std::string command = "build/experiments/movielens_two_tower report --configs " + a.get("configs", kDefaultConfigs) +
                         " --seeds " + std::to_string(seeds) + " --out " + out + " --results " + results;
   movielens::write_report(runs, {1, 5, 10, 50, 100}, results, command);
@@ -107,7 +236,8 @@ int main(int argc, char** argv) {
     std::string cmd = argc > 1 && argv[1][0] != '-' ? argv[1] : "train";
     int shift = argc > 1 && argv[1][0] != '-' ? 1 : 0;
     cli::Args a(argc - shift, argv + shift,
-                {"configs", "seeds", "data", "out", "results", "set", "threads", "model", "user", "k", "timestamp", "to", "format"},
+                {"configs", "seeds", "data", "out", "results", "set", "threads", "jobs", "only", "model", "user", "k", "timestamp",
+                 "to", "format"},
                 {"resume", "exclude-rated"});
     if (a.help()) {
       std::fputs(kHelp, stdout);

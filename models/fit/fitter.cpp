@@ -142,6 +142,14 @@ void check_fit_inputs(Model& m, const DataTables& data) {
 }
 
 Row evaluate(Model& m, const Table& t, const DataTables& data, int64_t batch_size) {
+  // In inference mode (Dropout passes its input through; ops skip what only a backward pass
+  // needs), restored afterwards whatever happens.
+  struct Inference {
+    Graph& g;
+    bool was;
+    explicit Inference(Graph& graph) : g(graph), was(graph.training()) { g.set_training(false); }
+    ~Inference() { g.set_training(was); }
+  } inference(m.graph());
   return m.task().evaluate(m, t, data, batch_size);
 }
 
@@ -219,16 +227,8 @@ Row evaluate_epoch(FitState& s, const Table& eval, const DataTables& data) {
   Graph& g = s.model.graph();
   Profile* prof = g.profile();  // a profile records training steps only
   g.attach_profile(nullptr);
-  struct Inference {  // ops may skip what only a backward pass needs, until training resumes
-    Graph& g;
-    explicit Inference(Graph& graph) : g(graph) { g.set_training(false); }
-    ~Inference() { g.set_training(true); }
-  };
-  {
-    Inference inference(g);
-    for (const auto& [k, v] : evaluate(s.model, eval, data, s.global_batch))
-      row.push_back({s.options.evaluate_on + "_" + k, v});
-  }
+  for (const auto& [k, v] : evaluate(s.model, eval, data, s.global_batch))  // in inference mode
+    row.push_back({s.options.evaluate_on + "_" + k, v});
   g.attach_profile(prof);
   row.push_back({"seconds", s.seconds()});
   s.history.add(row);

@@ -4,8 +4,8 @@
 // or estimated by streaming frequency estimation, Yi et al. 2019), removal of accidental hits,
 // per-example weights. Metrics: FactorizedTopK against a candidate table (metrics: top_k, id_based,
 // batch_size = rows per forward pass when embedding queries and candidates), and the loss.
-// fused: true computes the softmax blockwise from the towers (DotSoftmaxCrossEntropy) instead of
-// materialising the [B, B] logits.
+// The softmax is computed blockwise from the towers (DotSoftmaxCrossEntropy, the logits never in
+// memory); fused: false builds it from MatMul, Scale and SoftmaxCrossEntropy instead.
 #include <cmath>
 #include <unordered_map>
 
@@ -61,8 +61,13 @@ class Retrieval : public RetrievalTask {
                            "rows (and validation rows, when evaluating test) masked, their evaluated rows' "
                            "candidates the truth: recall@k, ndcg@k and hit@k averaged over users")},
                  "evaluation"),
-        Key::boolean("fused", "compute the softmax blockwise from the towers (DotSoftmaxCrossEntropy), without the "
-                              "[batch, batch] logits in memory").otherwise(false)};
+        Key::boolean("fused", "compute the softmax blockwise from the towers (DotSoftmaxCrossEntropy), each block's "
+                              "logits in cache and the [batch, batch] logits never in memory; false builds them "
+                              "from MatMul, Scale and SoftmaxCrossEntropy (docs/performance.md)").otherwise(true),
+        Key::choice("precision", {"f32", "bf16"},
+                    "the fused softmax's three products (logits and both gradients): f32, or bf16 with f32 "
+                    "accumulation on CPUs with AVX512-BF16 (refused elsewhere); the softmax itself stays f32")
+            .otherwise(std::string("f32"))};
   }
 
   explicit Retrieval(LayerContext& ctx) {
@@ -76,6 +81,8 @@ class Retrieval : public RetrievalTask {
     normalize_ = k.boolean("normalize");
     remove_hits_ = k.boolean("remove_accidental_hits");
     fused_ = k.boolean("fused");
+    bf16_ = k.string("precision") == "bf16";
+    if (bf16_ && !fused_) k.at("precision").fail("bf16 runs in the fused softmax: it needs fused: true");
     weight_col_ = k.string("weights");
     if (remove_hits_ && candidate_id_.empty()) k.at("remove_accidental_hits").fail("needs candidate_id (the column identifying a candidate)");
     if (k.has("sampling_correction")) {
@@ -119,9 +126,8 @@ class Retrieval : public RetrievalTask {
     }
     query_ = q;
     candidate_ = c;
-    // MatMul, Scale and SoftmaxCrossEntropy, the logits a node; or with `fused: true` one
-    // DotSoftmaxCrossEntropy over q and c, blockwise, without the [B, B] logits in memory
-    // (less memory for large batches, not faster at 2048: docs/performance.md).
+    // One DotSoftmaxCrossEntropy over q and c, blockwise, without the [B, B] logits in memory; or
+    // with `fused: false` MatMul, Scale and SoftmaxCrossEntropy, the logits a node.
     labels_ = ctx.graph.input(ctx.name + "/labels", {{kBatch}, DType::i32});
     // Data-parallel (graph/collective.hpp): the softmax runs over the GLOBAL batch. Each rank's
     // candidates are all-gathered (AllGatherRows, whose backward reduce-scatters their gradient),
@@ -137,6 +143,7 @@ class Retrieval : public RetrievalTask {
     if (fused_) {
       in = {{"q", q}, {"c", c}, {"labels", labels_}};
       if (temperature_ != 1.0) attrs.set("scale", 1.0 / temperature_);
+      if (bf16_) attrs.set("bf16", true);
     } else {
       int logits = ctx.add("MatMul", {q, c}, {{"transpose_b", true}}, "logits");
       if (temperature_ != 1.0) logits = ctx.add("Scale", {logits}, {{"scale", 1.0 / temperature_}}, "scaled_logits");
@@ -154,7 +161,13 @@ class Retrieval : public RetrievalTask {
       candidate_ids_ = ctx.graph.input(ctx.name + "/candidate_ids", {{kBatch}, DType::i32});
       in.add("candidate_ids", candidate_ids_);
     }
-    int per_row = ctx.add(fused_ ? "DotSoftmaxCrossEntropy" : "SoftmaxCrossEntropy", in, attrs, "cross_entropy");
+    int per_row = -1;
+    try {
+      per_row = ctx.add(fused_ ? "DotSoftmaxCrossEntropy" : "SoftmaxCrossEntropy", in, attrs, "cross_entropy");
+    } catch (const UserError& e) {
+      if (!bf16_) throw;
+      k.at("precision").fail(e.what());  // the CPU lacks AVX512-BF16: say so at the key
+    }
     loss_ = ctx.add("ReduceSum", {per_row}, {}, "loss");
   }
 
@@ -321,7 +334,8 @@ class Retrieval : public RetrievalTask {
     if (estimator_) s += ", logQ correction by streaming frequency estimation (alpha " + std::to_string(estimator_->alpha()) + ")";
     if (!probability_col_.empty()) s += ", logQ correction from column " + probability_col_;
     if (remove_hits_) s += ", accidental hits removed";
-    if (fused_) s += ", fused blockwise";
+    if (!fused_) s += ", unfused logits";
+    if (bf16_) s += ", bf16 products";
     return s + ")";
   }
 
@@ -404,7 +418,7 @@ class Retrieval : public RetrievalTask {
   std::string candidate_id_, weight_col_, probability_col_, per_user_col_;
   std::vector<int64_t> per_user_ks_;
   double temperature_ = 1.0;
-  bool normalize_ = false, remove_hits_ = false, id_based_ = false, fused_ = false;
+  bool normalize_ = false, remove_hits_ = false, id_based_ = false, fused_ = false, bf16_ = false;
   std::vector<int64_t> ks_;
   std::unique_ptr<FrequencyEstimator> estimator_;
   Tensor labels_buf_, weights_buf_, correction_buf_, ids_buf_, owners_buf_, local_buf_, local_ids_buf_;

@@ -9,6 +9,10 @@
 #include <limits>
 
 namespace dagrad {
+// Internal linkage: ops/kernels/softmax_tiles_isa.cpp compiles these once per instruction set, and
+// an inline function with external linkage would let the linker keep one ISA's copy for every
+// caller (an AVX-512 body run on an AVX2 machine).
+namespace {
 
 // exp(x) for x <= 0, written so that GCC vectorises it (no libm call): x = n·ln2 + r with
 // |r| <= ln2/2, exp(r) by Cephes' degree-7 polynomial (about 1 ulp), 2^n through the exponent
@@ -25,8 +29,8 @@ inline float exp_nonpositive(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  const int32_t k = std::bit_cast<int32_t>(t) - std::bit_cast<int32_t>(kMagic);
-  const float scale = std::bit_cast<float>((k + 127) << 23);
+  const int32_t k = __builtin_bit_cast(int32_t, t) - __builtin_bit_cast(int32_t, kMagic);
+  const float scale = __builtin_bit_cast(float, (k + 127) << 23);
   return x < -87.0f ? 0.0f : p * scale;
 }
 
@@ -69,7 +73,8 @@ inline float softmax_row(const float* x, const float* corr, const int32_t* cand,
 #pragma omp simd
   for (int64_t j = 0; j < c; ++j) e[j] = inv * e[j];
   e[lab] -= 1.0f;
-  return std::log(s) + m - z_lab;
+  return __builtin_logf(s) + m - z_lab;
 }
 
+}  // namespace
 }  // namespace dagrad

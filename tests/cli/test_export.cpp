@@ -8,6 +8,7 @@
 
 #include "models/io/npy.hpp"
 #include "models/model.hpp"
+#include "models/task.hpp"
 #include "test_util.hpp"
 
 using namespace dagrad;
@@ -76,6 +77,26 @@ TEST_CASE("dagrad export writes the candidate vectors, their ids and every weigh
   const Tensor& k = m->graph().param_value(m->graph().id("candidate/kernel"));
   CHECK(std::memcmp(kernel.data() + h.data_offset, k.f32(), 16 * sizeof(float)) == 0);
   CHECK(parse_npy_header(test::read_text(d.file("arrays/weights/query.embeddings.npy"))).shape == Shape{9, 4});
+
+  // --queries: the query tower's vectors for rows of raw features, in file order, equal to predict;
+  // an unknown user maps to the lookup's out-of-vocabulary row as in serving; extra columns ignored.
+  d.write("queries.csv", "note,user\nx,u3\ny,u0\nz,nobody\n");
+  p = test::run(test::dagrad_exe() + " export " + d.file("out/model.dagrad") + " --to " + d.file("q") + " --queries " +
+                d.file("queries.csv"));
+  REQUIRE_MESSAGE(p.status == 0, p.output);
+  const std::string qv = test::read_text(d.file("q/query_vectors.npy"));
+  h = parse_npy_header(qv);
+  CHECK(h.descr == "<f4");
+  REQUIRE(h.shape == Shape{3, 4});
+  Table qt("q");
+  qt.add("user", StringColumn{"u3", "u0", "nobody"});
+  const Tensor want = m->predict(qt, m->task().retrieval()->query_node(), 16);
+  CHECK(std::memcmp(qv.data() + h.data_offset, want.f32(), 12 * sizeof(float)) == 0);
+  d.write("bad.csv", "title\nFilm 1\n");  // no column of the query tower
+  p = test::run(test::dagrad_exe() + " export " + d.file("out/model.dagrad") + " --to " + d.file("q2") + " --queries " +
+                d.file("bad.csv"));
+  CHECK(p.status == 2);
+  CHECK_MESSAGE(test::contains(p.output, "user"), p.output);
 
   // --to an existing file is refused and left alone.
   d.write("file.txt", "keep me");

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <bit>
+#include <filesystem>
 #include <cstring>
 #include <map>
 #include <set>
@@ -333,4 +334,56 @@ TEST_CASE("export --format npy writes candidate and query vectors with their ids
     for (int j = 0; j < 4; ++j) acc += static_cast<double>(c.f32()[i * 4 + j]) * qv[j];
     CHECK(acc == doctest::Approx(want.at(kMovies[i].id)));
   }
+}
+
+TEST_CASE("movielens_two_tower train --jobs 2: each run its own one-thread process, the same as one at a time") {
+  test::TempDir d("jobs");
+  d.write("data/u.item", items_file());
+  d.write("data/u.data", ratings_file());
+  // Two configurations of our own, read from DAGRAD_EXPERIMENTS as the real ones are.
+  const std::string model = "inputs: {user_id: string, timestamp: int, movie_title: string, movie_id: int}\n"
+                            "layers:\n"
+                            "  user_index: {type: StringLookup, input: user_id}\n"
+                            "  query: {type: Embedding, input: user_index, output_dim: 4}\n"
+                            "  title_index: {type: StringLookup, input: movie_title, adapt: candidates}\n"
+                            "  title_vec: {type: Embedding, input: title_index, output_dim: 4}\n"
+                            "  candidate: {type: Dense, input: title_vec, units: UNITS}\n"
+                            "task: {type: Retrieval, query: query, candidate: candidate, candidate_id: movie_id}\n";
+  auto with_units = [&](const std::string& name, const std::string& units) {
+    std::string m = "name: " + name + "\n" + model;
+    m.replace(m.find("UNITS"), 5, units);
+    return m;
+  };
+  d.write("exp/towers_a.yaml", with_units("a", "4"));
+  d.write("exp/towers_b.yaml", with_units("b", "4"));
+  d.write("exp/train.yaml", "data: {source: movielens, verify: false, split: {seed: 1, test: 0.25}}\n"
+                            "fit: {seed: 1, epochs: 3, batch_size: 4, progress: lines, optimizer: {type: Adagrad, learning_rate: 0.1}}\n");
+  const std::string env = "DAGRAD_EXPERIMENTS=" + d.file("exp") + " ";
+  const std::string common = " train --configs a,b --seeds 2 --data " + d.file("data");
+  auto p = test::run(env + two_tower_exe() + common + " --jobs 2 --out " + d.file("par") + " --results " + d.file("par_res"));
+  REQUIRE_MESSAGE(p.status == 0, p.output);
+  CHECK(test::contains(p.output, "(1 thread, log " + d.file("par/a/seed_2.log") + ")"));
+  p = test::run(env + two_tower_exe() + common + " --threads 1 --out " + d.file("seq") + " --results " + d.file("seq_res"));
+  REQUIRE_MESSAGE(p.status == 0, p.output);
+  for (const char* run : {"a/seed_1", "a/seed_2", "b/seed_1", "b/seed_2"}) {
+    CAPTURE(run);
+    // One thread each way, same seeds: the same history to the bit, but for the seconds.
+    auto losses = [&](const std::string& dir) {
+      std::string h = test::read_text(d.file(dir + "/" + run + "/history.csv")), out;
+      std::istringstream in(h);
+      for (std::string line; std::getline(in, line);) out += line.substr(0, line.rfind(',')) + "\n";
+      return out;
+    };
+    CHECK(losses("par") == losses("seq"));
+    CHECK(test::contains(test::read_text(d.file(std::string("par/") + run + ".log")), "epoch 3/3"));
+  }
+  CHECK(std::filesystem::exists(d.file("par_res/results.md")));
+  // A run that fails: the others are not started, the exit status and the error are the run's.
+  p = test::run(env + two_tower_exe() + common + " --jobs 2 --set fit.epochs=0 --out " + d.file("bad") + " --results " +
+                d.file("bad_res"));
+  CHECK(p.status == 2);
+  CHECK_MESSAGE(test::contains(p.output, "failed (exit 2)"), p.output);
+  CHECK(test::contains(p.output, "fit.epochs: expected an integer > 0"));
+  CHECK(!std::filesystem::exists(d.file("bad/b")));
+  CHECK(!std::filesystem::exists(d.file("bad_res")));
 }

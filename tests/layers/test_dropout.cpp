@@ -2,6 +2,7 @@
 // and the graph's step choosing the mask.
 #include <doctest/doctest.h>
 
+#include "models/fit/fitter.hpp"
 #include "models/model_test_util.hpp"
 
 using namespace dagrad;
@@ -62,4 +63,34 @@ TEST_CASE("Dropout layer: a rate of 1 is refused at its key") {
   std::string err = test::user_error([&] { test::build_model(dropout_model("rate: 1"), test::tables_of(t)); });
   CHECK(test::contains(err, "rate"));
   CHECK(test::contains(err, "in [0, 1)"));
+}
+
+TEST_CASE("evaluate runs in inference mode: Dropout passes through, and the mode is restored after") {
+  // Rows that differ, so the in-batch softmax loss depends on every value Dropout could zero.
+  Table t("interactions");
+  FloatColumn a(64, 0.0f), b(64, 0.0f);
+  for (int i = 0; i < 64; ++i) {
+    a[i] = 0.1f * static_cast<float>(i % 7);
+    b[i] = 0.05f * static_cast<float>(i % 5);
+  }
+  t.add("a", std::move(a));
+  t.add("b", std::move(b));
+  auto with = test::build_model(dropout_model("rate: 0.5"), test::tables_of(t));
+  auto without = test::build_model(dropout_model("rate: 0.0"), test::tables_of(t));
+  const DataTables data = test::tables_of(t);
+  REQUIRE(with->graph().training());
+  const Row r1 = evaluate(*with, t, data, 16);
+  CHECK(with->graph().training());  // restored
+  with->graph().set_step(7);        // another step would draw another mask, were one drawn
+  const Row r2 = evaluate(*with, t, data, 16);
+  const Row r0 = evaluate(*without, t, data, 16);
+  REQUIRE(r1.size() == r0.size());
+  for (size_t i = 0; i < r1.size(); ++i) {
+    CAPTURE(r1[i].first);
+    CHECK(r1[i].second == r2[i].second);
+    CHECK(r1[i].second == doctest::Approx(r0[i].second).epsilon(1e-6));
+  }
+  with->graph().set_training(false);
+  evaluate(*with, t, data, 16);
+  CHECK(!with->graph().training());  // restored to what it was
 }

@@ -8,6 +8,7 @@
 
 #include "models/io/archive.hpp"
 #include "models/model_test_util.hpp"
+#include "ops/kernels/softmax_tiles.hpp"
 #include "test_util.hpp"
 
 using namespace dagrad;
@@ -311,4 +312,21 @@ TEST_CASE("Retrieval with fused: true builds one DotSoftmaxCrossEntropy and give
   hits.add("item", IntColumn{7, 7});
   CHECK(loss_of(", fused: true, candidate_id: item, remove_accidental_hits: true", hits) ==
         doctest::Approx(0).epsilon(1e-6));
+}
+
+TEST_CASE("Retrieval precision: bf16 where the CPU has AVX512-BF16, refused at the key elsewhere and when unfused") {
+  Table t = batch();
+  CHECK_THROWS_WITH_AS(test::build_model(model(", fused: false, precision: bf16"), test::tables_of(t)),
+                       doctest::Contains("precision: bf16 runs in the fused softmax: it needs fused: true"), UserError);
+  CHECK_THROWS_WITH_AS(test::build_model(model(", precision: f16"), test::tables_of(t)), doctest::Contains("precision"),
+                       UserError);
+  if (!tiles::has_bf16()) {
+    CHECK_THROWS_WITH_AS(test::build_model(model(", precision: bf16"), test::tables_of(t)),
+                         doctest::Contains("needs a CPU with AVX512-BF16"), UserError);
+    return;
+  }
+  auto m = test::build_model(model(", precision: bf16"), test::tables_of(t));
+  CHECK(m->task().describe() == "Retrieval (in-batch softmax, sum loss, bf16 products)");
+  // These inputs are exact in bf16, so the loss is the f32 one up to the accumulation order.
+  CHECK(test::task_loss(*m, t, kBoth) == doctest::Approx(1.00640887).epsilon(1e-6));
 }
