@@ -56,6 +56,7 @@ class DotSoftmaxCrossEntropy : public Op {
  public:
   explicit DotSoftmaxCrossEntropy(const Attrs& a)
       : scale_(static_cast<float>(a.get_double("scale"))), block_rows_(a.get_int("block_rows")), bf16_(a.get_bool("bf16")) {
+    tiles::isa();  // chooses the loops now (a bad DAGRAD_ISA is refused here, not inside a parallel region)
     if (bf16_ && !tiles::has_bf16())
       throw UserError(std::string("bf16: true needs a CPU with AVX512-BF16 (bf16 products with f32 accumulation); this one "
                                   "lacks it (its best vector instructions: ") + tiles::isa() + ")");

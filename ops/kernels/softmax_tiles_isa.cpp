@@ -3,7 +3,7 @@
 // DAGRAD_TILE_WIDTH = 16 / 8 / 4 floats per vector. Everything here but the one entry point has
 // internal linkage, and nothing from the standard library is instantiated, so that no function
 // compiled for a wider instruction set can be merged by the linker into callers built for a
-// narrower one (tests/ops/test_softmax_tiles.cpp checks the symbols).
+// narrower one (scripts/check_tile_symbols.sh, the suite's "tile symbols" test, checks the symbols).
 //
 // The products are register tiles over GCC vector types (one zmm, ymm or xmm each):
 //   logits  S[i, j]  = scale·Σ_k q[i, k]·ct[k, j]   R rows x 2 vectors of columns, k innermost
