@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 #include "graph/dnnl_context.hpp"
 #include "graph/files.hpp"
+#include "models/dist/mpi_world.hpp"
 #include "models/io/archive.hpp"
 #include "models/run/run.hpp"
 
@@ -23,6 +24,8 @@ const char* kFitHelp =
     "config.yaml, history.json, history.csv, checkpoint.dagrad, model.dagrad and summary.json, whose\n"
     "JSON is also the last line printed. --resume continues DIR/checkpoint.dagrad. Ctrl-C writes a\n"
     "checkpoint before exiting (so does SIGTERM), as does every fit.checkpoint_minutes (default 10).\n"
+    "Under `mpirun -np N` it trains data-parallel on N ranks, each on fit.batch_size examples of every\n"
+    "global batch; rank 0 writes DIR (docs/distributed.md).\n"
     "Exit status: 0 done, 2 bad input, 1 failure, 130 interrupted (143 by SIGTERM).\n";
 
 const char* kEvaluateHelp =
@@ -62,9 +65,25 @@ int cmd_fit(int argc, char** argv) {
   if (a.help()) { std::fputs(kFitHelp, stdout); return 0; }
   if (a.positional().size() != 1) { std::fputs(kFitHelp, stderr); return 2; }
   apply_threads(a);
-  RunOutput out = run_fit(spec_from(a), std::cerr);
-  std::cout << out.summary_json << std::endl;
-  return out.result.interrupted ? 128 + out.result.signal : 0;
+  // Under mpirun: the world of a data-parallel run. An error on one rank ends every rank (the
+  // others would wait for it forever), with the rank and the error; mpirun then exits non-zero.
+  std::unique_ptr<MpiWorld> mpi = MpiWorld::join(&argc, &argv);
+  if (!mpi) {
+    RunOutput out = run_fit(spec_from(a), std::cerr);
+    std::cout << out.summary_json << std::endl;
+    return out.result.interrupted ? 128 + out.result.signal : 0;
+  }
+  const bool rank0 = mpi->collective().rank() == 0;
+  try {
+    std::ostream null(nullptr);  // only rank 0 reports progress
+    RunOutput out = run_fit(spec_from(a), rank0 ? std::cerr : null);
+    if (rank0) std::cout << out.summary_json << std::endl;
+    return out.result.interrupted ? 128 + out.result.signal : 0;
+  } catch (const UserError& e) {
+    MpiWorld::abort_all(2, std::string("error: ") + e.what());
+  } catch (const std::exception& e) {
+    MpiWorld::abort_all(1, std::string("error: ") + e.what());
+  }
 }
 
 int cmd_evaluate(int argc, char** argv) {

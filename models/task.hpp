@@ -29,6 +29,11 @@ class Task {
   virtual Metrics evaluate(Model& m, const Table& eval, const DataTables& data, int64_t batch_size) = 0;
   // Columns the task reads from tables (labels, ids, weights), checked before training starts.
   virtual std::vector<std::string> columns() const = 0;
+  // Whether the loss is a mean over the batch's examples (Ranking's) rather than a sum
+  // (Retrieval's): a data-parallel run weighs each rank's loss and gradients by its share of the
+  // global batch when it is. loss_mixes_reductions(): a MultiTask of both kinds (refused there).
+  virtual bool loss_is_batch_mean() const { return false; }
+  virtual bool loss_mixes_reductions() const { return false; }
   // Streaming state (frequency estimates) for checkpoints.
   virtual void save(ArchiveWriter&) const {}
   virtual void load(const ArchiveReader&) {}

@@ -8,7 +8,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${1:-build-asan}
 scripts/install_packages.sh g++ meson ninja-build pkg-config cmake libdnnl-dev ocl-icd-opencl-dev \
-  libyaml-cpp-dev nlohmann-json3-dev doctest-dev libboost-dev libboost-program-options-dev nettle-dev libhnswlib-dev libcairo2-dev fonts-dejavu-core python3 curl || exit 1
+  libyaml-cpp-dev nlohmann-json3-dev doctest-dev libboost-dev libboost-program-options-dev nettle-dev libhnswlib-dev libcairo2-dev fonts-dejavu-core python3 curl \
+  openmpi-bin libopenmpi-dev || exit 1
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   meson setup "$BUILD_DIR" --buildtype=plain -Doptimization=1 -Dcpp_args=-g1 \
     -Db_sanitize=address,undefined >/dev/null || exit 1

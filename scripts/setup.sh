@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${1:-build}
 scripts/install_packages.sh g++ meson ninja-build pkg-config cmake libdnnl-dev ocl-icd-opencl-dev \
-  libyaml-cpp-dev nlohmann-json3-dev doctest-dev libboost-dev libboost-program-options-dev nettle-dev libhnswlib-dev libcairo2-dev fonts-dejavu-core python3 curl
+  libyaml-cpp-dev nlohmann-json3-dev doctest-dev libboost-dev libboost-program-options-dev nettle-dev libhnswlib-dev libcairo2-dev fonts-dejavu-core python3 curl \
+  openmpi-bin libopenmpi-dev
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   meson setup "$BUILD_DIR" --buildtype=release >/dev/null
 fi

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "autodiff/backward.hpp"
+#include "graph/collective.hpp"
 #include "models/fit/fitter.hpp"
 #include "models/metrics/mean_loss.hpp"
 #include "models/optimizers/optimizer.hpp"
@@ -24,12 +25,20 @@ using FitClock = std::chrono::steady_clock;
 struct FitState {
   FitState(Model& m, const FitOptions& o, std::string out_dir, int64_t train_rows);
 
+  // A data-parallel run's world (graph/collective.hpp), or null in a single process. Each rank
+  // trains on its share of every global batch of global_batch = batch_size x ranks examples; only
+  // the writer (rank 0) writes into out_dir.
+  Collective* const world;
+  const int64_t global_batch;
+  const bool writer;
+
   Model& model;
   const FitOptions& options;
   const std::string out_dir;
   std::unique_ptr<Optimizer> optimizer;
   std::vector<std::pair<std::string, Tensor*>> optimizer_state;  // for checkpoints
   Gradients gradients;    // what each step's backward computes
+  Tensor seed;            // backward's seed when a rank's loss is scaled by its share of the batch
   const int loss;         // the loss node
   const int64_t batches;  // per epoch; the last one may be partial
   // Where training is: `batch` batches of epoch `epoch` (both from 0) are done. A checkpoint
@@ -47,7 +56,7 @@ struct FitState {
   // the folder as it was.
   std::function<void()> before_first_write;
   void claim_outputs() {
-    if (!before_first_write) return;
+    if (!before_first_write || !writer) return;
     auto f = std::move(before_first_write);
     before_first_write = nullptr;
     f();

@@ -20,11 +20,13 @@ void Checkpoints::write(FitState& s) {
   w.put_int("optimizer/iterations", s.optimizer->iterations());
   w.put_int("fit/epoch", s.epoch);
   w.put_int("fit/batch", s.batch);
+  w.put_int("fit/ranks", s.world ? s.world->size() : 1);  // the position counts global batches of this many ranks
   w.put_double("fit/epoch_loss_mean", s.epoch_loss.examples() ? s.epoch_loss.result() : 0.0);
   w.put_int("fit/epoch_examples", s.epoch_loss.examples());
   w.put_double("fit/seconds", s.seconds());
   for (const Callback* c : saved_) c->save(w);
   s.history.write(w);
+  if (!s.writer) return;  // rank 0 writes; every rank holds the same state
   s.claim_outputs();
   w.save(s.out_dir + "/checkpoint.dagrad");
   last_ = FitClock::now();
@@ -53,6 +55,11 @@ double checked_number(const ArchiveReader& r, const std::string& key) {
 }  // namespace
 
 void Checkpoints::restore(FitState& s, const ArchiveReader& r) {
+  const int64_t ranks = r.has("fit/ranks") ? r.integer("fit/ranks") : 1, now = s.world ? s.world->size() : 1;
+  if (ranks != now)
+    throw UserError(r.path() + ": a checkpoint of a run on " + std::to_string(ranks) + " rank" + (ranks == 1 ? "" : "s") +
+                    " resumes on " + std::to_string(ranks) + ", not on " + std::to_string(now) +
+                    " (its position counts global batches of that many ranks)");
   for (auto& [name, t] : s.optimizer_state) t->copy_from(r.tensor("optimizer/" + name, t->shape()));
   // The position must lie within this run: epochs up to fit.epochs (a finished run resumes to
   // nothing more), batches within one of this run's epochs.
@@ -77,19 +84,20 @@ void Checkpoints::restore(FitState& s, const ArchiveReader& r) {
   s.history.read(r);
 }
 
-bool Checkpoints::due() const {
-  return seconds_ > 0 && std::chrono::duration<double>(FitClock::now() - last_).count() >= seconds_;
+bool Checkpoints::due(FitState& s) const {
+  const bool mine = seconds_ > 0 && std::chrono::duration<double>(FitClock::now() - last_).count() >= seconds_;
+  return s.world ? s.world->allreduce_max(mine ? 1 : 0) != 0 : mine;
 }
 
 void Checkpoints::on_train_begin(FitState&) { last_ = FitClock::now(); }
 
 void Checkpoints::on_batch_end(FitState& s) {
-  if (s.batch < s.batches && due()) write(s);  // mid-epoch; the epoch's end has its own
+  if (s.batch < s.batches && due(s)) write(s);  // mid-epoch; the epoch's end has its own
 }
 
 void Checkpoints::on_epoch_end(FitState& s, const Row&) {
   const bool every = every_ > 0 && s.epoch % every_ == 0;
-  if (every || s.epoch == s.options.epochs || s.result.stopped_early || due()) write(s);
+  if (every || s.epoch == s.options.epochs || s.result.stopped_early || due(s)) write(s);
 }
 
 void Checkpoints::on_train_end(FitState& s) {
@@ -100,6 +108,7 @@ void Checkpoints::on_train_end(FitState& s) {
     return;
   }
   check_finite_parameters(s);
+  if (!s.writer) return;
   s.model.compute_candidate_vectors();
   s.claim_outputs();
   s.model.save(s.out_dir + "/model.dagrad");

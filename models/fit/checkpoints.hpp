@@ -24,7 +24,9 @@ class Checkpoints : public Callback {
   void on_train_end(FitState& s) override;
 
  private:
-  bool due() const;  // checkpoint_minutes have passed since the last checkpoint
+  // checkpoint_minutes have passed since the last checkpoint (on any rank of a distributed run:
+  // every rank agrees, as writing a checkpoint is a collective step there).
+  bool due(FitState& s) const;
   void write(FitState& s);
 
   int64_t every_;

@@ -19,6 +19,7 @@
 #include "models/fit/nan_guard.hpp"
 #include "models/fit/progress.hpp"
 #include "models/fit/stop_signals.hpp"
+#include "models/dist/data_parallel.hpp"
 
 namespace dagrad {
 namespace {
@@ -159,25 +160,37 @@ Row evaluate(Model& m, const Table& t, const DataTables& data, int64_t batch_siz
 }
 
 FitState::FitState(Model& m, const FitOptions& o, std::string dir, int64_t train_rows)
-    : model(m),
+    : world(distributed()),
+      global_batch(o.batch_size * (world ? world->size() : 1)),
+      writer(!world || world->rank() == 0),
+      model(m),
       options(o),
       out_dir(std::move(dir)),
       optimizer(OptimizerRegistry::instance().make(o.optimizer, o.optimizer_options)),
       optimizer_state(optimizer->state(m.graph())),
       loss(m.task().loss()),
-      batches((train_rows + o.batch_size - 1) / o.batch_size) {}
+      batches((train_rows + global_batch - 1) / global_batch) {}
 
 double FitState::seconds() const { return prior_seconds + since(started); }
 
 namespace {
 
-// One training step on batch s.batch of the epoch's `order`: feed, forward, backward, update.
+// One training step on batch s.batch of the epoch's `order`: feed, forward, backward, update. In a
+// data-parallel run each rank takes its contiguous share of the global batch (rank order is row
+// order), the gradients and the loss are summed over the ranks (DataParallel), and every rank
+// applies the same step: the run equals one process at the global batch, up to float rounding.
 void train_step(FitState& s, Callback& callbacks, const EncodedTable& enc, const Table& train,
-                const std::vector<int64_t>& order, std::vector<int64_t>& rows) {
+                const std::vector<int64_t>& order, std::vector<int64_t>& rows, DataParallel* dp) {
   Graph& g = s.model.graph();
   const int64_t n = static_cast<int64_t>(order.size());
-  const int64_t begin = s.batch * s.options.batch_size, count = std::min(s.options.batch_size, n - begin);
-  rows.assign(order.begin() + begin, order.begin() + begin + count);
+  const int64_t begin = s.batch * s.global_batch, count = std::min(s.global_batch, n - begin);
+  int64_t lo = begin, hi = begin + count;
+  if (s.world) {
+    const int64_t r = s.world->rank(), ranks = s.world->size();
+    lo = begin + count * r / ranks;
+    hi = begin + count * (r + 1) / ranks;
+  }
+  rows.assign(order.begin() + lo, order.begin() + hi);
   Profile* prof = g.profile();
   auto tp = prof ? FitClock::now() : FitClock::time_point{};
   s.model.feeder().feed(g, enc, rows);
@@ -185,11 +198,27 @@ void train_step(FitState& s, Callback& callbacks, const EncodedTable& enc, const
   g.set_step(s.epoch * s.batches + s.batch);  // what random ops (Dropout) draw from: a resume draws the same
   if (prof) prof->feed_s += since(tp);
   g.forward(std::span<const int>(&s.loss, 1));
-  const double loss = g.value(s.loss).f32()[0];
+  double loss = g.value(s.loss).f32()[0];
+  // A loss that is a mean over the batch counts each rank's mean by its share of the global batch;
+  // a sum (Retrieval's) is summed as it is.
+  const double share = s.model.task().loss_is_batch_mean() ? static_cast<double>(hi - lo) / static_cast<double>(count) : 1.0;
+  if (s.world) {
+    double v = loss * share;
+    s.world->allreduce_sum(std::span<double>(&v, 1));
+    loss = v;
+  }
   callbacks.on_loss(s, loss);
-  backward(g, s.loss, s.gradients);
+  if (share != 1.0) {
+    const Tensor& l = g.value(s.loss);
+    if (!(s.seed.defined() && s.seed.shape() == l.shape())) s.seed = Tensor(l.shape());
+    s.seed.f32()[0] = static_cast<float>(share);
+    backward(g, s.loss, s.gradients, &s.seed);
+  } else {
+    backward(g, s.loss, s.gradients);
+  }
   if (prof) tp = FitClock::now();
-  s.optimizer->step(g, s.gradients);
+  if (dp) s.optimizer->step(dp->reduce(g, s.gradients));
+  else s.optimizer->step(g, s.gradients);
   if (prof) {
     prof->optimizer_s += since(tp);
     prof->steps++;
@@ -204,13 +233,13 @@ Row evaluate_epoch(FitState& s, const Table& eval, const DataTables& data) {
   Graph& g = s.model.graph();
   Profile* prof = g.profile();  // a profile records training steps only
   g.attach_profile(nullptr);
-  for (const auto& [k, v] : evaluate(s.model, eval, data, s.options.batch_size))  // in inference mode
+  for (const auto& [k, v] : evaluate(s.model, eval, data, s.global_batch))  // in inference mode
     row.push_back({s.options.evaluate_on + "_" + k, v});
   g.attach_profile(prof);
   row.push_back({"seconds", s.seconds()});
   s.history.add(row);
   s.claim_outputs();
-  s.history.save(s.out_dir);
+  if (s.writer) s.history.save(s.out_dir);
   return row;
 }
 
@@ -223,16 +252,29 @@ bool evaluation_due(const FitState& s) {
 FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::string& out_dir,
               const ArchiveReader* resume, std::ostream& log, std::function<void()> before_first_write) {
   check_fit_inputs(m, data);
-  ensure_writable_dir(out_dir);
+  Collective* w = distributed();
+  if (!w || w->rank() == 0) ensure_writable_dir(out_dir);
   m.set_serving_candidates(data.candidates);  // saved with the model: serving reads no training data
   const Table& train = data.train;
   const Table& eval = data.by_name(o.evaluate_on);
   FitState s(m, o, out_dir, static_cast<int64_t>(train.rows()));
   s.before_first_write = std::move(before_first_write);
+  std::unique_ptr<DataParallel> dp;
+  if (w) {
+    const int64_t n = static_cast<int64_t>(train.rows()), last = n % s.global_batch;
+    if (n < w->size() || (last != 0 && last < w->size()))
+      throw UserError("the last global batch of an epoch holds " + std::to_string(last ? last : n) + " of " +
+                      std::to_string(n) + " training rows, fewer than the " + std::to_string(w->size()) +
+                      " ranks: every rank needs a row of every batch (choose another fit.batch_size)");
+    if (s.model.task().loss_mixes_reductions())
+      throw UserError("data-parallel training needs a task whose loss is a sum over the batch or a mean over it; "
+                      "this MultiTask mixes the two");
+    dp = std::make_unique<DataParallel>(*w);
+  }
 
   StopSignals stop_signals;
   NanGuard nan_guard;
-  Progress progress(o.progress, log);
+  Progress progress(s.writer ? o.progress : "none", log);
   EarlyStopping early_stopping(o);
   Checkpoints checkpoints(o, {&early_stopping});
   CallbackList callbacks({&stop_signals, &nan_guard, &progress, &early_stopping, &checkpoints});
@@ -242,8 +284,11 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
     log << "resumed from " << resume->path() << " at epoch " << s.epoch << ", batch " << s.batch << "\n";
   }
 
+  if (dp) dp->broadcast(m.graph(), s.optimizer_state);  // every rank starts from rank 0's parameters
   const EncodedTable enc = m.encode(train, {s.loss});
   std::vector<int64_t> rows;
+  const int64_t bytes_before = world() ? world()->bytes_sent : 0;
+  int64_t steps = 0;
   s.started = FitClock::now();
   callbacks.on_train_begin(s);
   while (s.epoch < o.epochs && !s.result.stopped_early) {
@@ -252,8 +297,13 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
     if (s.batch == 0) s.epoch_loss.reset();
     while (s.batch < s.batches) {
       callbacks.on_batch_begin(s);
+      if (w) {  // a signal seen by any rank stops every rank before the same batch
+        const int64_t sig = w->allreduce_max(s.result.interrupted ? s.result.signal : 0);
+        if (sig) s.interrupt(static_cast<int>(sig));
+      }
       if (s.result.interrupted) break;
-      train_step(s, callbacks, enc, train, order, rows);
+      train_step(s, callbacks, enc, train, order, rows, dp.get());
+      ++steps;
       ++s.batch;
       callbacks.on_batch_end(s);
     }
@@ -264,11 +314,19 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
     callbacks.on_epoch_end(s, evaluation_due(s) ? evaluate_epoch(s, eval, data) : Row{});
   }
   callbacks.on_train_end(s);
-  if (s.result.interrupted) {  // history.json exists even before the first evaluation
+  if (s.result.interrupted && s.writer) {  // history.json exists even before the first evaluation
     s.claim_outputs();
     s.history.save(out_dir);
   }
 
+  if (Collective* any = world(); any && any->rank() == 0 && steps > 0) {  // under mpirun: what docs/distributed.md reports
+    double train_s = 0;
+    for (double e : s.result.epoch_seconds) train_s += e;
+    log << "mpirun, " << any->size() << " rank" << (any->size() == 1 ? "" : "s") << ": " << steps << " steps of "
+        << s.global_batch << " examples in " << train_s << " s of training (" << static_cast<double>(train.rows()) *
+               static_cast<double>(s.result.epoch_seconds.size()) / std::max(train_s, 1e-9)
+        << " examples/s); rank 0 sent " << (any->bytes_sent - bytes_before) / steps << " bytes per step\n";
+  }
   s.result.epochs = std::min(s.epoch, o.epochs);
   s.result.seconds = s.seconds();
   s.result.final_metrics = s.history.rows().empty() ? Row{} : s.history.rows().back();

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <ostream>
 
+#include "graph/collective.hpp"
 #include "graph/files.hpp"
 
 namespace dagrad {
@@ -95,12 +96,16 @@ RunSetup prepare_run(const RunSpec& spec) {
 
 RunOutput run_fit(const RunSpec& spec, std::ostream& log) {
   RunSetup s = prepare_run(spec);
-  check_writable_dir(s.out_dir);  // before the model adapts on the data, and long before training
+  // In a data-parallel run (graph/collective.hpp) rank 0 alone writes; every rank reads the
+  // checkpoint it resumes (out_dir on storage they share).
+  Collective* world = distributed();
+  const bool writer = !world || world->rank() == 0;
+  if (writer) check_writable_dir(s.out_dir);  // before the model adapts on the data, and long before training
   // One run at a time writes into a folder: taken now when the folder exists, so that a second run
   // is refused before it does any work, else as soon as the folder is made.
   DirectoryLock lock;
   std::error_code ec;
-  if (std::filesystem::is_directory(s.out_dir, ec)) lock = DirectoryLock(s.out_dir);
+  if (writer && std::filesystem::is_directory(s.out_dir, ec)) lock = DirectoryLock(s.out_dir);
   const std::string ck = s.out_dir + "/checkpoint.dagrad";
   std::unique_ptr<ArchiveReader> resume;
   if (spec.resume) {
@@ -115,8 +120,10 @@ RunOutput run_fit(const RunSpec& spec, std::ostream& log) {
   out.model = Model::build(s.model_cfg, &s.data, resume.get(), s.options.seed);  // all checks before any write
   if (resume) check_same_model(*resume, s.model_cfg, spec.model_path);
   check_fit_inputs(*out.model, s.data);
-  ensure_writable_dir(s.out_dir);
-  if (!lock.held()) lock = DirectoryLock(s.out_dir);
+  if (writer) {
+    ensure_writable_dir(s.out_dir);
+    if (!lock.held()) lock = DirectoryLock(s.out_dir);
+  }
   // The folder is changed only when the run has something to write (a checkpoint, a history, the
   // model): a run refused or failing before then (a checkpoint of another optimizer, a NaN loss in
   // the first steps) leaves an existing run's config.yaml matching the files beside it.
@@ -129,6 +136,7 @@ RunOutput run_fit(const RunSpec& spec, std::ostream& log) {
     write_file_atomic(s.out_dir + "/config.yaml", "# model\n" + to_yaml(s.model_cfg) + "\n# training\n" + to_yaml(s.train_cfg));
   };
   out.result = fit(*out.model, s.data, s.options, s.out_dir, resume.get(), log, claim);
+  if (!writer) return out;
   if (!claimed) claim();
   out.summary_json = write_summary(s.out_dir, out.model->name(), out.result);
   return out;

@@ -61,6 +61,17 @@ class MultiTask : public Task {
   }
 
   int loss() const override { return loss_; }
+  bool loss_is_batch_mean() const override {
+    for (const auto& p : parts_)
+      if (p.weight > 0 && p.task->loss_is_batch_mean()) return true;
+    return false;
+  }
+  bool loss_mixes_reductions() const override {
+    bool mean = false, sum = false;
+    for (const auto& p : parts_)
+      if (p.weight > 0) (p.task->loss_is_batch_mean() ? mean : sum) = true;
+    return mean && sum;
+  }
 
   void prepare_batch(Graph& g, const Table& t, std::span<const int64_t> rows, bool training) override {
     for (auto& p : parts_) p.task->prepare_batch(g, t, rows, training);

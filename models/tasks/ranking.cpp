@@ -41,6 +41,7 @@ class Ranking : public Task {
   }
 
   int loss() const override { return loss_; }
+  bool loss_is_batch_mean() const override { return true; }  // ReduceMean
   int prediction_node() const override { return prediction_; }
   std::vector<std::string> columns() const override { return {label_col_}; }
 

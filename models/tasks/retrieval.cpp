@@ -9,6 +9,8 @@
 #include <cmath>
 #include <unordered_map>
 
+#include "graph/collective.hpp"
+
 #include "models/tasks/frequency_estimator.hpp"
 #include "models/metrics/factorized_top_k.hpp"
 #include "models/metrics/full_ranking.hpp"
@@ -127,6 +129,15 @@ class Retrieval : public RetrievalTask {
     // One DotSoftmaxCrossEntropy over q and c, blockwise, without the [B, B] logits in memory; or
     // with `fused: false` MatMul, Scale and SoftmaxCrossEntropy, the logits a node.
     labels_ = ctx.graph.input(ctx.name + "/labels", {{kBatch}, DType::i32});
+    // Data-parallel (graph/collective.hpp): the softmax runs over the GLOBAL batch. Each rank's
+    // candidates are all-gathered (AllGatherRows, whose backward reduce-scatters their gradient),
+    // so that each rank scores its queries against every rank's candidates, with the candidates'
+    // ids and corrections gathered alike in prepare_batch: the loss and gradients equal one
+    // process at the global batch. In evaluation the gather is the identity.
+    if (distributed()) {
+      owners_ = ctx.graph.input(ctx.name + "/owners", {{kBatch}, DType::i32});
+      c = ctx.add("AllGatherRows", {c, owners_}, {}, "candidate_global");
+    }
     NamedInputs in;
     Attrs attrs;
     if (fused_) {
@@ -171,37 +182,76 @@ class Retrieval : public RetrievalTask {
 
   void prepare_batch(Graph& g, const Table& t, std::span<const int64_t> rows, bool training) override {
     const int64_t b = static_cast<int64_t>(rows.size());
+    // The global batch in a data-parallel training step: this rank's rows are global rows
+    // [offset, offset + b) of g_rows, and the candidate columns (correction, ids) cover all g_rows.
+    Collective* w = training && owners_ >= 0 ? distributed() : nullptr;
+    int64_t offset = 0, g_rows = b;
+    std::vector<int64_t> counts;
+    if (w) {
+      counts = w->allgather(b);
+      g_rows = 0;
+      for (int r = 0; r < w->size(); ++r) {
+        if (r == w->rank()) offset = g_rows;
+        g_rows += counts[static_cast<size_t>(r)];
+      }
+    }
+    if (owners_ >= 0) {
+      Tensor own = grown_view(owners_buf_, {g_rows}, DType::i32);
+      int64_t k = 0;
+      if (w) {
+        for (int r = 0; r < w->size(); ++r)
+          for (int64_t i = 0; i < counts[static_cast<size_t>(r)]; ++i) own.i32()[k++] = r;
+      } else {
+        for (; k < b; ++k) own.i32()[k] = 0;
+      }
+      g.set_input(owners_, own);
+    }
     Tensor labels = grown_view(labels_buf_, {b}, DType::i32);
-    for (int64_t i = 0; i < b; ++i) labels.i32()[i] = static_cast<int32_t>(i);
+    for (int64_t i = 0; i < b; ++i) labels.i32()[i] = static_cast<int32_t>(offset + i);
     g.set_input(labels_, labels);
     if (weights_ >= 0) {
-      Tensor w = grown_view(weights_buf_, {b});
-      gather_float(t, weight_col_, rows, w.f32());
-      g.set_input(weights_, w);
+      Tensor w_in = grown_view(weights_buf_, {b});
+      gather_float(t, weight_col_, rows, w_in.f32());
+      g.set_input(weights_, w_in);
     }
+    // Gathers per-row values of every rank into the global batch's (rank order).
+    auto gather = [&](const void* mine, void* all, int64_t elem_bytes) {
+      std::vector<int64_t> bytes(counts.size());
+      for (size_t r = 0; r < counts.size(); ++r) bytes[r] = counts[r] * elem_bytes;
+      w->allgatherv(mine, all, bytes);
+    };
     if (correction_ >= 0) {
-      Tensor corr = grown_view(correction_buf_, {b});
+      Tensor corr = grown_view(correction_buf_, {g_rows});
       float* p = corr.f32();
       if (estimator_) {
         const IntColumn& ids = t.ints(candidate_id_);
         ids_tmp_.resize(b);
         for (int64_t i = 0; i < b; ++i) ids_tmp_[i] = ids[rows[i]];
+        if (w) {  // every rank updates its estimator with the global batch's ids: the same state everywhere
+          global_ids_.resize(static_cast<size_t>(g_rows));
+          gather(ids_tmp_.data(), global_ids_.data(), sizeof(int64_t));
+          ids_tmp_.swap(global_ids_);
+        }
         if (training) {
-          estimator_->update(ids_tmp_, std::span<float>(p, b));
+          estimator_->update(ids_tmp_, std::span<float>(p, g_rows));
         } else {
           for (int64_t i = 0; i < b; ++i) p[i] = estimator_->probability(ids_tmp_[i]);
         }
       } else {
-        gather_float(t, probability_col_, rows, p);
-        for (int64_t i = 0; i < b; ++i) p[i] = std::clamp(p[i], 1e-6f, 1.0f);  // as TFRS clips
+        float* mine = w ? grown_view(local_buf_, {b}).f32() : p;
+        gather_float(t, probability_col_, rows, mine);
+        for (int64_t i = 0; i < b; ++i) mine[i] = std::clamp(mine[i], 1e-6f, 1.0f);  // as TFRS clips
+        if (w) gather(mine, p, sizeof(float));
       }
-      for (int64_t i = 0; i < b; ++i) p[i] = -std::log(p[i]);  // logits - log p
+      for (int64_t i = 0; i < g_rows; ++i) p[i] = -std::log(p[i]);  // logits - log p
       g.set_input(correction_, corr);
     }
     if (candidate_ids_ >= 0) {
-      Tensor ids = grown_view(ids_buf_, {b}, DType::i32);
+      Tensor ids = grown_view(ids_buf_, {g_rows}, DType::i32);
       const IntColumn& col = t.ints(candidate_id_);
-      for (int64_t i = 0; i < b; ++i) ids.i32()[i] = static_cast<int32_t>(col[rows[i]]);
+      int32_t* mine = w ? grown_view(local_ids_buf_, {b}, DType::i32).i32() : ids.i32();
+      for (int64_t i = 0; i < b; ++i) mine[i] = static_cast<int32_t>(col[rows[i]]);
+      if (w) gather(mine, ids.i32(), sizeof(int32_t));
       g.set_input(candidate_ids_, ids);
     }
   }
@@ -363,7 +413,7 @@ class Retrieval : public RetrievalTask {
   }
 
   int query_out_ = -1, candidate_out_ = -1, query_ = -1, candidate_ = -1;
-  int loss_ = -1, labels_ = -1, weights_ = -1, correction_ = -1, candidate_ids_ = -1;
+  int loss_ = -1, labels_ = -1, weights_ = -1, correction_ = -1, candidate_ids_ = -1, owners_ = -1;
   std::string prefix_;  // "task", or "task/<name>" inside a MultiTask: its inputs and saved state
   std::string candidate_id_, weight_col_, probability_col_, per_user_col_;
   std::vector<int64_t> per_user_ks_;
@@ -371,8 +421,8 @@ class Retrieval : public RetrievalTask {
   bool normalize_ = false, remove_hits_ = false, id_based_ = false, fused_ = false, bf16_ = false;
   std::vector<int64_t> ks_;
   std::unique_ptr<FrequencyEstimator> estimator_;
-  Tensor labels_buf_, weights_buf_, correction_buf_, ids_buf_;
-  std::vector<int64_t> ids_tmp_;
+  Tensor labels_buf_, weights_buf_, correction_buf_, ids_buf_, owners_buf_, local_buf_, local_ids_buf_;
+  std::vector<int64_t> ids_tmp_, global_ids_;
   static constexpr int64_t kDefaultEmbedBatch = 4096;
   int64_t embed_batch_ = kDefaultEmbedBatch;  // rows per forward pass when embedding queries and candidates for metrics
   std::map<std::pair<uint64_t, int>, EncodedTable> encoded_;

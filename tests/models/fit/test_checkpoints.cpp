@@ -24,11 +24,12 @@ TEST_CASE("a checkpoint holds the loop's entries under the names existing checkp
   for (const auto& name : ck.names())
     if (name.rfind("fit/", 0) == 0 || name.rfind("optimizer/", 0) == 0) loop.push_back(name);
   CHECK(loop == std::vector<std::string>{"fit/bad_evals", "fit/batch", "fit/best", "fit/epoch", "fit/epoch_examples",
-                                         "fit/epoch_loss_mean", "fit/history", "fit/seconds",
+                                         "fit/epoch_loss_mean", "fit/history", "fit/ranks", "fit/seconds",
                                          "optimizer/iterations", "optimizer/pred/bias/accumulator",
                                          "optimizer/pred/kernel/accumulator"});
   CHECK(ck.integer("fit/epoch") == 2);
   CHECK(ck.integer("fit/batch") == 0);
+  CHECK(ck.integer("fit/ranks") == 1);  // a checkpoint without it (older) is of one process
   CHECK(ck.integer("optimizer/iterations") == 6);
   CHECK(ck.integer("fit/epoch_examples") == 10);  // the last epoch's, kept for a mid-epoch resume
   CHECK(ck.has("param/pred/kernel"));
