@@ -43,7 +43,7 @@ const char* kHelp =
     "(default docs/results) from the histories already in OUT. --resume continues the runs that have\n"
     "a checkpoint and starts the others.\n"
     "--jobs N runs up to N of the runs at once, each its own process with threads / N threads and its\n"
-    "log in OUT/<config>/seed_<s>.log (docs/performance.md measures --jobs 2 against one run at a time).\n"
+    "log in OUT/<config>/seed_<s>.log (on 2 cores --jobs 2 was 1.5x faster than one run at a time: docs/performance.md).\n"
     "Data: --data, else $DAGRAD_DATA, else ./data/ml-100k (get it with scripts/get_movielens.sh).\n";
 
 std::string experiments_dir() {
