@@ -13,7 +13,7 @@
 
 #include <cstdint>
 
-#include "ops/kernels/softmax_row.hpp"
+#include "ops/kernels/softmax_block_rows.hpp"
 #include "ops/kernels/softmax_tiles.hpp"
 
 namespace dagrad::tiles {
@@ -125,32 +125,13 @@ void softmax_block_avx512bf16(const SoftmaxBlock& b) {
     for (; i + R <= b.rows; i += R) logits_tile<R>(o.q + i * dph, dph, panel, b.ls, j, b.scale, b.s + i * b.ls);
     for (; i < b.rows; ++i) logits_tile<1>(o.q + i * dph, dph, panel, b.ls, j, b.scale, b.s + i * b.ls);
   }
-  const bool corr = b.corr != nullptr, hits = b.cand != nullptr;
-  for (int64_t i = 0; i < b.rows; ++i) {
-    float* row = b.s + i * b.ls;
-    const int32_t lab = b.labels[i];
-    float l;
-    if (corr) l = hits ? softmax_row<true, true>(row, b.corr, b.cand, lab, b.n, row)
-                       : softmax_row<true, false>(row, b.corr, b.cand, lab, b.n, row);
-    else l = hits ? softmax_row<false, true>(row, b.corr, b.cand, lab, b.n, row)
-                  : softmax_row<false, false>(row, b.corr, b.cand, lab, b.n, row);
-    if (b.loss) b.loss[i] = l;
-    if (!b.dq) continue;
-    const float k = (b.w ? b.w[i] : 1.0f) * (b.dout ? b.dout[i] : 1.0f);
-    if (k != 1.0f) {
-#pragma omp simd
-      for (int64_t j = 0; j < b.n; ++j) row[j] *= k;
-    }
-#pragma omp simd
-    for (int64_t j = 0; j < b.n; ++j) b.dcorr[j] += row[j];
-    // The products below take k·softmax only, and the onehot's part (-k at the label) is added in
-    // f32 after them: rounded to bf16, k·(p - 1) at the label would leave every row of G summing to
-    // about ±k·2^-9 instead of 0, a bias along the mean candidate (and query) that does not average
-    // out, and which made training drift (the loss rising after a few epochs on MovieLens).
-    row[lab] += k;
-    // Columns n..np of the row hold zeros (logits against zero padding), which the pairs below
-    // may take in: they meet zero padding of c.
-  }
+  // The products below take k·softmax only, and the onehot's part (-k at the label) is added in
+  // f32 after them: rounded to bf16, k·(p - 1) at the label would leave every row of G summing to
+  // about ±k·2^-9 instead of 0, a bias along the mean candidate (and query) that does not average
+  // out, and which made training drift (the loss rising after a few epochs on MovieLens). Columns
+  // n..np of a row hold zeros (logits against zero padding), which the pairs below may take in:
+  // they meet zero padding of c.
+  softmax_block_rows(b, true);
   if (!b.dq) return;
   // G as pairs along the candidates [rows, np/2] and as pairs of rows [rh, np].
   uint32_t* g2 = o.g;

@@ -14,7 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "ops/kernels/softmax_row.hpp"
+#include "ops/kernels/softmax_block_rows.hpp"
 #include "ops/kernels/softmax_tiles.hpp"
 
 #ifndef DAGRAD_TILE_ISA
@@ -154,26 +154,7 @@ void grad_c(const SoftmaxBlock& b) {
 
 void DAGRAD_TILE_CAT(softmax_block_, DAGRAD_TILE_ISA)(const SoftmaxBlock& b) {
   logits(b);
-  const bool corr = b.corr != nullptr, hits = b.cand != nullptr;
-  for (int64_t i = 0; i < b.rows; ++i) {
-    float* row = b.s + i * b.ls;
-    const int32_t lab = b.labels[i];
-    float l;
-    if (corr) l = hits ? softmax_row<true, true>(row, b.corr, b.cand, lab, b.n, row)
-                       : softmax_row<true, false>(row, b.corr, b.cand, lab, b.n, row);
-    else l = hits ? softmax_row<false, true>(row, b.corr, b.cand, lab, b.n, row)
-                  : softmax_row<false, false>(row, b.corr, b.cand, lab, b.n, row);
-    if (b.loss) b.loss[i] = l;
-    if (!b.dq) continue;
-    // G = k·D with k = w·dout; the padding columns beyond n stay out of every sum below.
-    const float k = (b.w ? b.w[i] : 1.0f) * (b.dout ? b.dout[i] : 1.0f);
-    if (k != 1.0f) {
-#pragma omp simd
-      for (int64_t j = 0; j < b.n; ++j) row[j] *= k;
-    }
-#pragma omp simd
-    for (int64_t j = 0; j < b.n; ++j) b.dcorr[j] += row[j];
-  }
+  softmax_block_rows(b, false);
   if (!b.dq) return;
   grad_q(b);
   grad_c(b);
