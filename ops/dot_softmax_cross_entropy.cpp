@@ -202,11 +202,14 @@ class DotSoftmaxCrossEntropy : public Op {
     }
     // cᵀ in panels of kColumnMultiple columns, each [dp, kColumnMultiple] (softmax_tiles.hpp).
     constexpr int64_t kPanel = tiles::kColumnMultiple;
-    float* ct = reuse(ct_, dp * np);
-    std::fill_n(ct, dp * np, 0.0f);
-    for (int64_t j = 0; j < p.n; ++j) {
-      float* col = ct + j / kPanel * kPanel * dp + j % kPanel;
-      for (int64_t k = 0; k < d; ++k) col[k * kPanel] = p.c[j * d + k];
+    // (The bf16 loops read their own bf16 panels below instead.)
+    float* ct = bf16_ ? nullptr : reuse(ct_, dp * np);
+    if (!bf16_) {
+      std::fill_n(ct, dp * np, 0.0f);
+      for (int64_t j = 0; j < p.n; ++j) {
+        float* col = ct + j / kPanel * kPanel * dp + j % kPanel;
+        for (int64_t k = 0; k < d; ++k) col[k * kPanel] = p.c[j * d + k];
+      }
     }
     // The logits' row stride: np plus one cache line, so that a column walk down the block's rows
     // (the dc product) does not map every row to one L1 set when np is a multiple of 1024.
