@@ -300,7 +300,7 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
   const EncodedTable enc = m.encode(train, {s.loss});
   std::vector<int64_t> rows;
   const int64_t bytes_before = world() ? world()->bytes_sent : 0;
-  int64_t steps = 0;
+  int64_t steps = 0, first_epoch_peak_kb = 0;
   s.started = FitClock::now();
   callbacks.on_train_begin(s);
   while (s.epoch < o.epochs && !s.result.stopped_early) {
@@ -323,11 +323,14 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
     s.result.epoch_seconds.push_back(since(s.epoch_started));
     ++s.epoch;
     s.batch = 0;
-    callbacks.on_epoch_end(s, evaluation_due(s) ? evaluate_epoch(s, eval, data) : Row{});
+    const Row row = evaluation_due(s) ? evaluate_epoch(s, eval, data) : Row{};
+    if (!first_epoch_peak_kb) first_epoch_peak_kb = peak_rss_kb();  // before the epoch's checkpoint
+    callbacks.on_epoch_end(s, row);
   }
-  // Under mpirun, what each rank holds of its sharded tables and its peak memory so far (before the
-  // model is written: rank 0 then gathers the sharded tables whole): docs/distributed.md reports them.
-  std::vector<int64_t> table_bytes, state_bytes, peak_kb;
+  // Under mpirun, what each rank holds of its sharded tables and its peak memory (VmHWM) after the
+  // first epoch's training and evaluation, and before the model is written (rank 0 then gathers the
+  // sharded tables whole, as for every checkpoint): docs/distributed.md reports them.
+  std::vector<int64_t> table_bytes, state_bytes, peak_kb, first_peak_kb;
   if (Collective* any = world(); any && steps > 0) {
     int64_t tb = 0, sb = 0;
     Graph& g = m.graph();
@@ -338,6 +341,7 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
     table_bytes = any->allgather(tb);
     state_bytes = any->allgather(sb);
     peak_kb = any->allgather(peak_rss_kb());
+    first_peak_kb = any->allgather(first_epoch_peak_kb);
   }
   callbacks.on_train_end(s);
   if (s.result.interrupted && s.writer) {  // history.json exists even before the first evaluation
@@ -354,7 +358,8 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
         << " examples/s); rank 0 sent " << (any->bytes_sent - bytes_before) / steps << " bytes per step\n";
     for (int r = 0; r < any->size(); ++r) {
       const auto k = static_cast<size_t>(r);
-      log << "rank " << r << ": peak RSS " << peak_kb[k] << " kB before the model was written";
+      log << "rank " << r << ": peak RSS " << first_peak_kb[k] << " kB in the first epoch (training, evaluation), "
+          << peak_kb[k] << " kB before the model was written (checkpoints included)";
       if (table_bytes[k]) log << "; sharded tables " << table_bytes[k] << " bytes, their optimizer state " << state_bytes[k] << " bytes";
       log << "\n";
     }
