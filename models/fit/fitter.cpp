@@ -300,7 +300,7 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
   const EncodedTable enc = m.encode(train, {s.loss});
   std::vector<int64_t> rows;
   const int64_t bytes_before = world() ? world()->bytes_sent : 0;
-  int64_t steps = 0, first_epoch_peak_kb = 0;
+  int64_t steps = 0, first_epoch_peak_kb = 0, step_bytes = 0;  // step_bytes: sent by training steps
   s.started = FitClock::now();
   callbacks.on_train_begin(s);
   while (s.epoch < o.epochs && !s.result.stopped_early) {
@@ -314,7 +314,9 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
         if (sig) s.interrupt(static_cast<int>(sig));
       }
       if (s.result.interrupted) break;
+      const int64_t sent = w ? w->bytes_sent : 0;
       train_step(s, callbacks, enc, train, order, rows, dp.get());
+      if (w) step_bytes += w->bytes_sent - sent;
       ++steps;
       ++s.batch;
       callbacks.on_batch_end(s);
@@ -355,7 +357,8 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
     log << "mpirun, " << any->size() << " rank" << (any->size() == 1 ? "" : "s") << ": " << steps << " steps of "
         << s.global_batch << " examples in " << train_s << " s of training (" << static_cast<double>(train.rows()) *
                static_cast<double>(s.result.epoch_seconds.size()) / std::max(train_s, 1e-9)
-        << " examples/s); rank 0 sent " << (any->bytes_sent - bytes_before) / steps << " bytes per step\n";
+        << " examples/s); rank 0 sent " << step_bytes / steps << " bytes per step (" << (any->bytes_sent - bytes_before) / steps
+        << " with evaluations and checkpoints)\n";
     for (int r = 0; r < any->size(); ++r) {
       const auto k = static_cast<size_t>(r);
       log << "rank " << r << ": peak RSS " << first_peak_kb[k] << " kB in the first epoch (training, evaluation), "

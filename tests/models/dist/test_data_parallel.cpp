@@ -2,7 +2,8 @@
 // equal one process at batch 2B (the global in-batch softmax of the Retrieval task, the sparse and
 // dense gradient exchange, the mean loss of Ranking); a checkpoint of 2 ranks refuses to resume on
 // 1; a rank killed with SIGKILL ends the run within seconds, non-zero, naming the rank, and the last
-// checkpoint loads. One thread per rank, small synthetic data, seconds in all. Built only when
+// checkpoint loads; sharded embedding tables train to the same bits as whole ones, each rank
+// allocating its rows only, and their checkpoints resume. One thread per rank, small synthetic data, seconds in all. Built only when
 // dagrad has MPI (meson option mpi); the suite 'mpi' says so when it is skipped.
 #include <doctest/doctest.h>
 
@@ -73,6 +74,22 @@ void check_same_history(const std::string& a_dir, const std::string& b_dir, doub
         if (k2 == key) w = v2;
       INFO("epoch row " << r << ", " << key << ": " << v << " vs " << w);
       CHECK(std::abs(v - w) <= tol * std::max(1.0, std::abs(w)));
+    }
+}
+
+// Every training loss and metric of the two histories, bit for bit.
+void check_identical_history(const std::string& a_dir, const std::string& b_dir) {
+  auto a = History::load(a_dir).rows(), b = History::load(b_dir).rows();
+  REQUIRE(a.size() == b.size());
+  REQUIRE(!a.empty());
+  for (size_t r = 0; r < a.size(); ++r)
+    for (const auto& [key, v] : a[r]) {
+      if (key == "seconds") continue;
+      double w = NAN;
+      for (const auto& [k2, v2] : b[r])
+        if (k2 == key) w = v2;
+      INFO("epoch row " << r << ", " << key << ": " << v << " vs " << w);
+      CHECK(v == w);
     }
 }
 
@@ -197,6 +214,16 @@ TEST_CASE("Ranking (a mean loss) on 2 ranks at batch B equals 1 process at batch
   const double diff = max_parameter_difference(d.file("one/model.dagrad"), d.file("two/model.dagrad"));
   MESSAGE("Ranking: largest relative parameter difference, 2 ranks vs 1: " << diff);
   CHECK(diff <= 2e-5);
+  // With both tables sharded: the same bits as the 2-rank run with whole tables (the mean loss's
+  // share-weighted gradients go through the owners' sums as through the all-gather).
+  test::Proc p3 = test::run(mpirun(2, "fit " + test::sh(d.file("ranking.yaml")) + " --train " +
+                                          test::sh(d.file("ranking_train.yaml")) + " --out " + test::sh(d.file("sharded")) +
+                                          " --set fit.batch_size=32 --set model.layers.user_vec.sharded=true "
+                                          "--set model.layers.item_vec.sharded=true"));
+  INFO(p3.output);
+  REQUIRE(p3.status == 0);
+  check_identical_history(d.file("two"), d.file("sharded"));
+  CHECK(max_parameter_difference(d.file("two/model.dagrad"), d.file("sharded/model.dagrad")) == 0.0);
 }
 
 TEST_CASE("a 2-rank checkpoint resumes on 2 ranks, and is refused on 1") {
@@ -247,22 +274,6 @@ TEST_CASE("a rank killed mid-run ends every rank within seconds, non-zero, namin
 // ---- Sharded embedding tables (docs/distributed.md, "Sharded embedding tables") ----
 
 namespace {
-
-// Every training loss and metric of the two histories, bit for bit.
-void check_identical_history(const std::string& a_dir, const std::string& b_dir) {
-  auto a = History::load(a_dir).rows(), b = History::load(b_dir).rows();
-  REQUIRE(a.size() == b.size());
-  REQUIRE(!a.empty());
-  for (size_t r = 0; r < a.size(); ++r)
-    for (const auto& [key, v] : a[r]) {
-      if (key == "seconds") continue;
-      double w = NAN;
-      for (const auto& [k2, v2] : b[r])
-        if (k2 == key) w = v2;
-      INFO("epoch row " << r << ", " << key << ": " << v << " vs " << w);
-      CHECK(v == w);
-    }
-}
 
 // `mpirun -np 2` at batch B with the tables whole, then with `sharded` (--set overrides for the
 // sharded run); the losses, metrics and every parameter of the saved models must be the same bits.
