@@ -1,6 +1,7 @@
-// Times FactorizedTopK at the MovieLens evaluation size: 20,000 queries x 1,682 candidates x D = 32,
-// ks 1..100, both variants. A benchmark, not a test: it prints milliseconds (median of repeats).
-// Usage: factorized_top_k_bench [repeats] [block_rows]; threads from DAGRAD_THREADS. On a shared
+// Times FactorizedTopK at the MovieLens evaluation size: 20,000 queries x 1,682 candidates (or the
+// CANDIDATES given: the time should grow linearly with them) x D = 32, ks 1..100, both variants.
+// A benchmark, not a test: it prints milliseconds (median of repeats).
+// Usage: factorized_top_k_bench [repeats] [block_rows] [candidates]; threads from DAGRAD_THREADS. On a shared
 // machine run with OMP_WAIT_POLICY=PASSIVE (see docs/onednn-notes: spinning threads stall).
 #include <algorithm>
 #include <chrono>
@@ -38,18 +39,20 @@ Timing time_ms(int repeats, Fn fn) {
 
 int run(int argc, char** argv) {
   cli::Args a(argc, argv, {}, {});
-  if (a.help() || a.positional().size() > 2) {
-    std::fputs("usage: factorized_top_k_bench [REPEATS] [BLOCK_ROWS]\n\nMilliseconds (median of REPEATS, default 21) of "
-               "FactorizedTopK on 20,000 queries x 1,682\ncandidates x 32, scored BLOCK_ROWS (default 1024) queries at a "
-               "time. Threads: DAGRAD_THREADS.\n",
+  if (a.help() || a.positional().size() > 3) {
+    std::fputs("usage: factorized_top_k_bench [REPEATS] [BLOCK_ROWS] [CANDIDATES]\n\nMilliseconds (median of REPEATS, "
+               "default 21) of FactorizedTopK on 20,000 queries x CANDIDATES\n(default 1,682, MovieLens' movies) x 32, "
+               "scored in tiles of BLOCK_ROWS (default 128) queries. Threads:\nDAGRAD_THREADS.\n",
                a.help() ? stdout : stderr);
     return a.help() ? 0 : 2;
   }
   const auto& pos = a.positional();
   const int threads = init_threads_from_env();
   const int repeats = pos.size() > 0 ? static_cast<int>(cli::parse_int("REPEATS", pos[0], 1)) : 21;
-  const int64_t block = pos.size() > 1 ? cli::parse_int("BLOCK_ROWS", pos[1], 1) : 1024;
-  const int64_t nq = 20000, nc = 1682, d = 32;
+  const int64_t block =
+      pos.size() > 1 ? cli::parse_int("BLOCK_ROWS", pos[1], 1) : metrics::FactorizedTopK::kDefaultBlockRows;
+  const int64_t nc = pos.size() > 2 ? cli::parse_int("CANDIDATES", pos[2], 1) : 1682;
+  const int64_t nq = 20000, d = 32;
 
   std::mt19937 rng(1);
   std::normal_distribution<float> n01(0.f, 0.3f);

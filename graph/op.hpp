@@ -157,7 +157,11 @@ struct Sample {
   Attrs attrs;
   std::vector<InputSpec> inputs;
   double step = 1e-2;  // central-difference step
-  double rtol = 2e-2;  // |analytic - numeric| <= atol + rtol * max(|analytic|, |numeric|)
+  // Per element: |analytic - numeric| <= floor + rtol * max(|analytic|, |numeric|), where floor is
+  // atol times the largest numeric gradient element of that input (or the central difference's
+  // rounding noise, if larger): atol is relative to the input's gradient, not absolute
+  // (autodiff/gradcheck.cpp).
+  double rtol = 2e-2;
   double atol = 2e-3;
 };
 

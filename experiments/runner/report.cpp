@@ -58,11 +58,12 @@ std::string run_dir(const std::string& out, const ExperimentFile& e, const RunEn
 
 std::vector<Verdict> write_report(const ExperimentFile& e, const std::vector<const RunEntry*>& runs, const std::string& out,
                                   const std::string& results, const std::string& command) {
-  const std::string dir = results + "/" + e.name;
-  fs::create_directories(dir);
+  // Every history is read (and a damaged one refused) before anything is created or written.
   std::map<std::string, std::vector<History_>> hist;
   for (const RunEntry* r : runs)
     for (int s = 1; s <= e.seeds; ++s) hist[r->name].push_back(read_history(run_dir(out, e, *r, s)));
+  const std::string dir = results + "/" + e.name;
+  fs::create_directories(dir);
   auto seeds_with_history = [&](const std::string& run) {
     int n = 0;
     for (const auto& h : hist.at(run)) n += !h.empty();

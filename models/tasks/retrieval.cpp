@@ -5,8 +5,16 @@
 // per-example weights. Metrics: FactorizedTopK against a candidate table (metrics: top_k, id_based,
 // batch_size = rows per forward pass when embedding queries and candidates), and the loss.
 // The softmax is computed blockwise from the towers (DotSoftmaxCrossEntropy, the logits never in
-// memory); fused: false builds it from MatMul, Scale and SoftmaxCrossEntropy instead.
+// memory); fused: false builds it from MatMul, Scale and SoftmaxCrossEntropy instead. Evaluation
+// takes the loss from the top-k's scores when the evaluated rows' candidates are the candidate
+// table's (metrics::InBatchSoftmaxLoss; metrics.loss_from_scores: false turns that off).
+#include <omp.h>
+
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <exception>
+#include <optional>
 #include <unordered_map>
 
 #include "graph/collective.hpp"
@@ -14,6 +22,7 @@
 #include "models/tasks/frequency_estimator.hpp"
 #include "models/metrics/factorized_top_k.hpp"
 #include "models/metrics/full_ranking.hpp"
+#include "models/metrics/in_batch_loss.hpp"
 #include "models/metrics/mean_loss.hpp"
 #include "models/model.hpp"
 #include "models/task.hpp"
@@ -53,6 +62,11 @@ class Retrieval : public RetrievalTask {
                       .otherwise(false),
                   Key::integer("batch_size", "rows per forward pass when embedding queries and candidates")
                       .in(Range::greater_than(0)).otherwise(int64_t{kDefaultEmbedBatch}),
+                  Key::boolean("loss_from_scores",
+                               "take the evaluation loss from the top-k's scores of the queries against the "
+                               "candidate table, when every evaluated row's candidate features are those of its "
+                               "row there (else, and when false, each batch's logits are computed as in training)")
+                      .otherwise(true),
                   Key::map("per_user",
                            {Key::column("user", "the column identifying a user").required(),
                             Key::integers("k", "the cut-offs").in(Range::at_least(1)).otherwise(std::vector<int64_t>{10})},
@@ -106,6 +120,7 @@ class Retrieval : public RetrievalTask {
     ks_ = mc.integers("top_k");
     embed_batch_ = mc.integer("batch_size");
     id_based_ = mc.boolean("id_based");
+    loss_from_scores_ = mc.boolean("loss_from_scores");
     if (id_based_ && candidate_id_.empty()) mc.at("id_based").fail("needs candidate_id");
     if (mc.has("per_user")) {
       Keys pu = mc.sub("per_user");
@@ -259,21 +274,35 @@ class Retrieval : public RetrievalTask {
   Metrics evaluate(Model& m, const Table& eval, const DataTables& data, int64_t batch_size) override {
     Metrics out;
     if (eval.rows() == 0) return out;
-    // Loss over batches of the training size, weighted by batch size (as Keras evaluate).
-    metrics::MeanLoss mean;
-    const EncodedTable& enc = cached(m, eval, {loss_});
-    for_each_batch(static_cast<int64_t>(eval.rows()), batch_size, [&](std::span<const int64_t> rows) {
-      m.feeder().feed(m.graph(), enc, rows);
-      prepare_batch(m.graph(), eval, rows, false);
-      m.graph().forward(std::span<const int>(&loss_, 1));
-      mean.update(m.graph().value(loss_).f32()[0], static_cast<int64_t>(rows.size()));
-    });
-    out.push_back({"loss", mean.result()});
-    for (auto& metric : evaluate_top_k(m, eval, data)) out.push_back(std::move(metric));
+    std::optional<double> loss;
+    Metrics top = top_k(m, eval, data, batch_size, &loss);
+    if (!loss) {
+      // Loss over batches of the training size, weighted by batch size (as Keras evaluate).
+      metrics::MeanLoss mean;
+      const EncodedTable& enc = cached(m, eval, {loss_});
+      for_each_batch(static_cast<int64_t>(eval.rows()), batch_size, [&](std::span<const int64_t> rows) {
+        m.feeder().feed(m.graph(), enc, rows);
+        prepare_batch(m.graph(), eval, rows, false);
+        m.graph().forward(std::span<const int>(&loss_, 1));
+        mean.update(m.graph().value(loss_).f32()[0], static_cast<int64_t>(rows.size()));
+      });
+      loss = mean.result();
+    }
+    out.push_back({"loss", *loss});
+    for (auto& metric : top) out.push_back(std::move(metric));
     return out;
   }
 
   Metrics evaluate_top_k(Model& m, const Table& eval, const DataTables& data) override {
+    return top_k(m, eval, data, 0, nullptr);
+  }
+
+ private:
+  // FactorizedTopK (and per-user ranking) of `eval`'s queries against the candidate table. With
+  // `loss`, also the evaluation loss over batches of loss_batch rows, from the same scores
+  // (metrics::InBatchSoftmaxLoss), when the metrics ask for it and every evaluated row's candidate
+  // features equal its candidate-table row's; *loss is left empty otherwise.
+  Metrics top_k(Model& m, const Table& eval, const DataTables& data, int64_t loss_batch, std::optional<double>* loss) {
     Metrics out;
     if (eval.rows() == 0 || data.candidates.rows() == 0) return out;
     if (candidate_id_.empty())
@@ -295,14 +324,71 @@ class Retrieval : public RetrievalTask {
                         std::to_string(eids[r]) + " is not in the candidate table");
       truth.i32()[r] = it->second;
     }
-    std::vector<double> acc;
+    Tensor ids;
     if (id_based_) {
-      Tensor ids({static_cast<int64_t>(cids.size())}, DType::i32);
+      ids = Tensor({static_cast<int64_t>(cids.size())}, DType::i32);
       for (size_t i = 0; i < cids.size(); ++i) ids.i32()[i] = static_cast<int32_t>(cids[i]);
-      acc = metrics::factorized_top_k(queries, cand, ids, truth, ks_);
-    } else {
-      acc = metrics::factorized_top_k(queries, cand, truth, ks_);
     }
+    metrics::FactorizedTopK top(ks_);
+    if (loss && loss_from_scores_ && candidates_match(m, eval, data.candidates, truth)) {
+      // The loss from the same scores: each batch's queries against the candidates reordered with
+      // the batch's own first (metrics::InBatchSoftmaxLoss); the accuracy does not depend on the
+      // order (ties go by the candidate's row in the table).
+      metrics::InBatchSoftmaxLoss in_batch(loss_rows(eval, truth), loss_batch, static_cast<float>(1.0 / temperature_));
+      const int64_t nc = cand.dim(0), d = cand.dim(1), n = static_cast<int64_t>(eval.rows());
+      const int64_t batches = in_batch.batches();
+      std::vector<metrics::FactorizedTopK> parts(static_cast<size_t>(batches), metrics::FactorizedTopK(ks_));
+      auto score_batch = [&](int64_t b) {
+        const int64_t b0 = b * loss_batch, b1 = std::min(n, b0 + loss_batch);
+        std::vector<int32_t> order(static_cast<size_t>(nc)), position(static_cast<size_t>(nc));
+        std::vector<uint8_t> first(static_cast<size_t>(nc), 0);
+        int64_t k = 0;
+        for (int32_t c : in_batch.candidates(b)) {
+          order[k++] = c;
+          first[c] = 1;
+        }
+        for (int32_t c = 0; c < nc; ++c)
+          if (!first[c]) order[k++] = c;
+        Tensor reordered({nc, d}), reordered_ids = id_based_ ? Tensor({nc}, DType::i32) : Tensor();
+        for (int64_t j = 0; j < nc; ++j) {
+          position[order[j]] = static_cast<int32_t>(j);
+          std::copy_n(cand.f32() + int64_t{order[j]} * d, d, reordered.f32() + j * d);
+          if (id_based_) reordered_ids.i32()[j] = ids.i32()[order[j]];
+        }
+        Tensor truth_b({b1 - b0}, DType::i32);
+        for (int64_t r = b0; r < b1; ++r) truth_b.i32()[r - b0] = position[truth.i32()[r]];
+        metrics::ScoreTileFn visit = [&](int64_t row0, int64_t rows, int64_t col0, int64_t cols, const float* s) {
+          in_batch.tile(b0 + row0, rows, col0, cols, s);
+        };
+        metrics::FactorizedTopK& part = parts[static_cast<size_t>(b)];
+        if (id_based_) part.update(queries.rows(b0, b1), reordered, reordered_ids, truth_b, &visit, order);
+        else part.update(queries.rows(b0, b1), reordered, truth_b, &visit);
+      };
+      // Batches side by side, one thread each, when there are enough to share; else one at a
+      // time, each with every thread.
+      if (batches >= 2 * omp_get_max_threads()) {
+        std::exception_ptr failure;
+#pragma omp parallel for schedule(dynamic)
+        for (int64_t b = 0; b < batches; ++b) {
+          try {
+            score_batch(b);
+          } catch (...) {
+#pragma omp critical(dagrad_retrieval_failure)
+            if (!failure) failure = std::current_exception();
+          }
+        }
+        if (failure) std::rethrow_exception(failure);
+      } else {
+        for (int64_t b = 0; b < batches; ++b) score_batch(b);
+      }
+      for (const auto& part : parts) top.merge(part);
+      *loss = in_batch.result();
+    } else if (id_based_) {
+      top.update(queries, cand, ids, truth);
+    } else {
+      top.update(queries, cand, truth);
+    }
+    const std::vector<double> acc = top.result();
     for (size_t i = 0; i < ks_.size(); ++i)
       out.push_back({"factorized_top_k/top_" + std::to_string(ks_[i]) + "_categorical_accuracy", acc[i]});
     if (!per_user_col_.empty()) {
@@ -313,6 +399,66 @@ class Retrieval : public RetrievalTask {
     return out;
   }
 
+  // Whether every row of `eval` feeds the candidate tower the same encoded values as its row
+  // truth[r] of the candidate table (then the tower gives it the same vector).
+  bool candidates_match(Model& m, const Table& eval, const Table& candidates, const Tensor& truth) {
+    const EncodedTable& e = cached(m, eval, {candidate_});
+    const EncodedTable& c = cached(m, candidates, {candidate_});
+    for (const auto& [input, col] : e.inputs) {
+      const EncodedColumn& other = c.column(input);
+      if (col.dtype != other.dtype || col.width != other.width || col.ragged != other.ragged) return false;
+      for (size_t r = 0; r < e.rows; ++r)
+        if (!same_row(col, static_cast<int64_t>(r), other, truth.i32()[r])) return false;
+    }
+    return true;
+  }
+
+  static bool same_row(const EncodedColumn& a, int64_t ra, const EncodedColumn& b, int64_t rb) {
+    if (a.ragged) {
+      const int64_t na = a.offsets[ra + 1] - a.offsets[ra], nb = b.offsets[rb + 1] - b.offsets[rb];
+      return na == nb && std::equal(a.ids.begin() + a.offsets[ra], a.ids.begin() + a.offsets[ra + 1],
+                                    b.ids.begin() + b.offsets[rb]);
+    }
+    const int64_t w = a.width;
+    if (a.dtype == DType::i32)
+      return std::equal(a.ids.begin() + ra * w, a.ids.begin() + (ra + 1) * w, b.ids.begin() + rb * w);
+    // Bitwise, so that equal features are equal whatever their value (a NaN feature included).
+    return std::memcmp(a.values.data() + ra * w, b.values.data() + rb * w, static_cast<size_t>(w) * sizeof(float)) == 0;
+  }
+
+  // The evaluated rows' truth, correction, weights and ids, as prepare_batch gives them to the
+  // loss in evaluation.
+  metrics::InBatchSoftmaxLoss::Rows loss_rows(const Table& eval, const Tensor& truth) {
+    const int64_t n = static_cast<int64_t>(eval.rows());
+    std::vector<int64_t> all(static_cast<size_t>(n));
+    for (int64_t r = 0; r < n; ++r) all[r] = r;
+    eval_corr_.clear();
+    eval_weights_.clear();
+    eval_ids_.clear();
+    if (!weight_col_.empty()) {
+      eval_weights_.resize(static_cast<size_t>(n));
+      gather_float(eval, weight_col_, all, eval_weights_.data());
+    }
+    if (estimator_ || !probability_col_.empty()) {
+      eval_corr_.resize(static_cast<size_t>(n));
+      if (estimator_) {
+        const IntColumn& ids = eval.ints(candidate_id_);
+        for (int64_t r = 0; r < n; ++r) eval_corr_[r] = estimator_->probability(ids[r]);
+      } else {
+        gather_float(eval, probability_col_, all, eval_corr_.data());
+        for (float& p : eval_corr_) p = std::clamp(p, 1e-6f, 1.0f);  // as TFRS clips
+      }
+      for (float& p : eval_corr_) p = -std::log(p);
+    }
+    if (remove_hits_) {
+      const IntColumn& ids = eval.ints(candidate_id_);
+      eval_ids_.resize(static_cast<size_t>(n));
+      for (int64_t r = 0; r < n; ++r) eval_ids_[r] = static_cast<int32_t>(ids[r]);
+    }
+    return {std::span<const int32_t>(truth.i32(), static_cast<size_t>(n)), eval_corr_, eval_weights_, eval_ids_};
+  }
+
+ public:
   void save(ArchiveWriter& w) const override {
     if (!estimator_) return;
     w.put_tensor(prefix_ + "/frequency/last_seen", estimator_->last_seen());
@@ -419,6 +565,9 @@ class Retrieval : public RetrievalTask {
   std::vector<int64_t> per_user_ks_;
   double temperature_ = 1.0;
   bool normalize_ = false, remove_hits_ = false, id_based_ = false, fused_ = false, bf16_ = false;
+  bool loss_from_scores_ = true;
+  std::vector<float> eval_corr_, eval_weights_;  // loss_rows()'s buffers
+  std::vector<int32_t> eval_ids_;
   std::vector<int64_t> ks_;
   std::unique_ptr<FrequencyEstimator> estimator_;
   Tensor labels_buf_, weights_buf_, correction_buf_, ids_buf_, owners_buf_, local_buf_, local_ids_buf_;

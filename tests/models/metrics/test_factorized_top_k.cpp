@@ -1,5 +1,6 @@
 // models/metrics/factorized_top_k.cpp: hand-worked 3 x 4 cases for both variants, ties, duplicate
-// ids, blockwise == all-at-once, a brute-force reference on tie-heavy data, and input errors.
+// ids, blockwise == all-at-once, a brute-force reference on tie-heavy data and on real-valued data
+// over several tiles of candidates (the exact order), the tiles a visitor sees, and input errors.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -203,6 +204,93 @@ TEST_CASE("FactorizedTopK takes the true score from the score matrix itself") {
   std::vector<int32_t> id_values(nc);
   std::iota(id_values.begin(), id_values.end(), 0);
   check_accuracy(factorized_top_k(q, c, Tensor::from_ids({nc}, id_values), ti, std::vector<int64_t>{1}), {1.0});
+}
+
+TEST_CASE("FactorizedTopK orders by the exact dot product over several tiles of candidates") {
+  // Real-valued embeddings, 1,300 candidates (three tiles of columns), and exact ties planted
+  // across tiles: candidate rows 1000+ repeat rows 0+ (an equal embedding scores the same exactly,
+  // whichever tile it is in), and some queries' true candidate is the repeat. The brute-force
+  // reference orders by the double dot product; the metric must agree query for query.
+  std::mt19937 rng(5);
+  std::normal_distribution<float> n01;
+  const int64_t nq = 700, nc = 1300, d = 32;
+  std::vector<float> qv(nq * d), cv(nc * d);
+  for (auto& x : qv) x = n01(rng);
+  for (auto& x : cv) x = n01(rng);
+  for (int64_t j = 1000; j < nc; ++j) std::copy_n(cv.begin() + (j - 1000) * d, d, cv.begin() + j * d);
+  Tensor q = Tensor::from({nq, d}, qv), c = Tensor::from({nc, d}, cv);
+  Tensor ti = random_ids(nq, 0, nc - 1, rng);
+  Tensor ids = random_ids(nc, 0, 400, rng);  // about 3 rows per id
+  const std::vector<int64_t> ks{1, 3, 10, 100, 1000};
+  for (bool by_id : {false, true}) {
+    INFO("id-based: " << by_id);
+    const auto expected = reference_hits(q, c, by_id ? &ids : nullptr, ti, ks);
+    for (int64_t block : {int64_t{1}, int64_t{37}, FactorizedTopK::kDefaultBlockRows, int64_t{1000}}) {
+      INFO("block rows " << block);
+      FactorizedTopK m(ks, block);
+      if (by_id) m.update(q, c, ids, ti);
+      else m.update(q, c, ti);
+      CHECK(m.hits() == expected);
+    }
+  }
+  // The same candidates reversed, each with its table row as row_of: the same hits, ties (the
+  // repeats) still going to the lower table row.
+  std::vector<float> rv(nc * d);
+  std::vector<int32_t> rev_ids(nc), row_of(nc), rev_ti(nq);
+  for (int64_t j = 0; j < nc; ++j) {
+    std::copy_n(cv.begin() + (nc - 1 - j) * d, d, rv.begin() + j * d);
+    rev_ids[j] = ids.i32()[nc - 1 - j];
+    row_of[j] = static_cast<int32_t>(nc - 1 - j);
+  }
+  for (int64_t i = 0; i < nq; ++i) rev_ti[i] = static_cast<int32_t>(nc - 1 - ti.i32()[i]);
+  FactorizedTopK reversed(ks);
+  reversed.update(q, Tensor::from({nc, d}, rv), Tensor::from_ids({nc}, rev_ids), Tensor::from_ids({nq}, rev_ti), nullptr,
+                  row_of);
+  CHECK(reversed.hits() == reference_hits(q, c, &ids, ti, ks));
+  // The tie at k = 1: a query whose true candidate j >= 1000 scores exactly as row j - 1000, so
+  // score-based it is a hit at 1 when it is the best; id-based (distinct ids), the lower row wins.
+  std::vector<float> one(qv.begin(), qv.begin() + d);
+  Tensor q1 = Tensor::from({1, d}, one);
+  int32_t best = 0;
+  for (int32_t j = 1; j < 1000; ++j)
+    if (dot(q1, 0, c, j) > dot(q1, 0, c, best)) best = j;
+  Tensor repeat = Tensor::from_ids({1}, std::vector<int32_t>{best + 1000});
+  check_accuracy(factorized_top_k(q1, c, repeat, std::vector<int64_t>{1}), {1.0});
+  std::vector<int32_t> distinct(nc);
+  std::iota(distinct.begin(), distinct.end(), 0);
+  Tensor distinct_ids = Tensor::from_ids({nc}, distinct);
+  check_accuracy(factorized_top_k(q1, c, distinct_ids, repeat, std::vector<int64_t>{1, 2}), {0.0, 1.0});
+}
+
+TEST_CASE("FactorizedTopK shows a visitor every score once, in tiles") {
+  std::mt19937 rng(9);
+  std::normal_distribution<float> n01;
+  const int64_t nq = 300, nc = 1100, d = 8;
+  std::vector<float> qv(nq * d), cv(nc * d);
+  for (auto& x : qv) x = n01(rng);
+  for (auto& x : cv) x = n01(rng);
+  Tensor q = Tensor::from({nq, d}, qv), c = Tensor::from({nc, d}, cv);
+  Tensor ti = random_ids(nq, 0, nc - 1, rng);
+  std::vector<int> seen(nq * nc, 0);
+  // Per row, as tiles of different rows arrive from several threads at once.
+  std::vector<int64_t> last_col(nq, -1);
+  std::vector<double> worst(nq, 0);
+  std::vector<char> in_order(nq, 1);
+  metrics::ScoreTileFn visit = [&](int64_t row0, int64_t rows, int64_t col0, int64_t cols, const float* s) {
+    for (int64_t r = row0; r < row0 + rows; ++r) {
+      in_order[r] &= col0 > last_col[r];  // each row's tiles come in column order
+      last_col[r] = col0;
+      for (int64_t j = 0; j < cols; ++j) {
+        ++seen[r * nc + col0 + j];
+        worst[r] = std::max(worst[r], std::fabs(s[(r - row0) * cols + j] - dot(q, r, c, col0 + j)));
+      }
+    }
+  };
+  FactorizedTopK m({1, 10}, 50);
+  m.update(q, c, ti, &visit);
+  CHECK(std::all_of(seen.begin(), seen.end(), [](int n) { return n == 1; }));
+  CHECK(std::all_of(in_order.begin(), in_order.end(), [](char ok) { return ok == 1; }));
+  CHECK(*std::max_element(worst.begin(), worst.end()) < 1e-5);
 }
 
 TEST_CASE("FactorizedTopK rejects empty and malformed input") {

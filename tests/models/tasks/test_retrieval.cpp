@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <random>
 
 #include "models/io/archive.hpp"
 #include "models/model_test_util.hpp"
@@ -329,4 +330,101 @@ TEST_CASE("Retrieval precision: bf16 where the CPU has AVX512-BF16, refused at t
   CHECK(m->task().describe() == "Retrieval (in-batch softmax, sum loss, bf16 products)");
   // These inputs are exact in bf16, so the loss is the f32 one up to the accumulation order.
   CHECK(test::task_loss(*m, t, kBoth) == doctest::Approx(1.00640887).epsilon(1e-6));
+}
+
+TEST_CASE("Retrieval's evaluation loss from the top-k's scores equals the loss computed batch by batch") {
+  // Dense towers over 3 features, 700 candidates (two tiles of scores), 450 evaluated rows whose
+  // candidate features are their candidate's: evaluate takes the loss from the scores. With
+  // loss_from_scores: false it computes each batch's logits as in training. Both must agree, with
+  // every option of the loss (and the top-k metrics must not change).
+  std::mt19937 rng(21);
+  std::normal_distribution<float> n01;
+  const int64_t nc = 700, n = 450;
+  DataTables data;
+  data.candidates = Table("candidates");
+  FloatColumn cf[3];
+  IntColumn cid;
+  for (int64_t j = 0; j < nc; ++j) {
+    for (auto& f : cf) f.push_back(n01(rng));
+    cid.push_back(1000 + j / 2 * 2);  // ids shared by pairs of rows, so that hits can be removed
+  }
+  for (int k = 0; k < 3; ++k) data.candidates.add("c" + std::to_string(k), cf[k]);
+  data.candidates.add("item", cid);
+  Table eval("test");
+  FloatColumn qf[3], ef[3], prob, weight;
+  IntColumn eid;
+  std::uniform_int_distribution<int64_t> any(0, nc - 1), popular(0, 9);
+  std::uniform_real_distribution<float> p(0.001f, 0.3f), w(0.2f, 2.0f);
+  for (int64_t i = 0; i < n; ++i) {
+    // An even row: the first of its id, the row the id finds in the candidate table.
+    const int64_t j = (i % 3 ? popular(rng) * 7 : any(rng)) / 2 * 2;
+    for (int k = 0; k < 3; ++k) {
+      qf[k].push_back(n01(rng));
+      ef[k].push_back(cf[k][j]);
+    }
+    eid.push_back(cid[j]);
+    prob.push_back(p(rng));
+    weight.push_back(w(rng));
+  }
+  for (int k = 0; k < 3; ++k) {
+    eval.add("q" + std::to_string(k), qf[k]);
+    eval.add("c" + std::to_string(k), ef[k]);
+  }
+  eval.add("item", eid);
+  eval.add("p", prob);
+  eval.add("w", weight);
+  data.interactions = eval;
+  auto yaml = [](const std::string& keys) {
+    return "name: retrieval_scores\n"
+           "inputs: {q0: float, q1: float, q2: float, c0: float, c1: float, c2: float, item: int, p: float, w: float}\n"
+           "layers:\n"
+           "  qx: {type: Concat, inputs: [q0, q1, q2]}\n"
+           "  cx: {type: Concat, inputs: [c0, c1, c2]}\n"
+           "  query: {type: Dense, input: qx, units: 4}\n"
+           "  candidate: {type: Dense, input: cx, units: 4}\n"
+           "task: {type: Retrieval, query: query, candidate: candidate, candidate_id: item" + keys + "}\n";
+  };
+  for (const char* keys : {"", ", temperature: 0.2, normalize: true", ", sampling_correction: {type: column, column: p}",
+                           ", weights: w", ", remove_accidental_hits: true",
+                           ", sampling_correction: {type: streaming}, remove_accidental_hits: true, weights: w",
+                           ", fused: false, temperature: 0.5", ", metrics: {id_based: true, top_k: [1, 10]}"}) {
+    INFO(std::string(keys));
+    auto scores = test::build_model(yaml(keys), data);
+    const std::string graph_keys = std::string(keys).find("metrics:") != std::string::npos
+                                       ? ", metrics: {id_based: true, top_k: [1, 10], loss_from_scores: false}"
+                                       : std::string(keys) + ", metrics: {loss_from_scores: false}";
+    auto graph = test::build_model(yaml(graph_keys), data);
+    for (int64_t batch : {64, 450, 1000}) {
+      INFO("batch " << batch);
+      Metrics a = scores->task().evaluate(*scores, eval, data, batch);
+      Metrics b = graph->task().evaluate(*graph, eval, data, batch);
+      // The scores' path never runs the loss node; the batch-by-batch one does.
+      CHECK_THROWS_AS(scores->graph().value(scores->task().loss()), InternalError);
+      CHECK_NOTHROW(graph->graph().value(graph->task().loss()));
+      REQUIRE(a.size() == b.size());
+      CHECK(a[0].first == "loss");
+      CHECK(a[0].second == doctest::Approx(b[0].second).epsilon(1e-5));
+      for (size_t i = 1; i < a.size(); ++i) CHECK(a[i] == b[i]);
+    }
+  }
+}
+
+TEST_CASE("Retrieval's evaluation loss is computed batch by batch when candidate features differ from the table's") {
+  // As the hand-worked evaluate case, but row 2's candidate features (0, 5) are not candidate 1's
+  // (1, 0): the in-batch candidates are the rows' own: (1, 0), (0, 5), (0, -1), batches of 3:
+  //   z = [[1, 0, 0], [0, 5, -1], [0, 5, -1]]
+  //   row 1: ln(e + 2) - 1 = 0.55144471; row 2: ln(1 + e⁵ + e⁻¹) - 5 = 0.00917448;
+  //   row 3: ln(1 + e⁵ + e⁻¹) + 1 = 6.00917448; the sum 6.56979368
+  DataTables data = three_candidates();
+  Table eval("test");
+  eval.add("q0", FloatColumn{1, 0, 0});
+  eval.add("q1", FloatColumn{0, 1, 1});
+  eval.add("c0", FloatColumn{1, 0, 0});
+  eval.add("c1", FloatColumn{0, 5, -1});
+  eval.add("item", IntColumn{1, 1, 3});
+  data.interactions = eval;
+  auto m = test::build_model(model(", candidate_id: item, metrics: {top_k: [1, 2, 3]}"), data);
+  Metrics r = m->task().evaluate(*m, eval, data, 3);
+  CHECK(r[0].second == doctest::Approx(6.56979368));
+  CHECK(r[1].second == doctest::Approx(1.0 / 3));
 }
