@@ -127,8 +127,9 @@ TEST_CASE("ShardedEmbedding in one process is Embedding, EmbeddingMean and Embed
   for (float& v : dout2.values()) v = u(rng);
   Tensor ids({6, 4}, DType::i32);
   for (int32_t& v : std::span<int32_t>(ids.i32(), 24)) v = id(rng);
-  for (const auto& [plain, mode] : std::vector<std::pair<std::string, std::string>>{
+  for (const auto& ops : std::vector<std::pair<std::string, std::string>>{
            {"Embedding", "lookup"}, {"EmbeddingMean", "mean"}, {"EmbeddingSum", "sum"}}) {
+    const std::string plain = ops.first, mode = ops.second;  // not a structured binding: INFO's lambda reads it (clang 14)
     INFO(plain);
     auto a = OpRegistry::instance().make(plain, {});
     auto b = OpRegistry::instance().make("ShardedEmbedding", {{"rows", int64_t{7}}, {"mode", mode}});

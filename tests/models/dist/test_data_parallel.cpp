@@ -67,7 +67,9 @@ void check_same_history(const std::string& a_dir, const std::string& b_dir, doub
   REQUIRE(a.size() == b.size());
   REQUIRE(!a.empty());
   for (size_t r = 0; r < a.size(); ++r)
-    for (const auto& [key, v] : a[r]) {
+    for (const auto& entry : a[r]) {
+      const std::string& key = entry.first;  // not a structured binding: INFO's lambda reads it (clang 14)
+      const double v = entry.second;
       if (key == "seconds") continue;
       double w = NAN;
       for (const auto& [k2, v2] : b[r])
@@ -83,7 +85,9 @@ void check_identical_history(const std::string& a_dir, const std::string& b_dir)
   REQUIRE(a.size() == b.size());
   REQUIRE(!a.empty());
   for (size_t r = 0; r < a.size(); ++r)
-    for (const auto& [key, v] : a[r]) {
+    for (const auto& entry : a[r]) {
+      const std::string& key = entry.first;  // not a structured binding: INFO's lambda reads it (clang 14)
+      const double v = entry.second;
       if (key == "seconds") continue;
       double w = NAN;
       for (const auto& [k2, v2] : b[r])
