@@ -32,6 +32,9 @@ class Collective {
   // `in` holds counts[0] + ... + counts[size-1] floats; rank r receives the sum over ranks of its
   // block (counts[r] floats at the offset of the counts before it) into `out`.
   virtual void reduce_scatter_sum(const float* in, float* out, std::span<const int64_t> counts) = 0;
+  // Every rank's bytes concatenated in rank order into `out` on rank `root` only (out is not read
+  // elsewhere and may be null); bytes[r] is rank r's byte count, the same vector on every rank.
+  virtual void gatherv(const void* mine, void* out, std::span<const int64_t> bytes, int root) = 0;
   // `bytes` bytes of rank `root`'s data into every rank's.
   virtual void broadcast(void* data, int64_t bytes, int root) = 0;
   // Rank r sends send_bytes[k] bytes to rank k (from `send`, blocks in rank order) and receives

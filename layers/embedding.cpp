@@ -11,7 +11,8 @@ Schema keys() {
           Key::integer("output_dim", "the vectors' width").in(Range::greater_than(0)).required(),
           Key::integer("input_dim", "rows of the table").in(Range::greater_than(0))
               .otherwise_text("the id range of the lookup layer feeding it"),
-          Key::boolean("mask_zero", "id 0 is padding (consumers such as MaskedMean read the mask from the ids)").otherwise(false)};
+          Key::boolean("mask_zero", "id 0 is padding (consumers such as MaskedMean read the mask from the ids)").otherwise(false),
+          sharded_key()};
 }
 
 int embedding(LayerContext& ctx) {
@@ -27,8 +28,7 @@ int embedding(LayerContext& ctx) {
   if (range > 0 && vocab < range)
     ctx.cfg.at("input_dim").fail("input_dim " + std::to_string(vocab) + " is smaller than the " +
                                  std::to_string(range) + " ids its input can hold");
-  int table = ctx.param("embeddings", uniform({vocab, dim}, -0.05, 0.05, ctx.rng));
-  return ctx.add("Embedding", {table, ids}, {}, "");
+  return add_embedding_table(ctx, ids, vocab, dim, "Embedding", ctx.keys.boolean("sharded"));
 }
 
 }  // namespace

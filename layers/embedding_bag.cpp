@@ -14,7 +14,8 @@ Schema keys() {
           Key::integer("output_dim", "the vectors' width").in(Range::greater_than(0)).required(),
           Key::integer("input_dim", "rows of the table").in(Range::greater_than(0))
               .otherwise_text("the id range of the lookup layer feeding it"),
-          Key::choice("combiner", {"mean", "sum"}, "how a row's vectors combine (padding left out)").otherwise("mean")};
+          Key::choice("combiner", {"mean", "sum"}, "how a row's vectors combine (padding left out)").otherwise("mean"),
+          sharded_key()};
 }
 
 int embedding_bag(LayerContext& ctx) {
@@ -32,8 +33,8 @@ int embedding_bag(LayerContext& ctx) {
   if (range > 0 && vocab < range)
     ctx.cfg.at("input_dim").fail("input_dim " + std::to_string(vocab) + " is smaller than the " +
                                  std::to_string(range) + " ids its input can hold");
-  const int table = ctx.param("embeddings", uniform({vocab, dim}, -0.05, 0.05, ctx.rng));
-  return ctx.add(ctx.keys.string("combiner") == "sum" ? "EmbeddingSum" : "EmbeddingMean", {table, ids}, {}, "");
+  return add_embedding_table(ctx, ids, vocab, dim, ctx.keys.string("combiner") == "sum" ? "EmbeddingSum" : "EmbeddingMean",
+                             ctx.keys.boolean("sharded"));
 }
 
 }  // namespace

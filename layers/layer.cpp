@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "graph/row_shard.hpp"
+
 namespace dagrad {
 
 std::vector<int> LayerContext::inputs(const std::string& key) const {
@@ -50,6 +52,38 @@ Tensor uniform(Shape shape, double lo, double hi, std::mt19937_64& rng) {
 Tensor glorot_uniform(int64_t fan_in, int64_t fan_out, std::mt19937_64& rng) {
   double limit = std::sqrt(6.0 / static_cast<double>(fan_in + fan_out));
   return uniform({fan_in, fan_out}, -limit, limit, rng);
+}
+
+Key sharded_key() {
+  return Key::boolean("sharded",
+                      "under mpirun with N > 1 ranks, split the table by rows: row r lives on rank r mod N only, "
+                      "with its optimizer state, and lookups and updates go through all-to-all (docs/distributed.md); "
+                      "without MPI or on one rank the whole table, as when false")
+      .otherwise(false);
+}
+
+int add_embedding_table(const LayerContext& ctx, int ids, int64_t vocab, int64_t dim, const std::string& op, bool sharded) {
+  Collective* w = sharded ? distributed() : nullptr;
+  if (!w) return ctx.add(op, {ctx.param("embeddings", uniform({vocab, dim}, -0.05, 0.05, ctx.rng)), ids}, {}, "");
+  if (vocab < w->size())
+    ctx.cfg.at("sharded").fail("layer '" + ctx.name + "': a table of " + std::to_string(vocab) + " row" +
+                               (vocab == 1 ? "" : "s") + " cannot be sharded over " + std::to_string(w->size()) +
+                               " ranks (each rank holds at least one row); leave sharded out");
+  const RowShard s{vocab, w->rank(), w->size()};
+  Tensor shard({s.local_rows(), dim});
+  // Every value of the whole table is drawn, in its order, and this rank's rows are kept: the
+  // shard holds what the whole table would, and the draws after it are the same.
+  std::uniform_real_distribution<double> u(-0.05, 0.05);
+  for (int64_t r = 0; r < vocab; ++r) {
+    float* row = r % s.ranks == s.rank ? shard.f32() + (r / s.ranks) * dim : nullptr;
+    for (int64_t c = 0; c < dim; ++c) {
+      const float v = static_cast<float>(u(ctx.rng));
+      if (row) row[c] = v;
+    }
+  }
+  const std::string mode = op == "EmbeddingMean" ? "mean" : op == "EmbeddingSum" ? "sum" : "lookup";
+  return ctx.add(kShardedEmbeddingOp, {ctx.param("embeddings", std::move(shard)), ids},
+                 {{"rows", vocab}, {"mode", mode}}, "");
 }
 
 Key activation_key(const std::string& def, const std::string& doc) {

@@ -65,6 +65,15 @@ class LayerRegistry : public Registry<LayerInfo> {
 Tensor glorot_uniform(int64_t fan_in, int64_t fan_out, std::mt19937_64& rng);
 Tensor uniform(Shape shape, double lo, double hi, std::mt19937_64& rng);
 
+// An embedding table [vocab, dim] (uniform in [-0.05, 0.05]) named "<layer>/embeddings" and its lookup
+// by `ids`: op `op` (Embedding, EmbeddingMean, EmbeddingSum). With `sharded` in a distributed world
+// (graph/row_shard.hpp) the parameter is this rank's shard only, holding exactly the values the
+// whole table would hold at its rows (the same draws from rng), read by a ShardedEmbedding op;
+// otherwise (one process, one rank) the whole table and `op`.
+int add_embedding_table(const LayerContext& ctx, int ids, int64_t vocab, int64_t dim, const std::string& op, bool sharded);
+// The `sharded` key of the layers that hold a table.
+Key sharded_key();
+
 // Adds x·kernel (+ bias) (+ activation) with parameters "<layer>/<prefix>/kernel" and ".../bias"
 // (no prefix: "<layer>/kernel"). Shared by Dense and MLP.
 int build_dense_layer(const LayerContext& ctx, int x, int64_t units, const std::string& activation,

@@ -2,6 +2,7 @@
 // Keras GlobalAveragePooling1D after an Embedding with mask_zero. Over an Embedding of the mask's
 // own ids it builds one EmbeddingMean op on the table (the same values, bit for bit, without the
 // padded [B, T, D] vectors); the Embedding node stays, computed only if something else reads it.
+#include "graph/row_shard.hpp"
 #include "layers/layer.hpp"
 
 namespace dagrad {
@@ -18,6 +19,10 @@ int masked_mean(LayerContext& ctx) {
   if (n.kind == NodeKind::Op && n.op_name == "Embedding" && n.inputs.size() == 2 && n.inputs[1] == mask &&
       ctx.graph.node(mask).type.shape.size() == 2)
     return ctx.add("EmbeddingMean", {n.inputs[0], mask}, {}, "");
+  // The same over a sharded table's lookup (layers/embedding.cpp): its mean mode.
+  if (n.kind == NodeKind::Op && n.op_name == kShardedEmbeddingOp && n.attrs.get_string("mode") == "lookup" &&
+      n.inputs.size() == 2 && n.inputs[1] == mask && ctx.graph.node(mask).type.shape.size() == 2)
+    return ctx.add(kShardedEmbeddingOp, {n.inputs[0], mask}, {{"rows", n.attrs.get_int("rows")}, {"mode", std::string("mean")}}, "");
   return ctx.add("MaskedMean", {x, mask}, {}, "");
 }
 

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "graph/limits.hpp"
+#include "graph/row_shard.hpp"
 
 namespace dagrad {
 namespace {
@@ -93,6 +94,18 @@ LayerPlan plan_layer(const std::string& name, const ConfigNode& node) {
     }
   } else {
     node.fail("layer '" + name + "' needs a 'type' (a layer or a preprocessing layer) or an 'op'");
+  }
+  // `sharded` (docs/distributed.md) belongs to the layers that hold a table: say so rather than
+  // only "unknown key".
+  if (node.has("sharded") && !p.schema.find("sharded")) {
+    std::vector<std::string> tables;
+    for (const auto& n : LayerRegistry::instance().names())
+      if (LayerRegistry::instance().get(n).schema.find("sharded")) tables.push_back(n);
+    node.at("sharded").fail("layer '" + name + "': sharded splits an embedding table by rows over the ranks; it is a key "
+                            "of the layers that hold one (" + join(tables) + "), and this " +
+                            (p.layer ? "is a " + p.layer->name + " layer" : p.pre ? "is a " + p.pre->name + " preprocessing layer"
+                                                                                  : "is an op layer (" + p.op->name + ")") +
+                            ", which holds no table");
   }
   check_against(node, p.schema);
   for (const auto& k : p.schema.keys()) {
@@ -347,7 +360,18 @@ Tensor Model::predict(const EncodedTable& e, int target, int64_t batch_size) {
 void Model::write(ArchiveWriter& w) const {
   w.put_text("format", "dagrad model");
   w.put_text("model/config", config_text_);
-  for (int id : graph_.params()) w.put_tensor("param/" + graph_.node(id).name, const_cast<Graph&>(graph_).param_value(id));
+  // In a data-parallel run rank 0 alone writes: the other ranks' writers get no parameters (they
+  // take part in gathering the sharded tables to rank 0, which writes them whole).
+  const bool writes = !distributed() || distributed()->rank() == 0;
+  for (int id : graph_.params()) {
+    Tensor& value = const_cast<Graph&>(graph_).param_value(id);
+    if (auto shard = row_shard(graph_, id)) {
+      Tensor whole = gather_row_shards(*world(), value, *shard, 0);
+      if (writes) w.put_tensor("param/" + graph_.node(id).name, whole);
+    } else if (writes) {
+      w.put_tensor("param/" + graph_.node(id).name, value);
+    }
+  }
   for (const auto& f : fed_)
     if (f.pre) f.pre->save(w, "preprocessing/" + f.layer + "/");
   task_->save(w);
@@ -451,6 +475,10 @@ void Model::load_parameters(const ArchiveReader& r) {
   for (int id : graph_.params()) {
     const std::string key = "param/" + graph_.node(id).name;
     if (!r.has(key)) { missing.push_back(graph_.node(id).name); continue; }
+    if (auto shard = row_shard(graph_, id)) {  // the file holds the whole table: this rank's rows
+      graph_.param_value(id).copy_from(take_row_shard(r.tensor(key, {shard->rows, graph_.node(id).type.shape[1]}), *shard));
+      continue;
+    }
     graph_.param_value(id).copy_from(r.tensor(key, graph_.node(id).type.shape));
   }
   std::vector<std::string> extra;

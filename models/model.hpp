@@ -56,7 +56,10 @@ class Model {
   const Tensor& candidate_vectors() const { return candidate_vectors_; }  // [candidates, d], or not defined()
 
   void save(const std::string& path) const;  // atomically
-  void write(ArchiveWriter& w) const;        // parameters, preprocessing, task state, model text
+  // Parameters, preprocessing, task state, model text. Collective in a data-parallel run with a
+  // sharded table (graph/row_shard.hpp): every rank calls it, rank 0's writer gets the tables whole,
+  // the other ranks' get no parameters.
+  void write(ArchiveWriter& w) const;
   void load_parameters(const ArchiveReader& r);  // names and shapes checked; says what differs
   std::string summary(int64_t batch) const;
 

@@ -4,16 +4,19 @@
 #include <cstring>
 
 #include "graph/error.hpp"
+#include "graph/row_shard.hpp"
 
 namespace dagrad {
 
 void DataParallel::broadcast(Graph& g, const std::vector<std::pair<std::string, Tensor*>>& extra) {
+  // A sharded table (graph/row_shard.hpp) is not broadcast: each rank holds other rows, drawn or
+  // loaded as the whole table's, and so is its optimizer state.
   for (int id : g.params()) {
     Tensor& t = g.param_value(id);
-    if (t.defined() && t.size()) w_.broadcast(t.f32(), t.size() * 4, 0);
+    if (t.defined() && t.size() && !row_shard(g, id)) w_.broadcast(t.f32(), t.size() * 4, 0);
   }
   for (const auto& [name, t] : extra)
-    if (t->defined() && t->size()) w_.broadcast(t->f32(), t->size() * 4, 0);
+    if (t->defined() && t->size() && !row_shard_of_state(g, name)) w_.broadcast(t->f32(), t->size() * 4, 0);
 }
 
 std::span<const ParamGrad> DataParallel::reduce(Graph& g, const Gradients& grads) {
@@ -24,12 +27,21 @@ std::span<const ParamGrad> DataParallel::reduce(Graph& g, const Gradients& grads
   }
   params_.clear();
   // Dense gradients: packed into one buffer, one all-reduce for all of them.
-  std::vector<int> dense_ids, sparse_ids;
+  std::vector<int> dense_ids, sparse_ids, sharded_ids;
   int64_t dense_n = 0;
+  if (sharded_version_ != g.version()) {  // which parameters are sharded tables: once per graph
+    sharded_version_ = g.version();
+    sharded_.assign(static_cast<size_t>(g.size()), 0);
+    for (int id : g.params()) sharded_[static_cast<size_t>(id)] = row_shard(g, id).has_value();
+  }
   for (int id = 0; id < g.size(); ++id) {
     const Node& n = g.node(id);
     if (n.kind != NodeKind::Param || !n.needs_grad || !grads.current(id) || !grads.grad(id).defined()) continue;
-    if (grads.sparse(id)) {
+    if (sharded_[static_cast<size_t>(id)]) {
+      // A sharded table's gradient is complete already: its lookups sent each row's gradient to
+      // the row's owner, which summed the ranks' in rank order (ops/sharded_embedding.cpp).
+      sharded_ids.push_back(id);
+    } else if (grads.sparse(id)) {
       sparse_ids.push_back(id);
     } else {
       dense_ids.push_back(id);
@@ -137,6 +149,10 @@ std::span<const ParamGrad> DataParallel::reduce(Graph& g, const Gradients& grads
     }
   }
   for (int id = 0; id < g.size(); ++id) {
+    if (std::find(sharded_ids.begin(), sharded_ids.end(), id) != sharded_ids.end()) {
+      params_.push_back({g.node(id).name, &g.param_value(id), &grads.grad(id), grads.sparse(id) ? &grads.rows(id) : nullptr});
+      continue;
+    }
     Buffers& b = buffers_[static_cast<size_t>(id)];
     const bool dense = std::find(dense_ids.begin(), dense_ids.end(), id) != dense_ids.end();
     const bool sparse = std::find(sparse_ids.begin(), sparse_ids.end(), id) != sparse_ids.end();

@@ -3,7 +3,8 @@
 // the same optimizer step. Dense gradients are all-reduced (a reduce-scatter and an all-gather, so
 // that every rank holds the same bits); a sparse gradient (an embedding table's touched rows) is
 // exchanged as its rows' ids and values only, all-gathered, and summed in rank order into the
-// union of the rows, the same on every rank.
+// union of the rows, the same on every rank. A sharded table's gradient (graph/row_shard.hpp) is
+// complete after backward and is passed on as it is.
 #pragma once
 #include <cstdint>
 #include <span>
@@ -44,6 +45,8 @@ class DataParallel {
   std::vector<char> packed_, all_packed_;     // the sparse gradients' rows and values, packed
   std::vector<std::vector<char>> seen_;       // by parameter: rows already in the union
   int64_t last_bytes_ = 0;
+  std::vector<char> sharded_;         // by node id: a sharded table (graph/row_shard.hpp)
+  uint64_t sharded_version_ = 0;      // the graph version sharded_ was found for
 };
 
 }  // namespace dagrad

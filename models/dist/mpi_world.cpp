@@ -63,6 +63,14 @@ class Mpi : public Collective {
     bytes_sent += bytes[static_cast<size_t>(rank_)] * (size_ - 1);
   }
 
+  void gatherv(const void* mine, void* out, std::span<const int64_t> bytes, int root) override {
+    counts(bytes, "gatherv");
+    check(MPI_Gatherv(mine, ints_[static_cast<size_t>(rank_)], MPI_BYTE, out, ints_.data(), displs_.data(), MPI_BYTE, root,
+                      MPI_COMM_WORLD),
+          "MPI_Gatherv");
+    if (rank_ != root) bytes_sent += bytes[static_cast<size_t>(rank_)];
+  }
+
   // A reduce-scatter (each block summed once, by its rank) and an all-gather: every rank gets the
   // same bits, which MPI_Allreduce does not promise beyond two ranks.
   void allreduce_sum(std::span<float> data) override {

@@ -4,6 +4,7 @@
 #include <csignal>
 #include <limits>
 
+#include "graph/row_shard.hpp"
 #include "models/fit/nan_guard.hpp"
 
 namespace dagrad {
@@ -16,7 +17,14 @@ void Checkpoints::write(FitState& s) {
   check_finite_parameters(s);  // the previous checkpoint stays the last good one
   ArchiveWriter w;
   s.model.write(w);
-  for (auto& [name, t] : s.optimizer_state) w.put_tensor("optimizer/" + name, *t);
+  for (auto& [name, t] : s.optimizer_state) {
+    if (auto shard = row_shard_of_state(s.model.graph(), name)) {  // a sharded table's: gathered whole to rank 0
+      Tensor whole = gather_row_shards(*s.world, *t, *shard, 0);
+      if (s.writer) w.put_tensor("optimizer/" + name, whole);
+    } else if (s.writer) {
+      w.put_tensor("optimizer/" + name, *t);
+    }
+  }
   w.put_int("optimizer/iterations", s.optimizer->iterations());
   w.put_int("fit/epoch", s.epoch);
   w.put_int("fit/batch", s.batch);
@@ -60,7 +68,12 @@ void Checkpoints::restore(FitState& s, const ArchiveReader& r) {
     throw UserError(r.path() + ": a checkpoint of a run on " + std::to_string(ranks) + " rank" + (ranks == 1 ? "" : "s") +
                     " resumes on " + std::to_string(ranks) + ", not on " + std::to_string(now) +
                     " (its position counts global batches of that many ranks)");
-  for (auto& [name, t] : s.optimizer_state) t->copy_from(r.tensor("optimizer/" + name, t->shape()));
+  for (auto& [name, t] : s.optimizer_state) {
+    if (auto shard = row_shard_of_state(s.model.graph(), name))  // the file holds the whole table's: this rank's rows
+      t->copy_from(take_row_shard(r.tensor("optimizer/" + name, {shard->rows, t->dim(1)}), *shard));
+    else
+      t->copy_from(r.tensor("optimizer/" + name, t->shape()));
+  }
   // The position must lie within this run: epochs up to fit.epochs (a finished run resumes to
   // nothing more), batches within one of this run's epochs.
   const int64_t epochs = s.options.epochs;
@@ -108,10 +121,14 @@ void Checkpoints::on_train_end(FitState& s) {
     return;
   }
   check_finite_parameters(s);
-  if (!s.writer) return;
+  // Every rank of a data-parallel run computes the candidate vectors and writes the model: with a
+  // sharded table both are collective (lookups through all-to-all, the table gathered to rank 0).
   s.model.compute_candidate_vectors();
+  ArchiveWriter w;
+  s.model.write(w);
+  if (!s.writer) return;
   s.claim_outputs();
-  s.model.save(s.out_dir + "/model.dagrad");
+  w.save(s.out_dir + "/model.dagrad");
 }
 
 }  // namespace dagrad

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <numeric>
 #include <ostream>
 #include <random>
@@ -13,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "autodiff/backward.hpp"
+#include "graph/row_shard.hpp"
 #include "models/fit/callback.hpp"
 #include "models/fit/checkpoints.hpp"
 #include "models/fit/early_stopping.hpp"
@@ -25,6 +28,15 @@ namespace dagrad {
 namespace {
 
 double since(FitClock::time_point t) { return std::chrono::duration<double>(FitClock::now() - t).count(); }
+
+// The process's peak resident memory so far (VmHWM of /proc/self/status), in kB; 0 where unknown.
+int64_t peak_rss_kb() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::atoll(line.c_str() + 6);
+  return 0;
+}
 
 
 std::vector<int64_t> epoch_order(size_t n, uint64_t seed, int64_t epoch, bool shuffle) {
@@ -288,7 +300,7 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
   const EncodedTable enc = m.encode(train, {s.loss});
   std::vector<int64_t> rows;
   const int64_t bytes_before = world() ? world()->bytes_sent : 0;
-  int64_t steps = 0;
+  int64_t steps = 0, first_epoch_peak_kb = 0, step_bytes = 0;  // step_bytes: sent by training steps
   s.started = FitClock::now();
   callbacks.on_train_begin(s);
   while (s.epoch < o.epochs && !s.result.stopped_early) {
@@ -302,7 +314,9 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
         if (sig) s.interrupt(static_cast<int>(sig));
       }
       if (s.result.interrupted) break;
+      const int64_t sent = w ? w->bytes_sent : 0;
       train_step(s, callbacks, enc, train, order, rows, dp.get());
+      if (w) step_bytes += w->bytes_sent - sent;
       ++steps;
       ++s.batch;
       callbacks.on_batch_end(s);
@@ -311,7 +325,25 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
     s.result.epoch_seconds.push_back(since(s.epoch_started));
     ++s.epoch;
     s.batch = 0;
-    callbacks.on_epoch_end(s, evaluation_due(s) ? evaluate_epoch(s, eval, data) : Row{});
+    const Row row = evaluation_due(s) ? evaluate_epoch(s, eval, data) : Row{};
+    if (!first_epoch_peak_kb) first_epoch_peak_kb = peak_rss_kb();  // before the epoch's checkpoint
+    callbacks.on_epoch_end(s, row);
+  }
+  // Under mpirun, what each rank holds of its sharded tables and its peak memory (VmHWM) after the
+  // first epoch's training and evaluation, and before the model is written (rank 0 then gathers the
+  // sharded tables whole, as for every checkpoint): docs/distributed.md reports them.
+  std::vector<int64_t> table_bytes, state_bytes, peak_kb, first_peak_kb;
+  if (Collective* any = world(); any && steps > 0) {
+    int64_t tb = 0, sb = 0;
+    Graph& g = m.graph();
+    for (int id : g.params())
+      if (row_shard(g, id)) tb += g.param_value(id).size() * 4;
+    for (const auto& [name, t] : s.optimizer_state)
+      if (row_shard_of_state(g, name)) sb += t->size() * 4;
+    table_bytes = any->allgather(tb);
+    state_bytes = any->allgather(sb);
+    peak_kb = any->allgather(peak_rss_kb());
+    first_peak_kb = any->allgather(first_epoch_peak_kb);
   }
   callbacks.on_train_end(s);
   if (s.result.interrupted && s.writer) {  // history.json exists even before the first evaluation
@@ -325,7 +357,15 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
     log << "mpirun, " << any->size() << " rank" << (any->size() == 1 ? "" : "s") << ": " << steps << " steps of "
         << s.global_batch << " examples in " << train_s << " s of training (" << static_cast<double>(train.rows()) *
                static_cast<double>(s.result.epoch_seconds.size()) / std::max(train_s, 1e-9)
-        << " examples/s); rank 0 sent " << (any->bytes_sent - bytes_before) / steps << " bytes per step\n";
+        << " examples/s); rank 0 sent " << step_bytes / steps << " bytes per step (" << (any->bytes_sent - bytes_before) / steps
+        << " with evaluations and checkpoints)\n";
+    for (int r = 0; r < any->size(); ++r) {
+      const auto k = static_cast<size_t>(r);
+      log << "rank " << r << ": peak RSS " << first_peak_kb[k] << " kB in the first epoch (training, evaluation), "
+          << peak_kb[k] << " kB before the model was written (checkpoints included)";
+      if (table_bytes[k]) log << "; sharded tables " << table_bytes[k] << " bytes, their optimizer state " << state_bytes[k] << " bytes";
+      log << "\n";
+    }
   }
   s.result.epochs = std::min(s.epoch, o.epochs);
   s.result.seconds = s.seconds();

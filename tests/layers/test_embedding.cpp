@@ -3,8 +3,11 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <stdexcept>
 
+#include "graph/row_shard.hpp"
 #include "models/model_test_util.hpp"
+#include "models/optimizers/optimizer.hpp"
 
 using namespace dagrad;
 using test::check_values;
@@ -121,4 +124,82 @@ TEST_CASE("Embedding after Discretization has one row per bucket") {
   Table q("query");
   q.add("ts", IntColumn{0, 10, 20, -5});
   check_values(test::values_of(test::forward(*m, q, "e")), {20, 20, 30, 10});
+}
+
+namespace {
+
+// A world of `size` ranks seen from rank `rank`, for building models as that rank would (no
+// collective call is made while a model is built).
+class FakeWorld : public Collective {
+ public:
+  FakeWorld(int rank, int size) : rank_(rank), size_(size) { set_world(this); }
+  ~FakeWorld() override { set_world(nullptr); }
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  std::vector<int64_t> allgather(int64_t) override { throw std::logic_error("no collective in this test"); }
+  void allgatherv(const void*, void*, std::span<const int64_t>) override { throw std::logic_error("no collective"); }
+  void gatherv(const void*, void*, std::span<const int64_t>, int) override { throw std::logic_error("no collective"); }
+  void allreduce_sum(std::span<float>) override { throw std::logic_error("no collective"); }
+  void allreduce_sum(std::span<double>) override { throw std::logic_error("no collective"); }
+  int64_t allreduce_max(int64_t) override { throw std::logic_error("no collective"); }
+  void reduce_scatter_sum(const float*, float*, std::span<const int64_t>) override { throw std::logic_error("no collective"); }
+  void broadcast(void*, int64_t, int) override { throw std::logic_error("no collective"); }
+  void alltoallv(const void*, std::span<const int64_t>, void*, std::span<const int64_t>) override {
+    throw std::logic_error("no collective");
+  }
+  std::vector<int64_t> alltoall_counts(std::span<const int64_t>) override { throw std::logic_error("no collective"); }
+  void barrier() override {}
+
+ private:
+  int rank_, size_;
+};
+
+}  // namespace
+
+TEST_CASE("sharded: each rank allocates its rows only, holding the whole table's values; one process: the whole table") {
+  // 7 rows x 3 over 2 ranks: rank 0 holds rows 0, 2, 4, 6, rank 1 rows 1, 3, 5.
+  const std::string yaml = model("output_dim: 3, input_dim: 7, sharded: true");
+  auto whole = test::build_model(yaml, test::tables_of(users()), 5);  // no world: the switch does nothing
+  const int wid = whole->graph().id("e/embeddings");
+  CHECK(whole->graph().node(wid).type.shape == Shape{7, 3});
+  CHECK(whole->graph().node(whole->value("e")).op_name == "Embedding");
+  CHECK(!row_shard(whole->graph(), wid));
+  const std::vector<float> all = test::param(*whole, "e/embeddings");
+  const std::vector<float> unsharded = test::param(*test::build_model(model("output_dim: 3, input_dim: 7"), test::tables_of(users()), 5), "e/embeddings");
+  CHECK(all == unsharded);
+  for (int rank : {0, 1}) {
+    FakeWorld w(rank, 2);
+    auto m = test::build_model(yaml, test::tables_of(users()), 5);
+    Graph& g = m->graph();
+    const int id = g.id("e/embeddings");
+    const int64_t rows = rank == 0 ? 4 : 3;
+    // Exactly its rows are allocated: 4 x 3 or 3 x 3 floats.
+    CHECK(g.node(id).type.shape == Shape{rows, 3});
+    CHECK(g.param_value(id).size() * 4 == rows * 3 * 4);
+    CHECK(g.node(m->value("e")).op_name == "ShardedEmbedding");
+    auto s = row_shard(g, id);
+    REQUIRE(s);
+    CHECK(s->rows == 7);
+    CHECK(s->local_rows() == rows);
+    // Local row i is global row 2i + rank, with the whole table's values (the same draws).
+    const std::vector<float> mine = test::param(*m, "e/embeddings");
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t c = 0; c < 3; ++c) CHECK(mine[static_cast<size_t>(i * 3 + c)] == all[static_cast<size_t>((2 * i + rank) * 3 + c)]);
+    CHECK(take_row_shard(Tensor::from({7, 3}, all), *s).values().size() == mine.size());
+    // The optimizer's state for it is the shard's size too.
+    auto opt = OptimizerRegistry::instance().make("Adam", {});
+    for (const auto& [name, t] : opt->state(g))
+      if (name.rfind("e/embeddings/", 0) == 0) {
+        CHECK(t->shape() == Shape{rows, 3});
+        CHECK(row_shard_of_state(g, name));
+      }
+  }
+}
+
+TEST_CASE("sharded: a table with fewer rows than ranks is refused naming the layer") {
+  FakeWorld w(0, 5);
+  std::string e = test::user_error([] { test::build_model(model("output_dim: 2, sharded: true"), test::tables_of(users())); });
+  INFO(e);
+  CHECK(test::contains(e, "model.yaml:5:"));
+  CHECK(test::contains(e, "layer 'e': a table of 4 rows cannot be sharded over 5 ranks"));
 }

@@ -116,3 +116,40 @@ TEST_CASE("EmbeddingMean equals MaskedMean of Embedding bit for bit, forward and
   }
   omp_set_num_threads(saved);
 }
+
+TEST_CASE("ShardedEmbedding in one process is Embedding, EmbeddingMean and EmbeddingSum, bit for bit, forward and backward") {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(-1, 1);
+  std::uniform_int_distribution<int32_t> id(0, 6);  // 7 rows, ids repeated, some padding
+  Tensor table({7, 5}), dout3({6, 5}), dout2({6, 4, 5});
+  for (float& v : table.values()) v = u(rng);
+  for (float& v : dout3.values()) v = u(rng);
+  for (float& v : dout2.values()) v = u(rng);
+  Tensor ids({6, 4}, DType::i32);
+  for (int32_t& v : std::span<int32_t>(ids.i32(), 24)) v = id(rng);
+  for (const auto& ops : std::vector<std::pair<std::string, std::string>>{
+           {"Embedding", "lookup"}, {"EmbeddingMean", "mean"}, {"EmbeddingSum", "sum"}}) {
+    const std::string plain = ops.first, mode = ops.second;  // not a structured binding: INFO's lambda reads it (clang 14)
+    INFO(plain);
+    auto a = OpRegistry::instance().make(plain, {});
+    auto b = OpRegistry::instance().make("ShardedEmbedding", {{"rows", int64_t{7}}, {"mode", mode}});
+    const bool lookup = mode == "lookup";
+    Tensor out_a(lookup ? Shape{6, 4, 5} : Shape{6, 5}), out_b(out_a.shape());
+    a->forward({&table, &ids}, out_a);
+    b->forward({&table, &ids}, out_b);
+    CHECK(std::equal(out_a.values().begin(), out_a.values().end(), out_b.values().begin()));
+    const Tensor& dout = lookup ? dout2 : dout3;
+    Tensor da = Tensor::zeros({7, 5}), db = Tensor::zeros({7, 5});
+    std::vector<int32_t> ra, rb;
+    a->backward({&table, &ids}, out_a, dout, Grads({&da, nullptr}, {&ra, nullptr}));
+    b->backward({&table, &ids}, out_b, dout, Grads({&db, nullptr}, {&rb, nullptr}));
+    CHECK(std::equal(da.values().begin(), da.values().end(), db.values().begin()));
+    std::sort(ra.begin(), ra.end());
+    std::sort(rb.begin(), rb.end());
+    CHECK(ra == rb);
+  }
+  // Without a world the table must be the whole one.
+  CHECK_THROWS_WITH_AS(OpRegistry::instance().make("ShardedEmbedding", {{"rows", int64_t{8}}})->infer(
+                           {{{7, 5}, DType::f32}, {{6}, DType::i32}}),
+                       doctest::Contains("table has 7 rows; expected 8 (the whole table"), UserError);
+}

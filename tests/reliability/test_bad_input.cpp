@@ -296,4 +296,20 @@ TEST_CASE("bad command-line values exit 2 naming the flag") {
   CHECK(!std::filesystem::exists(d.file("out")));
 }
 
+TEST_CASE("sharded on a layer that holds no table exits 2 naming the file, the layer and the layers that take it") {
+  FastTempDir d("sharded_switch");
+  test::write_retrieval_problem(d, 4, 4, 4, 1);
+  const std::string fit = test::dagrad_exe() + " fit " + test::sh(d.file("model.yaml")) + " --train " + test::sh(d.file("train.yaml")) +
+                          " --out " + test::sh(d.file("out"));
+  check_error(test::run(fit + " --set model.layers.query.sharded=true"), 2,
+              {"--set layers.query.sharded=true", "layer 'query'", "(Embedding, EmbeddingBag)", "is a Dense layer"});
+  d.write("model.yaml", test::replace(test::read_text(d.file("model.yaml")), "units: 4}", "units: 4, sharded: true}"));
+  check_error(test::run(fit), 2, {"model.yaml:6", "layer 'query'", "(Embedding, EmbeddingBag)", "is a Dense layer"});
+  check_error(test::run(fit + " --set model.layers.user_index.sharded=true"), 2,
+              {"layer 'user_index'", "is a StringLookup preprocessing layer"});
+  // Not a boolean: the schema's own check.
+  check_error(test::run(fit + " --set model.layers.user_vec.sharded=rows"), 2, {"sharded", "rows"});
+  CHECK(!std::filesystem::exists(d.file("out")));
+}
+
 TEST_SUITE_END();

@@ -2,7 +2,8 @@
 // equal one process at batch 2B (the global in-batch softmax of the Retrieval task, the sparse and
 // dense gradient exchange, the mean loss of Ranking); a checkpoint of 2 ranks refuses to resume on
 // 1; a rank killed with SIGKILL ends the run within seconds, non-zero, naming the rank, and the last
-// checkpoint loads. One thread per rank, small synthetic data, seconds in all. Built only when
+// checkpoint loads; sharded embedding tables train to the same bits as whole ones, each rank
+// allocating its rows only, and their checkpoints resume. One thread per rank, small synthetic data, seconds in all. Built only when
 // dagrad has MPI (meson option mpi); the suite 'mpi' says so when it is skipped.
 #include <doctest/doctest.h>
 
@@ -66,13 +67,33 @@ void check_same_history(const std::string& a_dir, const std::string& b_dir, doub
   REQUIRE(a.size() == b.size());
   REQUIRE(!a.empty());
   for (size_t r = 0; r < a.size(); ++r)
-    for (const auto& [key, v] : a[r]) {
+    for (const auto& entry : a[r]) {
+      const std::string& key = entry.first;  // not a structured binding: INFO's lambda reads it (clang 14)
+      const double v = entry.second;
       if (key == "seconds") continue;
       double w = NAN;
       for (const auto& [k2, v2] : b[r])
         if (k2 == key) w = v2;
       INFO("epoch row " << r << ", " << key << ": " << v << " vs " << w);
       CHECK(std::abs(v - w) <= tol * std::max(1.0, std::abs(w)));
+    }
+}
+
+// Every training loss and metric of the two histories, bit for bit.
+void check_identical_history(const std::string& a_dir, const std::string& b_dir) {
+  auto a = History::load(a_dir).rows(), b = History::load(b_dir).rows();
+  REQUIRE(a.size() == b.size());
+  REQUIRE(!a.empty());
+  for (size_t r = 0; r < a.size(); ++r)
+    for (const auto& entry : a[r]) {
+      const std::string& key = entry.first;  // not a structured binding: INFO's lambda reads it (clang 14)
+      const double v = entry.second;
+      if (key == "seconds") continue;
+      double w = NAN;
+      for (const auto& [k2, v2] : b[r])
+        if (k2 == key) w = v2;
+      INFO("epoch row " << r << ", " << key << ": " << v << " vs " << w);
+      CHECK(v == w);
     }
 }
 
@@ -197,6 +218,16 @@ TEST_CASE("Ranking (a mean loss) on 2 ranks at batch B equals 1 process at batch
   const double diff = max_parameter_difference(d.file("one/model.dagrad"), d.file("two/model.dagrad"));
   MESSAGE("Ranking: largest relative parameter difference, 2 ranks vs 1: " << diff);
   CHECK(diff <= 2e-5);
+  // With both tables sharded: the same bits as the 2-rank run with whole tables (the mean loss's
+  // share-weighted gradients go through the owners' sums as through the all-gather).
+  test::Proc p3 = test::run(mpirun(2, "fit " + test::sh(d.file("ranking.yaml")) + " --train " +
+                                          test::sh(d.file("ranking_train.yaml")) + " --out " + test::sh(d.file("sharded")) +
+                                          " --set fit.batch_size=32 --set model.layers.user_vec.sharded=true "
+                                          "--set model.layers.item_vec.sharded=true"));
+  INFO(p3.output);
+  REQUIRE(p3.status == 0);
+  check_identical_history(d.file("two"), d.file("sharded"));
+  CHECK(max_parameter_difference(d.file("two/model.dagrad"), d.file("sharded/model.dagrad")) == 0.0);
 }
 
 TEST_CASE("a 2-rank checkpoint resumes on 2 ranks, and is refused on 1") {
@@ -242,4 +273,99 @@ TEST_CASE("a rank killed mid-run ends every rank within seconds, non-zero, namin
   CHECK(a.integer("fit/epoch") >= 1);
   CHECK(a.integer("fit/ranks") == 2);
   CHECK(test::temporaries(out).size() <= 1);  // at most the write the kill interrupted, which resume clears
+}
+
+// ---- Sharded embedding tables (docs/distributed.md, "Sharded embedding tables") ----
+
+namespace {
+
+// `mpirun -np 2` at batch B with the tables whole, then with `sharded` (--set overrides for the
+// sharded run); the losses, metrics and every parameter of the saved models must be the same bits.
+// They are because the sums are made in the same order: each rank adds its occurrences of a row in
+// id order, and the row's owner adds the ranks' sums in rank order, as the whole table's sparse
+// all-gather does (models/dist/data_parallel.cpp). Returns the sharded run's output.
+std::string check_sharded_equals_whole(const FastTempDir& d, const std::string& common, const std::string& sharded) {
+  test::Proc whole = test::run(mpirun(2, fit_args(d, "whole", common)));
+  INFO(whole.output);
+  REQUIRE(whole.status == 0);
+  test::Proc split = test::run(mpirun(2, fit_args(d, "sharded", common + " " + sharded)));
+  INFO(split.output);
+  REQUIRE(split.status == 0);
+  check_identical_history(d.file("whole"), d.file("sharded"));
+  // The model is whole-table (rank 0 gathered the rows): same names and shapes as the other one.
+  const double diff = max_parameter_difference(d.file("whole/model.dagrad"), d.file("sharded/model.dagrad"));
+  MESSAGE("sharded vs whole tables on 2 ranks: largest parameter difference " << diff);
+  CHECK(diff == 0.0);
+  return split.output;
+}
+
+}  // namespace
+
+TEST_CASE("a sharded table trains as the whole table on 2 ranks, bit for bit; each rank holds its rows only") {
+  FastTempDir d("mpi_sharded");
+  // 60 users and items: StringLookup gives 61 ids (an out-of-vocabulary one first), a row count
+  // that 2 does not divide: rank 0 holds 31 rows, rank 1 30.
+  test::write_retrieval_problem(d, 60, 60, 8, 2);
+  const std::string out = check_sharded_equals_whole(
+      d, "--set fit.batch_size=40 --set fit.optimizer.learning_rate=0.1",
+      "--set model.layers.user_vec.sharded=true --set model.layers.item_vec.sharded=true");
+  // Rank 0 reports what each rank allocated for its shards: 2 tables x rows x 8 floats, and as much
+  // Adagrad accumulator.
+  CHECK(test::contains(out, "rank 0: peak RSS"));
+  CHECK(test::contains(out, "sharded tables " + std::to_string(2 * 31 * 8 * 4) + " bytes, their optimizer state " +
+                                std::to_string(2 * 31 * 8 * 4) + " bytes"));
+  CHECK(test::contains(out, "sharded tables " + std::to_string(2 * 30 * 8 * 4) + " bytes, their optimizer state " +
+                                std::to_string(2 * 30 * 8 * 4) + " bytes"));
+  // The model loads and evaluates in one process, without MPI.
+  test::Proc eval = test::run(test::dagrad_cmd("evaluate " + test::sh(d.file("sharded/model.dagrad")) + " --train " +
+                                               test::sh(d.file("train.yaml"))));
+  INFO(eval.output);
+  CHECK(eval.status == 0);
+  CHECK(test::contains(eval.output, "top_5"));
+}
+
+TEST_CASE("sharded tables with ids repeated in every batch and on both ranks: lookups, bags, Adam") {
+  FastTempDir d("mpi_sharded_repeats");
+  // 6 users and 4 items: every rank's 8 rows of a batch repeat users and items, and both ranks ask
+  // for the same rows. The candidate tower is a bag of the item's words ("item" in every row, then
+  // its number), so bag lookups repeat too; Adam moves every row of a shard each step.
+  test::write_retrieval_problem(d, 6, 4, 8, 3);
+  d.write("model.yaml", "name: synthetic\n"
+                        "inputs: {user: string, item: string, item_id: int}\n"
+                        "layers:\n"
+                        "  user_index: {type: StringLookup, input: user}\n"
+                        "  user_vec: {type: Embedding, input: user_index, output_dim: 8, input_dim: 9}\n"
+                        "  query: {type: Dense, input: user_vec, units: 8}\n"
+                        "  item_words: {type: TextVectorization, input: item, adapt: candidates}\n"
+                        "  item_vec: {type: EmbeddingBag, input: item_words, output_dim: 8}\n"
+                        "  candidate: {type: Dense, input: item_vec, units: 8}\n"
+                        "task: {type: Retrieval, query: query, candidate: candidate, candidate_id: item_id, "
+                        "metrics: {top_k: [1, 2]}}\n");
+  check_sharded_equals_whole(d, "--set fit.batch_size=8 --set fit.optimizer.type=Adam --set fit.optimizer.learning_rate=0.05",
+                             "--set model.layers.user_vec.sharded=true --set model.layers.item_vec.sharded=true");
+}
+
+TEST_CASE("a sharded run's checkpoint resumes on 2 ranks to the uninterrupted run's bits, and is refused on 1") {
+  FastTempDir d("mpi_sharded_resume");
+  test::write_retrieval_problem(d, 60, 60, 8, 2, "  checkpoint_every: 1\n");
+  const std::string set = "--set fit.batch_size=40 --set model.layers.user_vec.sharded=true "
+                          "--set model.layers.item_vec.sharded=true ";
+  test::Proc straight = test::run(mpirun(2, fit_args(d, "straight", set)));
+  INFO(straight.output);
+  REQUIRE(straight.status == 0);
+  test::Proc first = test::run(mpirun(2, fit_args(d, "resumed", set + "--set fit.epochs=1")));
+  INFO(first.output);
+  REQUIRE(first.status == 0);
+  // The checkpoint holds the tables and their Adagrad accumulators whole (gathered to rank 0).
+  ArchiveReader ck(d.file("resumed/checkpoint.dagrad"));
+  CHECK(ck.tensor("param/user_vec/embeddings").dim(0) == 61);
+  CHECK(ck.tensor("optimizer/user_vec/embeddings/accumulator").dim(0) == 61);
+  test::Proc refused = test::run(test::dagrad_cmd(fit_args(d, "resumed", set + "--set fit.batch_size=80 --resume")));
+  test::check_error(refused, 2, {"checkpoint.dagrad", "checkpoint of a run on 2 ranks", "not on 1"});
+  test::Proc resumed = test::run(mpirun(2, fit_args(d, "resumed", set + "--resume")));
+  INFO(resumed.output);
+  REQUIRE(resumed.status == 0);
+  CHECK(test::contains(resumed.output, "resumed from"));
+  check_identical_history(d.file("straight"), d.file("resumed"));
+  CHECK(max_parameter_difference(d.file("straight/model.dagrad"), d.file("resumed/model.dagrad")) == 0.0);
 }
