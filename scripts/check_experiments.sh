@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every YAML experiment (experiments/*/experiment.yaml) on the real MovieLens-100k with its
-# seeds into a temporary folder and fails unless each meets all its anchors. Skipped (exit 77) when
-# DAGRAD_DATA does not point at the data. Usage: check_experiments.sh BUILD_DIR SOURCE_DIR
+# seeds into a temporary folder, two runs at a time with a thread each (--jobs 2), and fails unless
+# each meets all its anchors. Skipped (exit 77) when DAGRAD_DATA does not point at the data.
+# Usage: check_experiments.sh BUILD_DIR SOURCE_DIR
 set -u
 build=$1
 src=$2
@@ -14,7 +15,7 @@ trap 'rm -rf "$tmp"' EXIT
 status=0
 for f in "$src"/experiments/*/experiment.yaml; do
   name=$(basename "$(dirname "$f")")
-  out=$("$build/experiments/experiment" "$f" --data "$DAGRAD_DATA" --out "$tmp/out" --results "$tmp/results" --threads 2 \
+  out=$("$build/experiments/experiment" "$f" --data "$DAGRAD_DATA" --out "$tmp/out" --results "$tmp/results" --threads 2 --jobs 2 \
         --set fit.progress=none 2>&1 >/dev/null | tail -n 1; exit "${PIPESTATUS[0]}")
   rc=$?
   echo "$name: $out"

@@ -1,23 +1,15 @@
 // movielens_two_tower: the flagship experiment. Trains the TFRS two-tower configurations on
 // MovieLens-100k over several seeds, writes each run's history and summary, and draws the
 // figures and the table into docs/results/. Also serves a trained model (recommend, export).
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <csignal>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <map>
 #include <sstream>
 
 #include "cli/args.hpp"
+#include "experiments/common/side_by_side.hpp"
 #include "experiments/movielens/report.hpp"
 #include "experiments/movielens/serve.hpp"
 #include "graph/dnnl_context.hpp"
@@ -86,16 +78,9 @@ void check_not_link(const std::string& flag, const std::string& dir) {
                     "); give the folder itself");
 }
 
-// The signal that asked the runs side by side to stop, forwarded to them (0: none).
-volatile std::sig_atomic_t g_stop_signal = 0;
-void on_stop_signal(int sig) { g_stop_signal = sig; }
-
 // --jobs N: the runs as separate processes of this program (`--only CONFIG:SEED`), up to N at once,
-// each with threads / N threads (at least 1) and its output in DIR.log beside its run folder. One
-// process per run because the runs share nothing, and a process's oneDNN primitives are
-// serialised (ops/kernels/kernels.cpp). A run that fails stops new ones from starting; the others
-// finish; the first failure's exit status is returned, naming its log. SIGINT and SIGTERM are
-// passed on (each run checkpoints and stops).
+// each with threads / N threads (at least 1) and its output in DIR.log beside its run folder
+// (experiment::run_side_by_side).
 int train_side_by_side(const cli::Args& a, const std::vector<std::pair<std::string, int>>& todo, const std::string& out,
                        int jobs) {
   const int threads = std::max(1, num_threads() / jobs);
@@ -104,76 +89,17 @@ int train_side_by_side(const cli::Args& a, const std::vector<std::pair<std::stri
     if (a.has(key)) passed.insert(passed.end(), {std::string("--") + key, a.get(key)});
   for (const auto& o : a.all("set")) passed.insert(passed.end(), {"--set", o});
   if (a.has("resume")) passed.push_back("--resume");
-  struct sigaction sa {};
-  sa.sa_handler = on_stop_signal;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  std::map<pid_t, size_t> running;
-  size_t next = 0;
-  int status_out = 0;
-  std::string failed;
-  auto dir_of = [&](size_t i) { return out + "/" + todo[i].first + "/seed_" + std::to_string(todo[i].second); };
-  while (!running.empty() || (next < todo.size() && status_out == 0 && !g_stop_signal)) {
-    while (next < todo.size() && static_cast<int>(running.size()) < jobs && status_out == 0 && !g_stop_signal) {
-      const std::string dir = dir_of(next), log = dir + ".log";
-      std::filesystem::create_directories(std::filesystem::path(dir).parent_path());
-      std::vector<std::string> args = {"movielens_two_tower", "train", "--only",
-                                       todo[next].first + ":" + std::to_string(todo[next].second), "--out", out,
-                                       "--threads", std::to_string(threads)};
-      args.insert(args.end(), passed.begin(), passed.end());
-      std::vector<char*> argv;
-      for (auto& x : args) argv.push_back(x.data());
-      argv.push_back(nullptr);
-      posix_spawn_file_actions_t fa;
-      posix_spawn_file_actions_init(&fa);
-      posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      posix_spawn_file_actions_adddup2(&fa, 2, 1);
-      pid_t pid = 0;
-      const int rc = posix_spawn(&pid, "/proc/self/exe", &fa, nullptr, argv.data(), environ);
-      posix_spawn_file_actions_destroy(&fa);
-      if (rc != 0) throw RuntimeFailure("cannot start the run for " + dir + ": " + std::strerror(rc));
-      std::cerr << "== " << label_of(todo[next].first) << ", seed " << todo[next].second << " -> " << dir << " (" << threads
-                << " thread" << (threads > 1 ? "s" : "") << ", log " << log << ")\n";
-      running[pid] = next++;
-    }
-    int st = 0;
-    const pid_t pid = waitpid(-1, &st, 0);
-    if (pid < 0) {
-      if (errno != EINTR) throw RuntimeFailure(std::string("waiting for the runs: ") + std::strerror(errno));
-      for (const auto& [p, i] : running) kill(p, g_stop_signal ? g_stop_signal : SIGTERM);
-      continue;
-    }
-    auto it = running.find(pid);
-    if (it == running.end()) continue;
-    const size_t i = it->second;
-    running.erase(it);
-    const int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    if (code == 0) {
-      std::ifstream f(dir_of(i) + "/summary.json");
-      std::stringstream ss;
-      ss << f.rdbuf();
-      std::string summary = ss.str();
-      while (!summary.empty() && summary.back() == '\n') summary.pop_back();
-      std::cout << summary << std::endl;
-    } else if (status_out == 0) {
-      status_out = code;
-      failed = dir_of(i);
-    }
+  std::vector<experiment::SideBySideRun> runs;
+  for (const auto& [config, seed] : todo) {
+    experiment::SideBySideRun r;
+    r.label = label_of(config) + ", seed " + std::to_string(seed);
+    r.threads = threads;
+    r.dir = out + "/" + config + "/seed_" + std::to_string(seed);
+    r.args = {"train", "--only", config + ":" + std::to_string(seed), "--out", out, "--threads", std::to_string(threads)};
+    r.args.insert(r.args.end(), passed.begin(), passed.end());
+    runs.push_back(std::move(r));
   }
-  if (g_stop_signal) {
-    std::cerr << "movielens_two_tower: stopped by signal " << g_stop_signal
-              << "; the runs that had started checkpointed (the same command with --resume continues them)\n";
-    return 128 + g_stop_signal;
-  }
-  if (status_out != 0) {
-    std::ifstream f(failed + ".log");
-    std::string line, last;
-    while (std::getline(f, line))
-      if (!line.empty()) last = line;
-    std::cerr << "movielens_two_tower: the run into " << failed << " failed (exit " << status_out << "): " << last
-              << " (whole log: " << failed << ".log)\n";
-  }
-  return status_out;
+  return experiment::run_side_by_side("movielens_two_tower", runs, jobs, std::cout, std::cerr);
 }
 
 int train_or_report(const cli::Args& a, bool train) {
