@@ -24,12 +24,6 @@ std::string Origin::to_string() const {
 
 namespace {
 
-std::string format_number(double v) {
-  char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof(buf), v);
-  return std::string(buf, res.ptr);
-}
-
 bool all_digits(const std::string& s, size_t from) {
   if (from >= s.size()) return false;
   for (size_t i = from; i < s.size(); ++i)
