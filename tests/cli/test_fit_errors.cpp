@@ -10,7 +10,7 @@ using namespace dagrad;
 
 namespace {
 
-const char* kModel = R"(name: synthetic
+const char* kFitModel = R"(name: synthetic
 inputs: {user: string, item: string, item_id: int}
 layers:
   user_index: {type: StringLookup, input: user}
@@ -52,7 +52,7 @@ struct Case {
 }  // namespace
 
 TEST_CASE("broken YAML files give clear errors, exit status 2, and write nothing") {
-  const std::string m = kModel, t = kTrain;
+  const std::string m = kFitModel, t = kTrain;
   std::vector<Case> cases = {
       {"not YAML", "layers: [unclosed\n  - {", t, {"model.yaml:", "YAML"}},
       {"top level not a map", "- a\n- b\n", t, {"model.yaml:1:1", "map"}},
@@ -101,7 +101,7 @@ TEST_CASE("an include loop is an error naming the chain") {
   test::TempDir d("include_loop");
   d.write("a.yaml", "include: b.yaml\nfit: {epochs: 1}\n");
   d.write("b.yaml", "include: a.yaml\n");
-  std::string model = d.write("model.yaml", kModel);
+  std::string model = d.write("model.yaml", kFitModel);
   auto p = test::run(test::dagrad_exe() + " fit " + model + " --train " + d.file("a.yaml") + " --out " + d.file("out"));
   INFO(p.output);
   CHECK(p.status == 2);
@@ -114,7 +114,7 @@ TEST_CASE("--set adds keys the schema allows and an include adds a layer anywher
   test::TempDir d("set_absent");
   d.write("interactions.csv", "user,item,item_id\nu1,a,1\nu2,b,2\nu1,b,2\nu2,a,1\n");
   d.write("items.csv", "item,item_id\na,1\nb,2\n");
-  std::string model = d.write("model.yaml", kModel);
+  std::string model = d.write("model.yaml", kFitModel);
   std::string train = d.write("train.yaml", kTrain);
   // Keys absent from both files: fit.shuffle and fit.seed, a new early_stopping map, a layer key
   // (use_bias) and a whole new layer, which the query then reads although it comes later.

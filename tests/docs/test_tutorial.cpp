@@ -18,7 +18,7 @@ struct Tutorial {
 };
 
 // Files are fenced blocks after a line "<!-- file: NAME -->"; commands are the lines of ```sh blocks.
-Tutorial parse(const std::string& md) {
+Tutorial parse_tutorial(const std::string& md) {
   Tutorial t;
   std::istringstream in(md);
   std::string line, pending_file;
@@ -43,7 +43,7 @@ Tutorial parse(const std::string& md) {
 }  // namespace
 
 TEST_CASE("docs/tutorial.md runs as written") {
-  const Tutorial t = parse(test::read_text(std::string(DAGRAD_SOURCE_DIR) + "/docs/tutorial.md"));
+  const Tutorial t = parse_tutorial(test::read_text(std::string(DAGRAD_SOURCE_DIR) + "/docs/tutorial.md"));
   REQUIRE(t.files.size() == 5);
   REQUIRE(t.commands.size() == 4);
   test::TempDir d("tutorial");

@@ -19,7 +19,7 @@ std::string experiment_exe() { return std::string(DAGRAD_BUILD_DIR) + "/experime
 
 // Ratings that depend on the item only (item i is rated 1 + i mod 5): a model with an item
 // embedding learns them; one that sees only a constant cannot.
-void write_problem(const test::TempDir& d) {
+void write_toy_problem(const test::TempDir& d) {
   std::ostringstream r;
   r << "user,item,rating\n";
   for (int u = 0; u < 20; ++u)
@@ -80,7 +80,7 @@ std::vector<std::string> cells_of(const std::string& md, const std::string& firs
 
 TEST_CASE("experiment runs every run over its seeds, then reports mean ± sd, the anchors and the figures") {
   test::TempDir d("experiment");
-  write_problem(d);
+  write_toy_problem(d);
   d.write("experiment.yaml", kExperiment);
   auto p = test::run(experiment_exe() + " " + d.file("experiment.yaml") + " --out " + d.file("out") + " --results " +
                      d.file("results"));
@@ -138,7 +138,7 @@ TEST_CASE("experiment runs every run over its seeds, then reports mean ± sd, th
 
 TEST_CASE("experiment files: each mistake is an error at its position, before anything runs") {
   test::TempDir d("experiment_errors");
-  write_problem(d);
+  write_toy_problem(d);
   auto error_of = [&](const std::string& from, const std::string& to) {
     std::string text = kExperiment;
     const size_t at = text.find(from);
@@ -172,4 +172,54 @@ TEST_CASE("experiment files: each mistake is an error at its position, before an
   auto p = test::run(experiment_exe() + " " + d.file("experiment.yaml") + " --runs iten --out " + d.file("out"));
   CHECK(p.status == 2);
   CHECK(test::contains(p.output, "--runs: no run 'iten'"));
+}
+
+TEST_CASE("experiment run --jobs 2: each run its own one-thread process, the same as one at a time") {
+  test::TempDir d("experiment_jobs");
+  write_toy_problem(d);
+  d.write("experiment.yaml", kExperiment);
+  const std::string common = " " + d.file("experiment.yaml") + " --set fit.epochs=6";
+  auto p = test::run(experiment_exe() + common + " --threads 2 --jobs 2 --out " + d.file("par") + " --results " +
+                     d.file("par_res"));
+  REQUIRE_MESSAGE(p.status == 0, p.output);
+  CHECK(test::contains(p.output, "== toy: user embedding, seed 2/2 -> " + d.file("par/toy/user/seed_2") + " (1 thread, log " +
+                                     d.file("par/toy/user/seed_2.log") + ")"));
+  CHECK(test::contains(p.output, "anchor: item embedding, test RMSE: "));
+  p = test::run(experiment_exe() + common + " --threads 1 --out " + d.file("seq") + " --results " + d.file("seq_res"));
+  REQUIRE_MESSAGE(p.status == 0, p.output);
+  for (const char* run : {"item/seed_1", "item/seed_2", "user/seed_1", "user/seed_2"}) {
+    CAPTURE(run);
+    // One thread each way, same seeds and overrides (--set after the run's own: 6 epochs each): the
+    // same history to the bit, but for the seconds.
+    auto rows = [&](const std::string& dir) {
+      std::string h = test::read_text(d.file(dir + "/toy/" + run + "/history.csv")), out;
+      std::istringstream in(h);
+      for (std::string line; std::getline(in, line);) out += line.substr(0, line.rfind(',')) + "\n";
+      return out;
+    };
+    CHECK(rows("par") == rows("seq"));
+    CHECK(test::contains(test::read_text(d.file(std::string("par/toy/") + run + ".log")), "== toy: "));
+  }
+  CHECK(test::read_text(d.file("par_res/toy/results.md")) != "");
+  // --runs picks the runs side by side too.
+  p = test::run(experiment_exe() + common + " --runs user --jobs 2 --out " + d.file("one") + " --results " + d.file("one_res"));
+  REQUIRE_MESSAGE(p.status == 0, p.output);
+  CHECK(std::filesystem::exists(d.file("one/toy/user/seed_2/history.csv")));
+  CHECK(!std::filesystem::exists(d.file("one/toy/item")));
+
+  // A run that fails: no new run starts, the exit status and the error are the run's.
+  p = test::run(experiment_exe() + " " + d.file("experiment.yaml") + " --jobs 2 --set fit.epochs=0 --out " + d.file("bad") +
+                " --results " + d.file("bad_res"));
+  CHECK(p.status == 2);
+  CHECK_MESSAGE(test::contains(p.output, "failed (exit 2)"), p.output);
+  CHECK(test::contains(p.output, "fit.epochs: expected an integer > 0"));
+  CHECK(!std::filesystem::exists(d.file("bad/toy/user")));
+  CHECK(!std::filesystem::exists(d.file("bad_res")));
+  // --only names one run and seed of the file.
+  for (const char* only : {"item", "item:0", "item:3", "nope:1", "item:1x"}) {
+    CAPTURE(only);
+    p = test::run(experiment_exe() + " " + d.file("experiment.yaml") + " --only " + only + " --out " + d.file("only"));
+    CHECK(p.status == 2);
+    CHECK(test::contains(p.output, "--only"));
+  }
 }

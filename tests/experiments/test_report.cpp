@@ -14,7 +14,7 @@ using namespace dagrad;
 
 namespace {
 
-std::string two_tower_exe() { return std::string(DAGRAD_BUILD_DIR) + "/experiments/movielens_two_tower"; }
+std::string report_two_tower_exe() { return std::string(DAGRAD_BUILD_DIR) + "/experiments/movielens_two_tower"; }
 
 // A run's history: Top-1 at epochs 5 and 10.
 void write_run(const std::string& dir, double top1_at_5, double top1_at_10, double seconds) {
@@ -49,7 +49,7 @@ TEST_CASE("movielens_two_tower report aggregates the histories' last rows over s
   test::TempDir d("report");
   write_run(d.file("out/32/seed_1"), 0.1, 0.25, 10);
   write_run(d.file("out/32/seed_2"), NAN, 0.45, 20);  // a NaN on the way (null in the file)
-  const std::string report = two_tower_exe() + " report --configs 32,64_32 --seeds 2 --out " + d.file("out") +
+  const std::string report = report_two_tower_exe() + " report --configs 32,64_32 --seeds 2 --out " + d.file("out") +
                              " --results " + d.file("results");
   auto p = test::run(report);
   REQUIRE_MESSAGE(p.status == 0, p.output);

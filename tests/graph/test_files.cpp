@@ -22,7 +22,7 @@ using namespace dagrad;
 
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
+std::string file_error(const std::function<void()>& f) {
   try {
     f();
   } catch (const UserError& e) {
@@ -38,14 +38,14 @@ TEST_CASE("InputFile refuses what is not a regular file, and files past their li
   test::TempDir d("input_file");
   const std::string fifo = d.file("pipe");
   REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
-  CHECK(error_of([&] { read_input_file(fifo, 100, "YAML file"); }) ==
+  CHECK(file_error([&] { read_input_file(fifo, 100, "YAML file"); }) ==
         fifo + ": is a FIFO (named pipe), not a regular file; a YAML file must be a regular file");
-  CHECK(error_of([&] { read_input_file("/dev/zero", 100, "CSV file"); }) ==
+  CHECK(file_error([&] { read_input_file("/dev/zero", 100, "CSV file"); }) ==
         "/dev/zero: is a character device, not a regular file; a CSV file must be a regular file");
-  CHECK(test::contains(error_of([&] { read_input_file(d.str(), 100, "CSV file"); }), ": is a directory, not a regular file"));
-  CHECK(test::contains(error_of([&] { read_input_file(d.file("none"), 100, "CSV file"); }), "cannot open (No such file"));
+  CHECK(test::contains(file_error([&] { read_input_file(d.str(), 100, "CSV file"); }), ": is a directory, not a regular file"));
+  CHECK(test::contains(file_error([&] { read_input_file(d.file("none"), 100, "CSV file"); }), "cannot open (No such file"));
   const std::string f = d.write("f.txt", std::string(101, 'x'));
-  CHECK(error_of([&] { read_input_file(f, 100, "CSV file"); }) ==
+  CHECK(file_error([&] { read_input_file(f, 100, "CSV file"); }) ==
         f + ": is 101 bytes, more than the 100 bytes a CSV file may have (the limits are in docs/limits.md)");
   CHECK(read_input_file(f, 101, "CSV file") == std::string(101, 'x'));
 }
@@ -73,7 +73,7 @@ TEST_CASE("InputFile::next_line: lines, a last line without a newline, a line pa
   REQUIRE(b.next_line(line, 200000));
   REQUIRE(b.next_line(line, 200000));
   CHECK(line == big);
-  CHECK(error_of([&] { b.next_line(line, 200000); }) ==
+  CHECK(file_error([&] { b.next_line(line, 200000); }) ==
         path + ":3: a line of more than 195.3 KiB (the limit on one line of a CSV file; is this the right file?)");
 }
 
@@ -82,16 +82,16 @@ TEST_CASE("check_output_file and write_file_atomic replace only regular files") 
   const std::string fifo = d.file("pipe");
   REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
   // Checked without writing: /dev/null must never be replaced, whoever runs this.
-  CHECK(error_of([] { check_output_file("/dev/null"); }) == "/dev/null: is a character device; dagrad replaces only regular files");
-  CHECK(error_of([&] { write_file_atomic(fifo, "x"); }) == fifo + ": is a FIFO (named pipe); dagrad replaces only regular files");
+  CHECK(file_error([] { check_output_file("/dev/null"); }) == "/dev/null: is a character device; dagrad replaces only regular files");
+  CHECK(file_error([&] { write_file_atomic(fifo, "x"); }) == fifo + ": is a FIFO (named pipe); dagrad replaces only regular files");
   struct stat st{};
   CHECK((::lstat(fifo.c_str(), &st) == 0 && S_ISFIFO(st.st_mode)));
   const std::string target = d.write("target.txt", "kept");
   std::filesystem::create_symlink(target, d.file("link"));
-  CHECK(error_of([&] { write_file_atomic(d.file("link"), "x"); }) ==
+  CHECK(file_error([&] { write_file_atomic(d.file("link"), "x"); }) ==
         d.file("link") + ": is a symbolic link (to " + target + "); dagrad replaces only regular files: give the file itself");
   CHECK(test::read_text(target) == "kept");
-  CHECK(test::contains(error_of([&] { write_file_atomic(d.str(), "x"); }), "is a directory"));
+  CHECK(test::contains(file_error([&] { write_file_atomic(d.str(), "x"); }), "is a directory"));
   write_file_atomic(target, "new");
   CHECK(test::read_text(target) == "new");
   CHECK(!std::filesystem::exists(temporary_path(target)));
@@ -144,7 +144,7 @@ TEST_CASE("DirectoryLock: a folder held is refused to a second holder until rele
   {
     DirectoryLock first(d.str());
     CHECK(first.held());
-    const std::string e = error_of([&] { DirectoryLock second(d.str()); });
+    const std::string e = file_error([&] { DirectoryLock second(d.str()); });
     CHECK(test::contains(e, "output directory " + d.str() + ": another run is writing into it, process " +
                                 std::to_string(::getpid())));
   }
@@ -155,7 +155,7 @@ TEST_CASE("DirectoryLock: a folder held is refused to a second holder until rele
 TEST_CASE("YAML aliases: a copy works, a value containing itself and expansion past the limit are refused") {
   ConfigNode ok = parse_config("base: &b {units: 4, act: relu}\nlayer: *b\n", "ok.yaml");
   CHECK(ok.at("layer").require_int("units") == 4);
-  CHECK(error_of([] { parse_config("a: 1\nb: &x\n  c: [1, *x]\n", "self.yaml"); }) ==
+  CHECK(file_error([] { parse_config("a: 1\nb: &x\n  c: [1, *x]\n", "self.yaml"); }) ==
         "self.yaml:3:10: b.c[1]: this alias is inside the value its anchor names: a value cannot contain itself");
   std::string laughs = "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n";
   for (int i = 1; i < 9; ++i) {
@@ -163,16 +163,16 @@ TEST_CASE("YAML aliases: a copy works, a value containing itself and expansion p
     for (int k = 0; k < 10; ++k) laughs += (k ? ", *l" : "*l") + std::to_string(i - 1);
     laughs += "]\n";
   }
-  const std::string e = error_of([&] { parse_config(laughs, "laughs.yaml"); });
+  const std::string e = file_error([&] { parse_config(laughs, "laughs.yaml"); });
   CHECK(test::contains(e, "laughs.yaml:"));
   CHECK(test::contains(e, "this alias expands the configuration to more than " + std::to_string(limits::kConfigValues) +
                               " values (aliases expanded; the limits are in docs/limits.md)"));
   std::string deep = "a: " + std::string(65, '[') + std::string(65, ']') + "\n";
-  CHECK(test::contains(error_of([&] { parse_config(deep, "deep.yaml"); }), "nested more than 64 deep"));
+  CHECK(test::contains(file_error([&] { parse_config(deep, "deep.yaml"); }), "nested more than 64 deep"));
   std::string fine = "a: " + std::string(60, '[') + std::string(60, ']') + "\n";
   CHECK_NOTHROW(parse_config(fine, "fine.yaml"));
   // A syntax error anywhere comes before a limit.
-  CHECK(test::contains(error_of([&] { parse_config(deep + "b: [\n", "both.yaml"); }), "invalid YAML"));
+  CHECK(test::contains(file_error([&] { parse_config(deep + "b: [\n", "both.yaml"); }), "invalid YAML"));
 }
 
 TEST_CASE("a tensor whose size overflows or passes the memory limit is a LimitError naming its shape") {

@@ -12,7 +12,7 @@ using test::check_values;
 namespace {
 
 // x0 = [[1, 2], [-1, 0.5]].
-Table two_rows() {
+Table cross_rows() {
   Table t("interactions");
   t.add("a", FloatColumn{1, -1});
   t.add("b", FloatColumn{2, 0.5});
@@ -31,7 +31,7 @@ std::string cross_model(const std::string& keys) {
 }  // namespace
 
 TEST_CASE("Cross, full rank, two layers: x_{l+1} = x0 ⊙ (x_l·W_l + b_l) + x_l by hand") {
-  Table t = two_rows();
+  Table t = cross_rows();
   auto m = test::build_model(cross_model("num_layers: 2"), test::tables_of(t));
   CHECK(m->graph().params().size() == 4);
   test::set_param(*m, "c/cross_0/kernel", {1, -1, 0.5f, 2});
@@ -48,7 +48,7 @@ TEST_CASE("Cross, full rank, two layers: x_{l+1} = x0 ⊙ (x_l·W_l + b_l) + x_l
 }
 
 TEST_CASE("Cross, low rank: x1 = x0 ⊙ ((x0·U)·V + b) + x0 by hand; no bias when use_bias is false") {
-  Table t = two_rows();
+  Table t = cross_rows();
   auto m = test::build_model(cross_model("projection_dim: 1"), test::tables_of(t));
   CHECK(m->graph().node(m->graph().id("c/cross_0/u_kernel")).type.shape == Shape{2, 1});
   CHECK(m->graph().node(m->graph().id("c/cross_0/v_kernel")).type.shape == Shape{1, 2});
@@ -67,7 +67,7 @@ TEST_CASE("Cross, low rank: x1 = x0 ⊙ ((x0·U)·V + b) + x0 by hand; no bias w
 }
 
 TEST_CASE("Cross initialises kernels truncated-normal (sd 0.05, within 2 sd) or glorot-uniform, biases zero") {
-  Table t = two_rows();
+  Table t = cross_rows();
   auto tn = test::build_model(cross_model("num_layers: 1"), test::tables_of(t));
   for (float v : test::param(*tn, "c/cross_0/kernel")) CHECK(std::fabs(v) <= 0.1f);
   for (float v : test::param(*tn, "c/cross_0/bias")) CHECK(v == 0);

@@ -13,7 +13,7 @@ using test::check_values;
 namespace {
 
 // x = [[1, 2], [-1, 0.5]]: two float columns joined into [B, 2].
-Table two_rows() {
+Table dense_rows() {
   Table t("interactions");
   t.add("a", FloatColumn{1, -1});
   t.add("b", FloatColumn{2, 0.5});
@@ -32,7 +32,7 @@ std::string dense_model(const std::string& dense_keys) {
 }  // namespace
 
 TEST_CASE("Dense computes relu(x·kernel + bias) and its gradients, by hand") {
-  Table t = two_rows();
+  Table t = dense_rows();
   auto m = test::build_model(dense_model("units: 3, activation: relu"), test::tables_of(t));
   Graph& g = m->graph();
   // Parameters are named after the layer; nodes too.
@@ -67,7 +67,7 @@ TEST_CASE("Dense computes relu(x·kernel + bias) and its gradients, by hand") {
 }
 
 TEST_CASE("Dense without bias or activation is x·kernel") {
-  Table t = two_rows();
+  Table t = dense_rows();
   auto m = test::build_model(dense_model("units: 1, use_bias: false"), test::tables_of(t));
   CHECK(m->graph().find("y/bias") < 0);
   CHECK(m->graph().params().size() == 1);
@@ -128,7 +128,7 @@ TEST_CASE("Dense on a token sequence [B, T, D] is an error naming the layer, the
 }
 
 TEST_CASE("Dense config errors name the key and what is allowed") {
-  Table t = two_rows();
+  Table t = dense_rows();
   std::string e = test::user_error([&] { test::build_model(dense_model("units: 3, activation: softmax"), test::tables_of(t)); });
   CHECK(test::contains(e, "model.yaml:5:"));
   CHECK(test::contains(e, "softmax"));
@@ -141,7 +141,7 @@ TEST_CASE("Dense config errors name the key and what is allowed") {
 }
 
 TEST_CASE("Dense with an activation it does not fuse is a Dense op then the activation op") {
-  Table t = two_rows();
+  Table t = dense_rows();
   auto m = test::build_model(dense_model("units: 3, activation: sigmoid"), test::tables_of(t));
   const Graph& g = m->graph();
   CHECK(g.node(g.id("y/dense")).op_name == "Dense");

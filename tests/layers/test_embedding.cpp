@@ -23,7 +23,7 @@ Table users() {
   return t;
 }
 
-std::string model(const std::string& embedding_keys, const std::string& input = "user_index") {
+std::string embedding_model(const std::string& embedding_keys, const std::string& input = "user_index") {
   return "name: embedding_test\n"
          "inputs: {user: string, x: float}\n"
          "layers:\n"
@@ -41,7 +41,7 @@ Table lookup(const StringColumn& names) {
 }  // namespace
 
 TEST_CASE("Embedding sizes its table from the StringLookup feeding it and looks rows up by id") {
-  auto m = test::build_model(model("output_dim: 2"), test::tables_of(users()));
+  auto m = test::build_model(embedding_model("output_dim: 2"), test::tables_of(users()));
   Graph& g = m->graph();
   int table = g.find("e/embeddings");
   REQUIRE(table >= 0);
@@ -57,7 +57,7 @@ TEST_CASE("Embedding sizes its table from the StringLookup feeding it and looks 
 }
 
 TEST_CASE("Embedding's gradient is sparse: only the rows looked up, repeated ids summed") {
-  auto m = test::build_model(model("output_dim: 2"), test::tables_of(users()));
+  auto m = test::build_model(embedding_model("output_dim: 2"), test::tables_of(users()));
   Graph& g = m->graph();
   test::forward(*m, lookup({"b", "a", "a"}), "e");  // ids 2, 1, 1
   Tensor seed = Tensor::from({3, 2}, std::vector<float>{1, 2, 3, 4, 5, 6});
@@ -72,7 +72,7 @@ TEST_CASE("Embedding's gradient is sparse: only the rows looked up, repeated ids
 }
 
 TEST_CASE("Embedding initialises uniformly in [-0.05, 0.05] from the seed") {
-  auto m = test::build_model(model("output_dim: 50"), test::tables_of(users()), 3);
+  auto m = test::build_model(embedding_model("output_dim: 50"), test::tables_of(users()), 3);
   auto v = test::param(*m, "e/embeddings");
   REQUIRE(v.size() == 200);
   auto [lo, hi] = std::minmax_element(v.begin(), v.end());
@@ -80,28 +80,28 @@ TEST_CASE("Embedding initialises uniformly in [-0.05, 0.05] from the seed") {
   CHECK(*hi <= 0.05f);
   CHECK(*lo < -0.045f);  // 200 draws come within 10% of both ends
   CHECK(*hi > 0.045f);
-  auto again = test::build_model(model("output_dim: 50"), test::tables_of(users()), 3);
+  auto again = test::build_model(embedding_model("output_dim: 50"), test::tables_of(users()), 3);
   CHECK(test::param(*again, "e/embeddings") == v);
-  auto other = test::build_model(model("output_dim: 50"), test::tables_of(users()), 4);
+  auto other = test::build_model(embedding_model("output_dim: 50"), test::tables_of(users()), 4);
   CHECK(test::param(*other, "e/embeddings") != v);
 }
 
 TEST_CASE("Embedding takes an input_dim at least the lookup's id range") {
-  auto m = test::build_model(model("output_dim: 2, input_dim: 10"), test::tables_of(users()));
+  auto m = test::build_model(embedding_model("output_dim: 2, input_dim: 10"), test::tables_of(users()));
   CHECK(m->graph().node(m->graph().id("e/embeddings")).type.shape == Shape{10, 2});
 
-  std::string e = test::user_error([] { test::build_model(model("output_dim: 2, input_dim: 3"), test::tables_of(users())); });
+  std::string e = test::user_error([] { test::build_model(embedding_model("output_dim: 2, input_dim: 3"), test::tables_of(users())); });
   INFO(e);
   CHECK(test::contains(e, "model.yaml:5:"));
   CHECK(test::contains(e, "input_dim 3 is smaller than the 4 ids its input can hold"));
 }
 
 TEST_CASE("Embedding over a float column is an error naming the layer and the input") {
-  std::string e = test::user_error([] { test::build_model(model("output_dim: 2", "x"), test::tables_of(users())); });
+  std::string e = test::user_error([] { test::build_model(embedding_model("output_dim: 2", "x"), test::tables_of(users())); });
   INFO(e);
   CHECK(test::contains(e, "model.yaml:5:"));
   CHECK(test::contains(e, "layer 'e': Embedding needs integer ids, 'x' holds floats"));
-  e = test::user_error([] { test::build_model(model("output_dim: 0"), test::tables_of(users())); });
+  e = test::user_error([] { test::build_model(embedding_model("output_dim: 0"), test::tables_of(users())); });
   CHECK(test::contains(e, "output_dim"));
   CHECK(test::contains(e, "> 0"));
 }
@@ -158,14 +158,14 @@ class FakeWorld : public Collective {
 
 TEST_CASE("sharded: each rank allocates its rows only, holding the whole table's values; one process: the whole table") {
   // 7 rows x 3 over 2 ranks: rank 0 holds rows 0, 2, 4, 6, rank 1 rows 1, 3, 5.
-  const std::string yaml = model("output_dim: 3, input_dim: 7, sharded: true");
+  const std::string yaml = embedding_model("output_dim: 3, input_dim: 7, sharded: true");
   auto whole = test::build_model(yaml, test::tables_of(users()), 5);  // no world: the switch does nothing
   const int wid = whole->graph().id("e/embeddings");
   CHECK(whole->graph().node(wid).type.shape == Shape{7, 3});
   CHECK(whole->graph().node(whole->value("e")).op_name == "Embedding");
   CHECK(!row_shard(whole->graph(), wid));
   const std::vector<float> all = test::param(*whole, "e/embeddings");
-  const std::vector<float> unsharded = test::param(*test::build_model(model("output_dim: 3, input_dim: 7"), test::tables_of(users()), 5), "e/embeddings");
+  const std::vector<float> unsharded = test::param(*test::build_model(embedding_model("output_dim: 3, input_dim: 7"), test::tables_of(users()), 5), "e/embeddings");
   CHECK(all == unsharded);
   for (int rank : {0, 1}) {
     FakeWorld w(rank, 2);
@@ -198,7 +198,7 @@ TEST_CASE("sharded: each rank allocates its rows only, holding the whole table's
 
 TEST_CASE("sharded: a table with fewer rows than ranks is refused naming the layer") {
   FakeWorld w(0, 5);
-  std::string e = test::user_error([] { test::build_model(model("output_dim: 2, sharded: true"), test::tables_of(users())); });
+  std::string e = test::user_error([] { test::build_model(embedding_model("output_dim: 2, sharded: true"), test::tables_of(users())); });
   INFO(e);
   CHECK(test::contains(e, "model.yaml:5:"));
   CHECK(test::contains(e, "layer 'e': a table of 4 rows cannot be sharded over 5 ranks"));

@@ -14,7 +14,7 @@ using test::check_values;
 namespace {
 
 // vocabulary [drama, comedy]: padding 0, out of vocabulary 1, drama 2, comedy 3.
-const char* kModel = "name: bag_test\n"
+const char* kBagModel = "name: bag_test\n"
                      "inputs: {genres: string}\n"
                      "layers:\n"
                      "  genre_ids: {type: TextVectorization, input: genres, split: \"|\", vocabulary: [drama, comedy]}\n"
@@ -36,7 +36,7 @@ const std::vector<float> kTable = {100, 100,  // 0: padding (never read)
 
 TEST_CASE("EmbeddingBag sums (or averages) the vectors of a multi-valued column's tokens") {
   Table t = genres({"Comedy|Drama", "Drama", "Drama|Film-Noir|Drama", ""});
-  auto m = test::build_model(kModel, test::tables_of(t));
+  auto m = test::build_model(kBagModel, test::tables_of(t));
   Graph& g = m->graph();
   CHECK(g.node(g.id("genre_vec/embeddings")).type.shape == Shape{4, 2});
   CHECK(g.node(m->value("genre_vec")).type.shape == Shape{kBatch, 2});
@@ -56,7 +56,7 @@ TEST_CASE("EmbeddingBag sums (or averages) the vectors of a multi-valued column'
   const float* d = grads.grad(table).f32();
   check_values({d[2], d[3], d[4], d[5], d[6], d[7]}, {5, 7, 14, 19, 1, 2});
 
-  auto mean = test::build_model(test::replace_once(kModel, "combiner: sum", "combiner: mean"), test::tables_of(t));
+  auto mean = test::build_model(test::replace_once(kBagModel, "combiner: sum", "combiner: mean"), test::tables_of(t));
   CHECK(mean->graph().node(mean->value("genre_vec")).op_name == "EmbeddingMean");
   test::set_param(*mean, "genre_vec/embeddings", kTable);
   check_values(test::values_of(test::forward(*mean, t, "genre_vec")), {1, 2, 2, 0, 5.0f / 3, 1.0f / 3, 0, 0});
@@ -64,7 +64,7 @@ TEST_CASE("EmbeddingBag sums (or averages) the vectors of a multi-valued column'
 
 TEST_CASE("EmbeddingBag: a saved model keeps the separator and the standardisation") {
   Table t = genres({"Comedy|Drama", "Sci-Fi|Drama"});
-  const std::string yaml = test::replace_once(test::replace_once(kModel, ", vocabulary: [drama, comedy]", ", standardize: none"),
+  const std::string yaml = test::replace_once(test::replace_once(kBagModel, ", vocabulary: [drama, comedy]", ", standardize: none"),
                                               "combiner: sum", "combiner: mean");
   auto m = test::build_model(yaml, test::tables_of(t));  // adapted: Drama 2, then Sci-Fi, Comedy
   test::TempDir dir("embedding_bag");
@@ -91,10 +91,10 @@ TEST_CASE("EmbeddingBag errors name the layer and what was expected") {
   });
   CHECK(test::contains(e, "model.yaml:4:"));
   CHECK(test::contains(e, "EmbeddingBag needs integer ids [batch, tokens]"));
-  e = test::user_error([&] { test::build_model(test::replace_once(kModel, "combiner: sum", "combiner: max"), test::tables_of(t)); });
+  e = test::user_error([&] { test::build_model(test::replace_once(kBagModel, "combiner: sum", "combiner: max"), test::tables_of(t)); });
   CHECK(test::contains(e, "combiner"));
   CHECK(test::contains(e, "mean, sum"));
-  e = test::user_error([&] { test::build_model(test::replace_once(kModel, "split: \"|\"", "split: \"\""), test::tables_of(t)); });
+  e = test::user_error([&] { test::build_model(test::replace_once(kBagModel, "split: \"|\"", "split: \"\""), test::tables_of(t)); });
   CHECK(test::contains(e, "model.yaml:4:"));
   CHECK(test::contains(e, "non-empty separator"));
 }

@@ -12,7 +12,7 @@ using test::check_values;
 namespace {
 
 // vocabulary [red, blue]: padding 0, out-of-vocabulary 1, red 2, blue 3 -> a table of 4 rows.
-const char* kModel = "name: masked_mean_test\n"
+const char* kMaskedModel = "name: masked_mean_test\n"
                      "inputs: {title: string}\n"
                      "layers:\n"
                      "  tokens: {type: TextVectorization, input: title, vocabulary: [red, blue]}\n"
@@ -30,7 +30,7 @@ Table titles(const StringColumn& s) {
 
 TEST_CASE("MaskedMean averages each text's token vectors, padding excluded, and splits the gradient back") {
   Table t = titles({"Red blue", "blue", "red, green red", ""});
-  auto m = test::build_model(kModel, test::tables_of(t));
+  auto m = test::build_model(kMaskedModel, test::tables_of(t));
   Graph& g = m->graph();
   CHECK(g.node(g.id("token_vec/embeddings")).type.shape == Shape{4, 2});
   CHECK(g.node(m->value("text")).type.shape == Shape{kBatch, 2});
@@ -61,11 +61,11 @@ TEST_CASE("MaskedMean averages each text's token vectors, padding excluded, and 
 
 TEST_CASE("MaskedMean needs a token sequence and its ids") {
   Table t = titles({"red"});
-  std::string yaml = test::replace_once(kModel, "mask: tokens", "mask: text");  // itself
+  std::string yaml = test::replace_once(kMaskedModel, "mask: tokens", "mask: text");  // itself
   std::string e = test::user_error([&] { test::build_model(yaml, test::tables_of(t)); });
   CHECK(test::contains(e, "model.yaml:6:"));
   CHECK(test::contains(e, "layers read each other in a circle: text -> text"));
-  yaml = test::replace_once(kModel, "input: token_vec, mask", "input: tokens, mask");
+  yaml = test::replace_once(kMaskedModel, "input: token_vec, mask", "input: tokens, mask");
   e = test::user_error([&] { test::build_model(yaml, test::tables_of(t)); });
   INFO(e);
   CHECK(test::contains(e, "model.yaml:6:"));

@@ -9,7 +9,7 @@ using test::check_values;
 
 namespace {
 
-Table two_rows() {
+Table mlp_rows() {
   Table t("interactions");
   t.add("a", FloatColumn{1, -1});
   t.add("b", FloatColumn{2, 0.5});
@@ -28,7 +28,7 @@ std::string mlp_model(const std::string& keys) {
 }  // namespace
 
 TEST_CASE("MLP [2, 1] is relu(x·K0 + b0)·K1 + b1 with parameters under query/dense_<i>/") {
-  Table t = two_rows();
+  Table t = mlp_rows();
   auto m = test::build_model(mlp_model("units: [2, 1]"), test::tables_of(t));
   Graph& g = m->graph();
   for (const char* p : {"query/dense_0/kernel", "query/dense_0/bias", "query/dense_1/kernel", "query/dense_1/bias"})
@@ -66,7 +66,7 @@ TEST_CASE("MLP [2, 1] is relu(x·K0 + b0)·K1 + b1 with parameters under query/d
 }
 
 TEST_CASE("MLP takes the activation between its layers by name") {
-  Table t = two_rows();
+  Table t = mlp_rows();
   auto m = test::build_model(mlp_model("units: [1, 1], activation: tanh, use_bias: false"), test::tables_of(t));
   CHECK(m->graph().params().size() == 2);
   CHECK(m->graph().find("query/dense_0/tanh") >= 0);
@@ -77,7 +77,7 @@ TEST_CASE("MLP takes the activation between its layers by name") {
 }
 
 TEST_CASE("MLP config errors") {
-  Table t = two_rows();
+  Table t = mlp_rows();
   std::string e = test::user_error([&] { test::build_model(mlp_model("units: []"), test::tables_of(t)); });
   CHECK(test::contains(e, "model.yaml:5:"));
   CHECK(test::contains(e, "at least one layer size"));

@@ -52,7 +52,7 @@ struct Problem {
 };
 
 // out, dq, dc, dweights, dcorrection against double precision, for `dout`.
-void check_against_reference(const Problem& p, double scale, const std::vector<float>& dout) {
+void check_fused_against_reference(const Problem& p, double scale, const std::vector<float>& dout) {
   const Attrs attrs{{"scale", scale}};
   std::vector<Tensor> in = {p.q, p.c, p.labels, p.w, p.corr, p.cand};
   Tensor out = test::run_forward("DotSoftmaxCrossEntropy", attrs, in);
@@ -99,12 +99,12 @@ void check_against_reference(const Problem& p, double scale, const std::vector<f
 TEST_CASE("DotSoftmaxCrossEntropy matches a double reference over many blocks and both threads") {
   // 1100 x 1000 logits: above the parallel threshold (2^20), 5 blocks of 256 rows, the last partial.
   Problem big(1100, 1000, 8, 21);
-  check_against_reference(big, 1.0 / 0.7, std::vector<float>(1100, 1.0f));  // forward's gradients
+  check_fused_against_reference(big, 1.0 / 0.7, std::vector<float>(1100, 1.0f));  // forward's gradients
   std::vector<float> dout(1100);
   for (int64_t r = 0; r < 1100; ++r) dout[r] = 0.5f + 0.001f * static_cast<float>(r);
-  check_against_reference(big, 1.0 / 0.7, dout);  // recomputed
+  check_fused_against_reference(big, 1.0 / 0.7, dout);  // recomputed
   Problem small(3, 50, 4, 22);                     // a smaller problem after a larger one reuses the buffers
-  check_against_reference(small, 1.0, std::vector<float>(3, 1.0f));
+  check_fused_against_reference(small, 1.0, std::vector<float>(3, 1.0f));
 }
 
 TEST_CASE("DotSoftmaxCrossEntropy errors name the input") {

@@ -32,7 +32,7 @@ Tensor random_tensor(Shape s, std::mt19937& rng) {
 }
 
 // c0 + op(a)·op(b) in double, and the sum of |terms| for the tolerance.
-void reference(const Tensor& a, bool ta, const Tensor& b, bool tb, int64_t m, int64_t k, int64_t n, int64_t i,
+void reference_product(const Tensor& a, bool ta, const Tensor& b, bool tb, int64_t m, int64_t k, int64_t n, int64_t i,
                int64_t j, double& value, double& magnitude) {
   value = 0;
   magnitude = 0;
@@ -90,7 +90,7 @@ TEST_CASE("gemm matches a double reference on model-like shapes, and repeats bit
           for (int64_t i = 0; i < d.m; ++i)
             for (int64_t j = 0; j < d.n; ++j) {
               double ref, mag;
-              reference(a, ta, b, tb, d.m, d.k, d.n, i, j, ref, mag);
+              reference_product(a, ta, b, tb, d.m, d.k, d.n, i, j, ref, mag);
               if (acc) ref += c0.f32()[i * d.n + j];
               if (std::fabs(c.f32()[i * d.n + j] - ref) > 1e-5 * (1 + mag)) ++bad;
             }

@@ -15,12 +15,12 @@ namespace {
 Tensor x3() {
   return Tensor::from({3, 3, 2}, std::vector<float>{1, 2, 3, 4, 5, 6, 1, 1, 2, 2, 3, 3, 2, 4, 6, 8, 10, 12});
 }
-Tensor ids3() { return Tensor::from_ids({3, 3}, std::vector<int32_t>{7, 0, 2, 0, 0, 0, 1, 1, 1}); }
+Tensor masked_ids3() { return Tensor::from_ids({3, 3}, std::vector<int32_t>{7, 0, 2, 0, 0, 0, 1, 1, 1}); }
 
 }  // namespace
 
 TEST_CASE("MaskedMean forward: mean over unmasked tokens, zeros for an empty row") {
-  Tensor out = test::run_forward("MaskedMean", {}, {x3(), ids3()});
+  Tensor out = test::run_forward("MaskedMean", {}, {x3(), masked_ids3()});
   CHECK(out.shape() == Shape{3, 2});
   // row 0: ([1,2] + [5,6]) / 2 = [3,4]; row 1: empty -> [0,0] (Keras: NaN);
   // row 2: ([2,4] + [6,8] + [10,12]) / 3 = [6,8]
@@ -29,7 +29,7 @@ TEST_CASE("MaskedMean forward: mean over unmasked tokens, zeros for an empty row
 
 TEST_CASE("MaskedMean backward: dout / count on unmasked tokens, nothing elsewhere") {
   Tensor dout = Tensor::from({3, 2}, std::vector<float>{2, 4, 1, 1, 3, 6});
-  auto g = test::run_backward("MaskedMean", {}, {x3(), ids3()}, dout);
+  auto g = test::run_backward("MaskedMean", {}, {x3(), masked_ids3()}, dout);
   // row 0: count 2 -> tokens 0 and 2 get [2,4]/2 = [1,2], token 1 (masked) gets 0;
   // row 1: empty -> 0; row 2: count 3 -> every token gets [3,6]/3 = [1,2]
   check_values(g[0], {1, 2, 0, 0, 1, 2, 0, 0, 0, 0, 0, 0, 1, 2, 1, 2, 1, 2});

@@ -18,7 +18,7 @@ const float kLn2 = std::log(2.0f), kLn3 = std::log(3.0f), kLn4 = std::log(4.0f);
 // Row 0 = [0, ln2, ln3, ln4] (exp: 1, 2, 3, 4); row 1 = [1, 1, 1, 1].
 Tensor logits2x4() { return Tensor::from({2, 4}, std::vector<float>{0, kLn2, kLn3, kLn4, 1, 1, 1, 1}); }
 Tensor labels(std::vector<int32_t> v) { return Tensor::from_ids({static_cast<int64_t>(v.size())}, v); }
-Tensor vec(std::vector<float> v) { return Tensor::from({static_cast<int64_t>(v.size())}, v); }
+Tensor row_vec(std::vector<float> v) { return Tensor::from({static_cast<int64_t>(v.size())}, v); }
 
 }  // namespace
 
@@ -28,16 +28,16 @@ TEST_CASE("SoftmaxCrossEntropy plain: loss and gradient by hand") {
   std::vector<Tensor> in{logits2x4(), labels({3, 0})};
   check_values(test::run_forward("SoftmaxCrossEntropy", {}, in), {0.9162907f, 1.3862944f});
   // dout = [1, 2]: row 0 = p - onehot(3); row 1 = 2·(p - onehot(0))
-  auto g = test::run_backward("SoftmaxCrossEntropy", {}, in, vec({1, 2}));
+  auto g = test::run_backward("SoftmaxCrossEntropy", {}, in, row_vec({1, 2}));
   check_values(g[0], {0.1f, 0.2f, 0.3f, -0.6f, -1.5f, 0.5f, 0.5f, 0.5f});
 }
 
 TEST_CASE("SoftmaxCrossEntropy weights: scaled loss, scaled dlogits, dweights = dout · loss") {
   Attrs a;
-  std::vector<Tensor> in{logits2x4(), labels({3, 0}), vec({2, 0.5f})};
+  std::vector<Tensor> in{logits2x4(), labels({3, 0}), row_vec({2, 0.5f})};
   // [2 · ln 2.5, 0.5 · ln 4]
   check_values(test::run_forward("SoftmaxCrossEntropy", a, in), {2 * 0.9162907f, 0.6931472f});
-  auto g = test::run_backward("SoftmaxCrossEntropy", a, in, vec({1, 2}));
+  auto g = test::run_backward("SoftmaxCrossEntropy", a, in, row_vec({1, 2}));
   // row 0: 1·2·([.1,.2,.3,.4] - [0,0,0,1]) = [.2, .4, .6, -1.2]
   // row 1: 2·0.5·([.25,.25,.25,.25] - [1,0,0,0]) = [-.75, .25, .25, .25]
   check_values(g[0], {0.2f, 0.4f, 0.6f, -1.2f, -0.75f, 0.25f, 0.25f, 0.25f});
@@ -50,9 +50,9 @@ TEST_CASE("SoftmaxCrossEntropy correction: added to every row, dcorrection = col
   // correction [ln2, 0, -ln3, 0]
   // row 0: z = [ln2, ln2, 0, ln4], exp [2, 2, 1, 4], sum 9, label 3: ln 9 - ln 4 = ln 2.25
   // row 1: z = 1 + [ln2, 0, -ln3, 0], exp/e [2, 1, 1/3, 1], sum 13/3, label 0: ln(13/3) - ln 2 = ln(13/6)
-  std::vector<Tensor> in{logits2x4(), labels({3, 0}), Tensor(), vec({kLn2, 0, -kLn3, 0})};  // no weights
+  std::vector<Tensor> in{logits2x4(), labels({3, 0}), Tensor(), row_vec({kLn2, 0, -kLn3, 0})};  // no weights
   check_values(test::run_forward("SoftmaxCrossEntropy", a, in), {0.8109302f, 0.7731899f}, 1e-5);
-  auto g = test::run_backward("SoftmaxCrossEntropy", a, in, vec({1, 1}));
+  auto g = test::run_backward("SoftmaxCrossEntropy", a, in, row_vec({1, 1}));
   // row 0: [2/9, 2/9, 1/9, 4/9 - 1]; row 1: [6/13 - 1, 3/13, 1/13, 3/13]
   check_values(g[0], {2.f / 9, 2.f / 9, 1.f / 9, -5.f / 9, -7.f / 13, 3.f / 13, 1.f / 13, 3.f / 13}, 1e-5);
   check_values(g[3], {2.f / 9 - 7.f / 13, 2.f / 9 + 3.f / 13, 1.f / 9 + 1.f / 13, -5.f / 9 + 3.f / 13}, 1e-5);
@@ -67,7 +67,7 @@ TEST_CASE("SoftmaxCrossEntropy candidate_ids: same-candidate columns leave the s
   // row 1, label 2 (candidate 5): column 0 dropped; sum 3e: ln 3
   // row 2, label 1 (candidate 7, unique): nothing dropped; sum 10: ln 10 - ln 2 = ln 5
   check_values(test::run_forward("SoftmaxCrossEntropy", a, in), {1.9459101f, 1.0986123f, 1.6094379f});
-  auto g = test::run_backward("SoftmaxCrossEntropy", a, in, vec({1, 1, 1}));
+  auto g = test::run_backward("SoftmaxCrossEntropy", a, in, row_vec({1, 1, 1}));
   // row 0: [1/7 - 1, 2/7, 0, 4/7]; row 1: [0, 1/3, 1/3 - 1, 1/3]; row 2: [.1, .2 - 1, .3, .4]
   check_values(g[0], {1.f / 7 - 1, 2.f / 7, 0, 4.f / 7, 0, 1.f / 3, -2.f / 3, 1.f / 3, 0.1f, -0.8f, 0.3f, 0.4f});
   CHECK(g[0].f32()[2] == 0.0f);  // excluded columns get exactly zero
@@ -79,11 +79,11 @@ TEST_CASE("SoftmaxCrossEntropy with weights, correction and candidate_ids togeth
   // logits [0, ln2, ln3, ln4] + correction [0, 0, 0, -ln2] = [0, ln2, ln3, ln2];
   // candidates [1, 2, 3, 2], label 1 (candidate 2): column 3 dropped; exp [1, 2, 3, -], sum 6;
   // loss = ln 6 - ln 2 = ln 3; weight 3 -> 3 ln 3
-  std::vector<Tensor> in{Tensor::from({1, 4}, std::vector<float>{0, kLn2, kLn3, kLn4}), labels({1}), vec({3}),
-                         vec({0, 0, 0, -kLn2}), Tensor::from_ids({4}, std::vector<int32_t>{1, 2, 3, 2})};
+  std::vector<Tensor> in{Tensor::from({1, 4}, std::vector<float>{0, kLn2, kLn3, kLn4}), labels({1}), row_vec({3}),
+                         row_vec({0, 0, 0, -kLn2}), Tensor::from_ids({4}, std::vector<int32_t>{1, 2, 3, 2})};
   check_values(test::run_forward("SoftmaxCrossEntropy", a, in), {3.2958369f});
   // dout 2: k = 2·3 = 6; dlogits = 6·([1/6, 2/6, 3/6, 0] - [0, 1, 0, 0]) = [1, -4, 3, 0]
-  auto g = test::run_backward("SoftmaxCrossEntropy", a, in, vec({2}));
+  auto g = test::run_backward("SoftmaxCrossEntropy", a, in, row_vec({2}));
   check_values(g[0], {1, -4, 3, 0});
   check_values(g[2], {2.1972246f});  // dweights = 2 · ln 3
   check_values(g[3], {1, -4, 3, 0});  // dcorrection = column sums of dlogits (one row)
@@ -94,7 +94,7 @@ TEST_CASE("SoftmaxCrossEntropy is stable at extreme logits") {
   Tensor x = Tensor::from({2, 3}, std::vector<float>{1000, 0, -1000, 1000, 0, -1000});
   std::vector<Tensor> in{x, labels({1, 0})};
   check_values(test::run_forward("SoftmaxCrossEntropy", {}, in), {1000, 0});
-  auto g = test::run_backward("SoftmaxCrossEntropy", {}, in, vec({1, 1}));
+  auto g = test::run_backward("SoftmaxCrossEntropy", {}, in, row_vec({1, 1}));
   // p = [1, 0, 0]: row 0 (label 1) [1, -1, 0]; row 1 (label 0) [0, 0, 0]
   check_values(g[0], {1, -1, 0, 0, 0, 0});
 }
@@ -131,10 +131,10 @@ TEST_CASE("SoftmaxCrossEntropy rejects bad labels and a wrong number of inputs")
 namespace {
 
 // Double-precision reference of the whole op (all options on) and a fused run on one op instance.
-struct Case {
+struct RowCase {
   int64_t b, c;
   Tensor x, lab, w, corr, cand;
-  explicit Case(int64_t b_, int64_t c_, uint32_t seed) : b(b_), c(c_), x({b_, c_}), lab({b_}, DType::i32), w({b_}), corr({c_}), cand({c_}, DType::i32) {
+  explicit RowCase(int64_t b_, int64_t c_, uint32_t seed) : b(b_), c(c_), x({b_, c_}), lab({b_}, DType::i32), w({b_}), corr({c_}), cand({c_}, DType::i32) {
     std::mt19937 rng(seed);
     std::normal_distribution<float> n(0, 4);
     std::uniform_real_distribution<float> u(0.5f, 2);
@@ -146,7 +146,7 @@ struct Case {
   }
 };
 
-void check_against_reference(Op& op, const Case& k) {
+void check_against_reference(Op& op, const RowCase& k) {
   const int64_t b = k.b, c = k.c;
   Tensor out({b}), dout({b});
   for (int64_t r = 0; r < b; ++r) dout.f32()[r] = 0.5f + 0.01f * r;
@@ -193,7 +193,7 @@ TEST_CASE("SoftmaxCrossEntropy parallel path matches a double reference, and one
   auto op = OpRegistry::instance().make("SoftmaxCrossEntropy", {});
   // 1000 columns: not a multiple of the vector width, so the loop tails are covered too.
   // 1100 x 1000 = 1,100,000 logits: above the parallel threshold (2^20).
-  Case big(1100, 1000, 11), small(3, 1000, 12);
+  RowCase big(1100, 1000, 11), small(3, 1000, 12);
   check_against_reference(*op, big);
   check_against_reference(*op, small);  // smaller batch after a larger one reuses the buffers
   check_against_reference(*op, big);

@@ -19,20 +19,20 @@ namespace {
 
 // ---- MovieLens-format data ----
 
-std::string genres(int on) {
+std::string genre_lists(int on) {
   std::string g;
   for (int i = 0; i < 19; ++i) g += std::string("|") + (i == on ? "1" : "0");
   return g;
 }
 
-std::string item_line(int id, const std::string& title) {
-  return std::to_string(id) + "|" + title + "|01-Jan-1995||http://example.org/" + std::to_string(id) + genres(id % 19);
+std::string bad_item_line(int id, const std::string& title) {
+  return std::to_string(id) + "|" + title + "|01-Jan-1995||http://example.org/" + std::to_string(id) + genre_lists(id % 19);
 }
 
 // Four movies and twelve ratings of three users: u.item and u.data as GroupLens lays them out.
-const std::string kItems = item_line(1, "Toy Story (1995)") + "\n" + item_line(2, "GoldenEye (1995)") + "\n" +
-                           item_line(3, "Four Rooms (1995)") + "\n" + item_line(4, "Get Shorty (1995)") + "\n";
-const std::string kData =
+const std::string kItems = bad_item_line(1, "Toy Story (1995)") + "\n" + bad_item_line(2, "GoldenEye (1995)") + "\n" +
+                           bad_item_line(3, "Four Rooms (1995)") + "\n" + bad_item_line(4, "Get Shorty (1995)") + "\n";
+const std::string kRatingsCsv =
     "1\t1\t5\t874965758\n1\t2\t3\t876893171\n1\t3\t4\t878542960\n1\t4\t3\t876893119\n"
     "2\t1\t4\t888550871\n2\t2\t3\t888551001\n2\t3\t2\t888551104\n2\t4\t1\t888551290\n"
     "3\t1\t2\t889237269\n3\t2\t5\t889237455\n3\t3\t3\t889237638\n3\t4\t4\t889237757\n";
@@ -74,9 +74,9 @@ TEST_CASE("bad MovieLens data through dagrad fit: file and line named, exit 2, n
       d.write("data/u.data", data);
     };
   };
-  const std::string k = kItems, r = kData;
+  const std::string k = kItems, r = kRatingsCsv;
   std::vector<DataCase> cases = {
-      {"missing u.item", [](const FastTempDir& d) { d.write("data/u.data", kData); }, 2, {"u.item", "no such file"}},
+      {"missing u.item", [](const FastTempDir& d) { d.write("data/u.data", kRatingsCsv); }, 2, {"u.item", "no such file"}},
       {"missing u.data", [](const FastTempDir& d) { d.write("data/u.item", kItems); }, 2,
        {"MovieLens 100k not found", "has no u.data", "get_movielens.sh"}},
       {"empty u.data", both(k, ""), 2, {"u.data: the file is empty", "4 tab-separated fields"}},
@@ -123,7 +123,7 @@ TEST_CASE("bad MovieLens data through dagrad fit: file and line named, exit 2, n
 
 TEST_CASE("MovieLens skip_bad_rows: bad rows are left out and counted, training goes on") {
   FastTempDir d("ml_skip");
-  std::string data = replace(kData, "2\t3\t2\t888551104", "2\t3\tgood\t888551104");
+  std::string data = replace(kRatingsCsv, "2\t3\t2\t888551104", "2\t3\tgood\t888551104");
   data = replace(data, "3\t2\t5\t889237455", "3\t9\t5\t889237455");
   d.write("data/u.item", kItems);
   d.write("data/u.data", data);
@@ -138,7 +138,7 @@ TEST_CASE("MovieLens skip_bad_rows: bad rows are left out and counted, training 
 TEST_CASE("movielens_two_tower: bad data and bad flags exit 2 naming what is wrong") {
   FastTempDir d("ml_exe");
   d.write("data/u.item", kItems);
-  d.write("data/u.data", kData + "3\t1");
+  d.write("data/u.data", kRatingsCsv + "3\t1");
   // The experiment's own files, pointed at by DAGRAD_EXPERIMENTS: the tiny model as a configuration.
   d.write("exp/towers_tiny.yaml", kMlModel);
   d.write("exp/train.yaml", ml_train());
@@ -160,7 +160,7 @@ TEST_CASE("movielens_two_tower: bad data and bad flags exit 2 naming what is wro
   }
   SUBCASE("recommend: a damaged model file, --k not a number") {
     d.write("good/u.item", kItems);
-    d.write("good/u.data", kData);
+    d.write("good/u.data", kRatingsCsv);
     d.write("model.yaml", kMlModel);
     d.write("train.yaml", ml_train());
     REQUIRE(test::run(dagrad_cmd("fit " + test::sh(d.file("model.yaml")) + " --train " + test::sh(d.file("train.yaml")) +

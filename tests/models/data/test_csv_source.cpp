@@ -31,17 +31,17 @@ join:
   - {file: users.csv, on: userId, columns: {userId: int, age: int}}
 )";
 
-DataTables load(const test::TempDir& d, const std::string& text) {
+DataTables load_csv(const test::TempDir& d, const std::string& text) {
   DataTables t;
   load_data(parse_config(text, d.file("train.yaml")), d.str(), t);
   return t;
 }
 
-std::string error_of(const test::TempDir& d, const std::string& from, const std::string& to) {
+std::string csv_error(const test::TempDir& d, const std::string& from, const std::string& to) {
   std::string text = kData;
   text.replace(text.find(from), from.size(), to);
   try {
-    load(d, text);
+    load_csv(d, text);
   } catch (const UserError& e) {
     return e.what();
   }
@@ -53,7 +53,7 @@ std::string error_of(const test::TempDir& d, const std::string& from, const std:
 TEST_CASE("csv join: items and users joined onto each rating by key; the item table is the candidate set") {
   test::TempDir d("csv_join");
   write_tables(d);
-  DataTables t = load(d, kData);
+  DataTables t = load_csv(d, kData);
   const Table& i = t.interactions;
   REQUIRE(i.rows() == 4);
   CHECK(i.ints("movieId") == IntColumn{10, 20, 30, 10});
@@ -71,14 +71,14 @@ TEST_CASE("csv join: a key the side table lacks is an error at `on`, or dropped 
   test::TempDir d("csv_join_missing");
   write_tables(d);
   d.write("users.csv", "userId,age\n1,31\n2,45\n");
-  std::string e = error_of(d, "{file: users.csv, on: userId,", "{file: users.csv, on: userId,");
+  std::string e = csv_error(d, "{file: users.csv, on: userId,", "{file: users.csv, on: userId,");
   CHECK(test::contains(e, "train.yaml:6:"));
   CHECK(test::contains(e, "1 interaction(s) have a key 'userId' that"));
   CHECK(test::contains(e, "(the first: '3')"));
   CHECK(test::contains(e, "missing: drop"));
   std::string text = kData;
   text.replace(text.find("on: userId,"), 11, "on: userId, missing: drop,");
-  DataTables t = load(d, text);
+  DataTables t = load_csv(d, text);
   CHECK(t.interactions.rows() == 3);
   CHECK(t.interactions.ints("userId") == IntColumn{1, 2, 1});
 }
@@ -86,22 +86,22 @@ TEST_CASE("csv join: a key the side table lacks is an error at `on`, or dropped 
 TEST_CASE("csv join errors: key types, unknown key columns, repeated keys, clashing columns") {
   test::TempDir d("csv_join_errors");
   write_tables(d);
-  std::string e = error_of(d, "columns: {userId: int, age: int}", "columns: {userId: string, age: int}");
+  std::string e = csv_error(d, "columns: {userId: int, age: int}", "columns: {userId: string, age: int}");
   CHECK(test::contains(e, "'userId' is int in the interactions but string in"));
-  e = error_of(d, "on: userId,", "on: user,");
+  e = csv_error(d, "on: userId,", "on: user,");
   CHECK(test::contains(e, "the key column 'user' is not among the columns read from"));
-  e = error_of(d, "{file: users.csv, on: userId, columns: {userId: int, age: int}}",
+  e = csv_error(d, "{file: users.csv, on: userId, columns: {userId: int, age: int}}",
                "{file: users.csv, on: userI, columns: {userI: int, age: int}}");
   CHECK(test::contains(e, "users.csv:1: no column 'userI' in the header"));
   d.write("movies2.csv", "movieId,title,genres\n10,A,x\n10,B,y\n20,C,z\n30,D,w\n");
-  e = error_of(d, "file: movies.csv", "file: movies2.csv");
+  e = csv_error(d, "file: movies.csv", "file: movies2.csv");
   CHECK(test::contains(e, "key '10' appears twice"));
   d.write("users2.csv", "userId,rating\n1,1\n2,2\n3,3\n");
-  e = error_of(d, "{file: users.csv, on: userId, columns: {userId: int, age: int}}",
+  e = csv_error(d, "{file: users.csv, on: userId, columns: {userId: int, age: int}}",
                "{file: users2.csv, on: userId, columns: {userId: int, rating: int}}");
   CHECK(test::contains(e, "column 'rating' of"));
   CHECK(test::contains(e, "is already a column of the interactions"));
-  e = error_of(d, "on: userId,", "on: userId, candidates: true,");
+  e = csv_error(d, "on: userId,", "on: userId, candidates: true,");
   CHECK(test::contains(e, "the candidates are already given"));
 }
 

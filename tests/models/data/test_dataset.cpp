@@ -10,7 +10,7 @@ using namespace dagrad;
 
 namespace {
 
-DataTables load(const test::TempDir& d, const std::string& derive) {
+DataTables load_derived(const test::TempDir& d, const std::string& derive) {
   d.write("ratings.csv", "user,rating,age,code\nu1,4.5,17,12\nu2,3,25,7\nu3,4,60,x9\n");
   ConfigNode cfg = parse_config("source: csv\ninteractions: ratings.csv\n"
                                 "columns: {user: string, rating: float, age: int, code: string}\n" + derive,
@@ -20,9 +20,9 @@ DataTables load(const test::TempDir& d, const std::string& derive) {
   return t;
 }
 
-std::string error_of(const test::TempDir& d, const std::string& derive) {
+std::string derive_error(const test::TempDir& d, const std::string& derive) {
   try {
-    load(d, derive);
+    load_derived(d, derive);
   } catch (const UserError& e) {
     return e.what();
   }
@@ -33,7 +33,7 @@ std::string error_of(const test::TempDir& d, const std::string& derive) {
 
 TEST_CASE("data.derive: a label from a comparison, buckets, casts and a copy, on every split") {
   test::TempDir d("derive");
-  DataTables t = load(d, "derive:\n"
+  DataTables t = load_derived(d, "derive:\n"
                          "  clicked: {from: rating, at_least: 4}\n"
                          "  age_bucket: {from: age, bucketize: [18, 25, 35]}\n"
                          "  rating_text: {from: rating, cast: string}\n"
@@ -52,20 +52,20 @@ TEST_CASE("data.derive: a label from a comparison, buckets, casts and a copy, on
 
 TEST_CASE("data.derive errors name the node and what was expected") {
   test::TempDir d("derive_errors");
-  std::string e = error_of(d, "derive:\n  clicked: {from: ratin, at_least: 4}\n");
+  std::string e = derive_error(d, "derive:\n  clicked: {from: ratin, at_least: 4}\n");
   CHECK(test::contains(e, "train.yaml:5:"));
   CHECK(test::contains(e, "no column 'ratin'"));
   CHECK(test::contains(e, "did you mean 'rating'?"));
-  e = error_of(d, "derive:\n  c: {from: user, at_least: 4}\n");
+  e = derive_error(d, "derive:\n  c: {from: user, at_least: 4}\n");
   CHECK(test::contains(e, "at_least needs a number column, 'user' holds strings"));
-  e = error_of(d, "derive:\n  c: {from: age, bucketize: [30, 20]}\n");
+  e = derive_error(d, "derive:\n  c: {from: age, bucketize: [30, 20]}\n");
   CHECK(test::contains(e, "strictly increasing"));
-  e = error_of(d, "derive:\n  c: {from: code, cast: int}\n");
+  e = derive_error(d, "derive:\n  c: {from: code, cast: int}\n");
   CHECK(test::contains(e, "row 3 of 'code' holds 'x9', not an integer"));
-  e = error_of(d, "derive:\n  c: {from: age, at_least: 1, cast: int}\n");
+  e = derive_error(d, "derive:\n  c: {from: age, at_least: 1, cast: int}\n");
   CHECK(test::contains(e, "at most one of"));
-  e = error_of(d, "derive:\n  age: {from: rating}\n");
+  e = derive_error(d, "derive:\n  age: {from: rating}\n");
   CHECK(test::contains(e, "already have a column of that name"));
-  e = error_of(d, "derive:\n  c: {from: age, at_lest: 1}\n");
+  e = derive_error(d, "derive:\n  c: {from: age, at_lest: 1}\n");
   CHECK(test::contains(e, "did you mean 'at_least'?"));
 }

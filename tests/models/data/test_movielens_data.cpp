@@ -38,7 +38,7 @@ std::string tiny_items() {
 
 
 // The UserError message `f` throws ("" and a failed check when it throws none).
-std::string error_of(const std::function<void()>& f) {
+std::string movielens_error(const std::function<void()>& f) {
   try {
     f();
   } catch (const UserError& e) {
@@ -54,11 +54,11 @@ void check_has(const std::string& message, const std::string& part) {
 
 std::string ratings_error(const std::string& data) {
   auto movies = parse_items(tiny_items(), "u.item");
-  return error_of([&] { parse_ratings(data, "u.data", movies); });
+  return movielens_error([&] { parse_ratings(data, "u.data", movies); });
 }
 
 std::string items_error(const std::string& items) {
-  return error_of([&] { parse_items(items, "u.item"); });
+  return movielens_error([&] { parse_items(items, "u.item"); });
 }
 
 }  // namespace
@@ -191,13 +191,13 @@ TEST_CASE("u.item errors name the file, the line, the field and what was expecte
 
 TEST_CASE("missing files are named") {
   test::TempDir dir("movielens");
-  std::string m = error_of([&] { load_movielens(dir.dir()); });
+  std::string m = movielens_error([&] { load_movielens(dir.dir()); });
   check_has(m, (dir.dir() / "u.item").string() + ": no such file");
   dir.write("u.item", tiny_items());
-  m = error_of([&] { load_movielens(dir.dir()); });
+  m = movielens_error([&] { load_movielens(dir.dir()); });
   check_has(m, (dir.dir() / "u.data").string() + ": no such file");
   dir.write("u.data", "");
-  m = error_of([&] { load_movielens(dir.dir()); });
+  m = movielens_error([&] { load_movielens(dir.dir()); });
   check_has(m, (dir.dir() / "u.data").string() + ": the file is empty");
 }
 
@@ -214,7 +214,7 @@ TEST_CASE("load_movielens reads a directory; errors carry the file's path") {
   CHECK(d.skipped.summary() == "");
 
   dir.write("u.data", "1\t1\t4\t10\n2\t9\t2\t20\n");
-  check_has(error_of([&] { load_movielens(dir.dir()); }),
+  check_has(movielens_error([&] { load_movielens(dir.dir()); }),
             (dir.dir() / "u.data").string() + ":2: field 2 (item id): movie id 9 is not in u.item");
 }
 
@@ -240,7 +240,7 @@ TEST_CASE("skip_bad_rows skips bad rows and reports the first few with file:line
   check_has(s, "; ...");
 
   // Without the option the first bad row throws.
-  check_has(error_of([&] { parse_ratings(data, "u.data", movies); }), "u.data:2:");
+  check_has(movielens_error([&] { parse_ratings(data, "u.data", movies); }), "u.data:2:");
 
   // A bad u.item row is skipped, and so are the ratings of the movie it held.
   test::TempDir dir("movielens");
@@ -256,9 +256,9 @@ TEST_CASE("skip_bad_rows skips bad rows and reports the first few with file:line
   check_has(d.skipped.summary(), "u.data:2: field 2 (item id): movie id 2 is not in u.item");
 
   // Skipping never turns a file without a single good row into an empty data set.
-  check_has(error_of([&] { parse_ratings("x\n1\t1\n", "u.data", movies, skip); }),
+  check_has(movielens_error([&] { parse_ratings("x\n1\t1\n", "u.data", movies, skip); }),
             "u.data: no usable row: all 2 skipped; skipped 2 bad rows: u.data:1:");
-  check_has(error_of([&] { parse_ratings("", "u.data", movies, skip); }), "u.data: the file is empty");
+  check_has(movielens_error([&] { parse_ratings("", "u.data", movies, skip); }), "u.data: the file is empty");
 }
 
 TEST_CASE("the expected sums are embedded from models/data/sources/ml-100k.sha256") {
@@ -279,7 +279,7 @@ TEST_CASE("the expected sums are embedded from models/data/sources/ml-100k.sha25
 
 TEST_CASE("verify_movielens names missing required files and mismatching sums") {
   test::TempDir dir("movielens");
-  std::string m = error_of([&] { verify_movielens(dir.dir()); });
+  std::string m = movielens_error([&] { verify_movielens(dir.dir()); });
   check_has(m, (dir.dir() / "u.data").string() + ": missing (a required file)");
   check_has(m, (dir.dir() / "u.item").string() + ": missing (a required file)");
   CHECK(m.find("u.genre") == std::string::npos);  // optional files may be absent
@@ -288,7 +288,7 @@ TEST_CASE("verify_movielens names missing required files and mismatching sums") 
   const std::string fake = "1\t1\t4\t10\n";
   dir.write("u.data", fake);
   dir.write("u.item", tiny_items());
-  m = error_of([&] { verify_movielens(dir.dir()); });
+  m = movielens_error([&] { verify_movielens(dir.dir()); });
   std::string want;
   for (const auto& s : expected_sums())
     if (s.file == "u.data") want = s.sha256;
@@ -304,13 +304,13 @@ TEST_CASE("resolve_data_dir: --data, then DAGRAD_DATA, then ./data/ml-100k") {
   CHECK(resolve_data_dir(a.dir().string(), b.dir().c_str()) == a.dir());
   CHECK(resolve_data_dir("", b.dir().c_str()) == b.dir());
 
-  std::string m = error_of([&] { resolve_data_dir((a.dir() / "nope").string(), b.dir().c_str()); });
+  std::string m = movielens_error([&] { resolve_data_dir((a.dir() / "nope").string(), b.dir().c_str()); });
   check_has(m, (a.dir() / "nope").string() + " (from --data): no such directory");
   check_has(m, "scripts/get_movielens.sh " + (a.dir() / "nope").string());
   check_has(m, "--data DIR or DAGRAD_DATA=DIR");
 
   fs::remove(b.dir() / "u.data");
-  m = error_of([&] { resolve_data_dir("", b.dir().c_str()); });
+  m = movielens_error([&] { resolve_data_dir("", b.dir().c_str()); });
   check_has(m, b.dir().string() + " (from the DAGRAD_DATA environment variable): the directory "
                                  "has no u.data");
 
@@ -321,7 +321,7 @@ TEST_CASE("resolve_data_dir: --data, then DAGRAD_DATA, then ./data/ml-100k") {
   unsetenv("DAGRAD_DATA");
   fs::path cwd = fs::current_path();
   fs::current_path(b.dir());
-  m = error_of([&] { resolve_data_dir(""); });
+  m = movielens_error([&] { resolve_data_dir(""); });
   check_has(m, "data/ml-100k (the default, as neither --data nor DAGRAD_DATA was given)");
   fs::create_directories(b.dir() / "data/ml-100k");
   b.write("data/ml-100k/u.data", "x");

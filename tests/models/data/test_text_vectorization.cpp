@@ -14,7 +14,7 @@ using dagrad::preprocessing::TextVectorization;
 using Tokens = std::vector<std::string>;
 
 namespace {
-std::vector<int32_t> ids_of(const Tensor& t) { return {t.ids().begin(), t.ids().end()}; }
+std::vector<int32_t> token_ids(const Tensor& t) { return {t.ids().begin(), t.ids().end()}; }
 
 // the 3, cat 2, dog 2, a 1, end 1 (the last text is punctuation only and has no token).
 const std::vector<std::string> kCorpus{"the cat", "The dog!", "a cat", "dog... the end", "..."};
@@ -49,7 +49,7 @@ TEST_CASE("TextVectorization adapt: count descending, ties by token descending")
   // Rows: "The cat." -> [2, 4]; "a big dog" -> [6, 1, 3]; "" -> []; "..." -> []; padded to T = 3.
   Tensor out = tv.transform(std::vector<std::string>{"The cat.", "a big dog", "", "..."});
   CHECK(out.shape() == Shape{4, 3});
-  CHECK(ids_of(out) == std::vector<int32_t>{2, 4, 0, 6, 1, 3, 0, 0, 0, 0, 0, 0});
+  CHECK(token_ids(out) == std::vector<int32_t>{2, 4, 0, 6, 1, 3, 0, 0, 0, 0, 0, 0});
 }
 
 TEST_CASE("TextVectorization ties compare bytes, so UTF-8 sorts after ASCII") {
@@ -65,11 +65,11 @@ TEST_CASE("TextVectorization max_tokens counts padding and OOV") {
   // 5 - 2 = 3 learned tokens: the, dog, cat; "end" and "a" are now OOV.
   CHECK(tv.vocabulary() == Tokens{"the", "dog", "cat"});
   CHECK(tv.vocabulary_size() == 5);
-  CHECK(ids_of(tv.transform(std::vector<std::string>{"the end"})) == std::vector<int32_t>{2, 1});
+  CHECK(token_ids(tv.transform(std::vector<std::string>{"the end"})) == std::vector<int32_t>{2, 1});
   TextVectorization none(2);  // room for padding and OOV only
   none.adapt(kCorpus);
   CHECK(none.vocabulary().empty());
-  CHECK(ids_of(none.transform(std::vector<std::string>{"the cat"})) == std::vector<int32_t>{1, 1});
+  CHECK(token_ids(none.transform(std::vector<std::string>{"the cat"})) == std::vector<int32_t>{1, 1});
   CHECK_THROWS_AS(TextVectorization(1), UserError);
   CHECK(TextVectorization(1000).max_tokens() == 1000);
   CHECK(!TextVectorization().max_tokens());
@@ -80,7 +80,7 @@ TEST_CASE("TextVectorization batches of empty strings still have a token axis") 
   tv.adapt(kCorpus);
   Tensor out = tv.transform(std::vector<std::string>{"", "...", "  "});
   CHECK(out.shape() == Shape{3, 1});
-  CHECK(ids_of(out) == std::vector<int32_t>{0, 0, 0});
+  CHECK(token_ids(out) == std::vector<int32_t>{0, 0, 0});
   CHECK(tv.transform(std::vector<std::string>{}).shape() == Shape{0, 1});
 }
 
@@ -95,7 +95,7 @@ TEST_CASE("TextVectorization vocabulary from state") {
   TextVectorization adapted(8);
   adapted.adapt(kCorpus);
   TextVectorization rebuilt(adapted.vocabulary(), adapted.max_tokens());
-  CHECK(ids_of(rebuilt.transform(kCorpus)) == ids_of(adapted.transform(kCorpus)));
+  CHECK(token_ids(rebuilt.transform(kCorpus)) == token_ids(adapted.transform(kCorpus)));
 
   CHECK_THROWS_WITH_AS((TextVectorization(Tokens{"x", "y", "x"}, std::nullopt)),
                        doctest::Contains("entry 2 \"x\" repeats entry 0"), UserError);
@@ -125,19 +125,19 @@ TEST_CASE("TextVectorization encode once, pad chosen rows into a reused buffer")
   enc.pad_rows(std::vector<int64_t>{3, 0}, out);
   CHECK(out.shape() == Shape{2, 2});
   CHECK(out.i32() == storage);  // the buffer's storage, no allocation
-  CHECK(ids_of(out) == std::vector<int32_t>{1, 0, 2, 4});
+  CHECK(token_ids(out) == std::vector<int32_t>{1, 0, 2, 4});
   // rows 1 (empty) and 2 ([3, 3, 2, 5]): T = 4
   enc.pad_rows(std::vector<int64_t>{1, 2}, out);
   CHECK(out.shape() == Shape{2, 4});
   CHECK(out.i32() == storage);
-  CHECK(ids_of(out) == std::vector<int32_t>{0, 0, 0, 0, 3, 3, 2, 5});
+  CHECK(token_ids(out) == std::vector<int32_t>{0, 0, 0, 0, 3, 3, 2, 5});
   // Only the empty row: T = 1.
   CHECK(enc.padded_length(std::vector<int64_t>{1}) == 1);
   // A buffer too small is replaced.
   Tensor small({1, 1}, DType::i32);
   enc.pad_rows(std::vector<int64_t>{2, 2, 2}, small);
   CHECK(small.shape() == Shape{3, 4});
-  CHECK(ids_of(small) == std::vector<int32_t>{3, 3, 2, 5, 3, 3, 2, 5, 3, 3, 2, 5});
+  CHECK(token_ids(small) == std::vector<int32_t>{3, 3, 2, 5, 3, 3, 2, 5, 3, 3, 2, 5});
 }
 
 TEST_CASE("TextVectorization encode of a large column (parallel path) keeps row order") {
@@ -208,5 +208,5 @@ TEST_CASE("TextVectorization with a separator: adapt counts whole tokens, encode
   CHECK(e.offsets == std::vector<int64_t>{0, 2, 3, 6, 6, 7});
   CHECK(e.ids == std::vector<int32_t>{3, 2, 2, 5, 2, 3, 4});
   const std::vector<std::string> probe{"Drama|Horror"};
-  CHECK(ids_of(tv.transform(probe)) == std::vector<int32_t>{2, 1});  // Horror is out of vocabulary
+  CHECK(token_ids(tv.transform(probe)) == std::vector<int32_t>{2, 1});  // Horror is out of vocabulary
 }

@@ -52,7 +52,7 @@ std::unique_ptr<Task> build_probe(LayerContext& ctx) { return std::make_unique<F
 Schema probe_keys() { return {Key::value("prediction", "a [batch, 1] prediction").required()}; }
 DAGRAD_REGISTER_TASK(build_probe, "FitProbe", "test probe: records batches and checkpoints", probe_keys);
 
-const char* kModel = "name: probe\n"
+const char* kProbeModel = "name: probe\n"
                      "inputs: {x: float}\n"
                      "layers:\n"
                      "  pred: {type: Dense, input: x, units: 1}\n"
@@ -90,7 +90,7 @@ ProbeRun run_probe(const FitOptions& o, const std::string& out_dir, std::vector<
   std::unique_ptr<ArchiveReader> from;
   if (resume) from = std::make_unique<ArchiveReader>(out_dir + "/checkpoint.dagrad");
   ProbeRun r;
-  r.model = Model::build(parse_config(kModel, "model.yaml"), &data, from.get(), o.seed);
+  r.model = Model::build(parse_config(kProbeModel, "model.yaml"), &data, from.get(), o.seed);
   std::ostringstream log;
   r.result = fit(*r.model, data, o, out_dir, from.get(), log);
   r.log = log.str();

@@ -13,7 +13,7 @@
 using namespace dagrad;
 
 namespace {
-std::string sample(const test::TempDir& d) {
+std::string archive_sample(const test::TempDir& d) {
   ArchiveWriter w;
   w.put_tensor("w", Tensor::from({2, 2}, std::vector<float>{1, 2, 3, 4}));
   w.put_tensor("ids", Tensor::from_ids({3}, std::vector<int32_t>{7, 8, 9}));
@@ -29,7 +29,7 @@ std::string sample(const test::TempDir& d) {
 
 TEST_CASE("archive round trip") {
   test::TempDir d("archive");
-  ArchiveReader r(sample(d));
+  ArchiveReader r(archive_sample(d));
   Tensor w = r.tensor("w", {2, 2});
   CHECK(w.f32()[3] == 4.0f);
   CHECK(r.tensor("ids").i32()[2] == 9);
@@ -42,7 +42,7 @@ TEST_CASE("archive round trip") {
 
 TEST_CASE("archive errors name the file and what is wrong") {
   test::TempDir d("archive_bad");
-  std::string p = sample(d);
+  std::string p = archive_sample(d);
   std::string bytes = test::read_text(p);
   auto expect = [&](const std::string& content, const std::string& part) {
     std::string q = d.write("bad.dagrad", content);
@@ -171,7 +171,7 @@ TEST_CASE("archive tensors: a scalar reads back, a shape whose size overflows is
 
 TEST_CASE("archive from bytes reads what the writer wrote, and the fuzzer's seed archives") {
   test::TempDir d("archive_bytes");
-  ArchiveReader from_file(sample(d));
+  ArchiveReader from_file(archive_sample(d));
   ArchiveReader from_memory = ArchiveReader::from_bytes(test::read_text(d.file("a.dagrad")), "mem");
   CHECK(from_memory.names() == from_file.names());
   CHECK(from_memory.strings("vocab") == std::vector<std::string>{"a", "", "héllo"});

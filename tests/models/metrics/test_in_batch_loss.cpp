@@ -18,7 +18,7 @@ using metrics::InBatchSoftmaxLoss;
 
 namespace {
 
-double dot(const std::vector<float>& a, int64_t i, const std::vector<float>& b, int64_t j, int64_t d) {
+double dot_product(const std::vector<float>& a, int64_t i, const std::vector<float>& b, int64_t j, int64_t d) {
   double s = 0;
   for (int64_t k = 0; k < d; ++k) s += double(a[i * d + k]) * b[j * d + k];
   return s;
@@ -37,7 +37,7 @@ double reference(const std::vector<float>& q, const std::vector<float>& c, int64
       std::vector<double> z;
       double zl = 0;
       for (int64_t j = b0; j < b1; ++j) {
-        const double x = scale * dot(q, i, c, truth[j], d) + (corr.empty() ? 0.0 : corr[j]);
+        const double x = scale * dot_product(q, i, c, truth[j], d) + (corr.empty() ? 0.0 : corr[j]);
         if (j == i) zl = x;
         if (j != i && !ids.empty() && ids[j] == ids[i]) continue;
         z.push_back(x);
@@ -73,7 +73,7 @@ void feed(InBatchSoftmaxLoss& loss, const std::vector<float>& q, const std::vect
         const int64_t nr = std::min(rows, b1 - r0), ncols = std::min(cols, nc - c0);
         s.assign(static_cast<size_t>(nr * ncols), 0.0f);
         for (int64_t i = 0; i < nr; ++i)
-          for (int64_t j = 0; j < ncols; ++j) s[i * ncols + j] = static_cast<float>(dot(q, r0 + i, c, order[c0 + j], d));
+          for (int64_t j = 0; j < ncols; ++j) s[i * ncols + j] = static_cast<float>(dot_product(q, r0 + i, c, order[c0 + j], d));
         loss.tile(r0, nr, c0, ncols, s.data());
       }
   }

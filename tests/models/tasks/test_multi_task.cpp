@@ -16,7 +16,7 @@ namespace {
 
 // score = x·kernel + bias; with kernel 1 and bias 0 the score is x. Two rating tasks on labels y
 // and z with weights 2 and 0.5 (written by the test as WA and WB).
-std::string model(const std::string& wa = "2", const std::string& wb = "0.5") {
+std::string multi_task_model(const std::string& wa = "2", const std::string& wb = "0.5") {
   return "name: multi_test\n"
          "inputs: {x: float}\n"
          "layers:\n"
@@ -47,7 +47,7 @@ std::unique_ptr<Model> identity_model(const std::string& yaml, const Table& t) {
 
 TEST_CASE("MultiTask trains on the weighted sum of its tasks' losses and reports each task's metrics") {
   Table t = rows();
-  auto m = identity_model(model(), t);
+  auto m = identity_model(multi_task_model(), t);
   CHECK(m->task().describe() ==
         "MultiTask (a, weight 2: Ranking (mean_squared_error against column y); "
         "b, weight 0.5: Ranking (mean_squared_error against column z))");
@@ -78,7 +78,7 @@ TEST_CASE("MultiTask trains on the weighted sum of its tasks' losses and reports
 
 TEST_CASE("MultiTask: a task of weight 0 is evaluated but not part of the training loss") {
   Table t = rows();
-  auto m = identity_model(model("1", "0"), t);
+  auto m = identity_model(multi_task_model("1", "0"), t);
   CHECK(test::task_loss(*m, t, {0, 1, 2, 3}) == doctest::Approx(0.5625));
   const Node& loss = m->graph().node(m->task().loss());
   CHECK(loss.op_name == "WeightedSum");
@@ -130,20 +130,20 @@ TEST_CASE("MultiTask: a Retrieval sub-task serves, and its streaming state is sa
 TEST_CASE("MultiTask configuration errors name the place and what was expected") {
   Table t = rows();
   auto error = [&](const std::string& yaml) { return test::user_error([&] { test::build_model(yaml, test::tables_of(t)); }); };
-  std::string e = error(model("0", "0"));
+  std::string e = error(multi_task_model("0", "0"));
   CHECK(test::contains(e, "model.yaml:8:5: task.tasks: every task has weight 0"));
-  e = error(model("-1"));
+  e = error(multi_task_model("-1"));
   CHECK(test::contains(e, "model.yaml:8:"));
   CHECK(test::contains(e, "weight"));
-  e = error(test::replace_once(model(), "label: y, weight", "lable: y, weight"));
+  e = error(test::replace_once(multi_task_model(), "label: y, weight", "lable: y, weight"));
   CHECK(test::contains(e, "model.yaml:8:"));
   CHECK(test::contains(e, "did you mean 'label'"));
-  e = error(test::replace_once(model(), "    a: {type: Ranking", "    a b: {type: Ranking"));
+  e = error(test::replace_once(multi_task_model(), "    a: {type: Ranking", "    a b: {type: Ranking"));
   CHECK(test::contains(e, "task name 'a b'"));
-  e = error(test::replace_once(model(), "{type: Ranking, prediction: score, label: y, weight: 2}",
+  e = error(test::replace_once(multi_task_model(), "{type: Ranking, prediction: score, label: y, weight: 2}",
                                "{type: MultiTask, tasks: {c: {type: Ranking, prediction: score, label: y}}}"));
   CHECK(test::contains(e, "cannot contain another MultiTask"));
-  e = error(test::replace_once(model(), "{type: Ranking, prediction: score, label: y, weight: 2}", "{type: Rankin}"));
+  e = error(test::replace_once(multi_task_model(), "{type: Ranking, prediction: score, label: y, weight: 2}", "{type: Rankin}"));
   CHECK(test::contains(e, "did you mean 'Ranking'"));
   e = error("name: x\ninputs: {x: float}\nlayers:\n  s: {type: Dense, input: x, units: 1}\ntask: {type: MultiTask, tasks: []}\n");
   CHECK(test::contains(e, "tasks must be a map"));

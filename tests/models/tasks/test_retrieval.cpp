@@ -18,7 +18,7 @@ using test::check_values;
 namespace {
 
 // query = [q0, q1], candidate = [c0, c1], straight from the columns.
-std::string model(const std::string& task_keys) {
+std::string retrieval_model(const std::string& task_keys) {
   return "name: retrieval_test\n"
          "inputs: {q0: float, q1: float, c0: float, c1: float, item: int}\n"
          "layers:\n"
@@ -57,7 +57,7 @@ DataTables three_candidates() {
 
 double loss_of(const std::string& task_keys, const Table& t) {
   DataTables data = test::tables_of(t);
-  auto m = test::build_model(model(task_keys), data);
+  auto m = test::build_model(retrieval_model(task_keys), data);
   return test::task_loss(*m, t, kBoth);
 }
 
@@ -65,7 +65,7 @@ double loss_of(const std::string& task_keys, const Table& t) {
 
 TEST_CASE("Retrieval's loss is the SUM over the batch of the in-batch softmax cross-entropy") {
   Table t = batch();
-  auto m = test::build_model(model(""), test::tables_of(t));
+  auto m = test::build_model(retrieval_model(""), test::tables_of(t));
   Graph& g = m->graph();
   int q0 = g.id("q0"), q1 = g.id("q1"), c0 = g.id("c0"), c1 = g.id("c1");
   for (int in : {q0, q1, c0, c1}) g.set_input_needs_grad(in, true);
@@ -123,7 +123,7 @@ TEST_CASE("Retrieval's streaming logQ correction follows the frequency estimator
   t.add("c1", FloatColumn{0, 1, 1});
   t.add("item", IntColumn{10, 20, 30});
   DataTables data = test::tables_of(t);
-  auto m = test::build_model(model(", candidate_id: item, sampling_correction: {type: streaming, alpha: 0.5, hashes: 1}"), data);
+  auto m = test::build_model(retrieval_model(", candidate_id: item, sampling_correction: {type: streaming, alpha: 0.5, hashes: 1}"), data);
   int corr = m->graph().id("task/correction");
   auto correction = [&] { return test::values_of(m->graph().value(corr)); };
 
@@ -193,7 +193,7 @@ TEST_CASE("Retrieval's evaluate gives the loss and FactorizedTopK against the ca
   eval.add("c1", FloatColumn{0, 0, -1});
   eval.add("item", IntColumn{1, 1, 3});
   data.interactions = eval;
-  auto m = test::build_model(model(", candidate_id: item, metrics: {top_k: [1, 2, 3]}"), data);
+  auto m = test::build_model(retrieval_model(", candidate_id: item, metrics: {top_k: [1, 2, 3]}"), data);
 
   // The loss over evaluation batches of 3: in-batch candidates (1, 0), (1, 0), (0, -1):
   //   z = [[1, 1, 0], [0, 0, -1], [0, 0, -1]]
@@ -257,7 +257,7 @@ TEST_CASE("Retrieval's per_user metrics rank every candidate per user, masking t
   data.train.add("item", IntColumn{2});
   data.train.add("user", StringColumn{"a"});
   data.interactions = eval;
-  auto m = test::build_model(model(", candidate_id: item, metrics: {top_k: [1], per_user: {user: user, k: [1]}}"), data);
+  auto m = test::build_model(retrieval_model(", candidate_id: item, metrics: {top_k: [1], per_user: {user: user, k: [1]}}"), data);
   Metrics r = m->task().evaluate(*m, eval, data, 3);
   REQUIRE(r.size() == 5);
   CHECK(r[2].first == "recall@1");
@@ -266,7 +266,7 @@ TEST_CASE("Retrieval's per_user metrics rank every candidate per user, masking t
   CHECK(r[3].second == doctest::Approx(0.5));
   CHECK(r[4].first == "hit@1");
   CHECK(r[4].second == doctest::Approx(0.5));
-  std::string e = test::user_error([&] { test::build_model(model(", metrics: {per_user: {user: user}}"), data); });
+  std::string e = test::user_error([&] { test::build_model(retrieval_model(", metrics: {per_user: {user: user}}"), data); });
   CHECK(test::contains(e, "per_user ranking needs candidate_id"));
 }
 
@@ -277,7 +277,7 @@ TEST_CASE("Retrieval's evaluate needs candidate_id for metrics and reads metrics
   data.candidates.add("c1", FloatColumn{0});
   data.candidates.add("item", IntColumn{10});
   Table t = batch();
-  auto m = test::build_model(model(""), data);
+  auto m = test::build_model(retrieval_model(""), data);
   std::string e = test::user_error([&] { m->task().evaluate(*m, t, data, 2); });
   CHECK(test::contains(e, "Retrieval metrics need candidate_id"));
   e = test::user_error([] { loss_of(", candidate_id: item, metrics: {batch_size: 0}", batch()); });
@@ -287,7 +287,7 @@ TEST_CASE("Retrieval's evaluate needs candidate_id for metrics and reads metrics
 
 TEST_CASE("Retrieval with fused: true builds one DotSoftmaxCrossEntropy and gives the same numbers") {
   Table t = batch();
-  auto m = test::build_model(model(", fused: true"), test::tables_of(t));
+  auto m = test::build_model(retrieval_model(", fused: true"), test::tables_of(t));
   Graph& g = m->graph();
   CHECK(g.node(g.id("task/cross_entropy")).op_name == "DotSoftmaxCrossEntropy");
   CHECK_THROWS_AS(g.id("task/logits"), UserError);  // no logits node
@@ -317,16 +317,16 @@ TEST_CASE("Retrieval with fused: true builds one DotSoftmaxCrossEntropy and give
 
 TEST_CASE("Retrieval precision: bf16 where the CPU has AVX512-BF16, refused at the key elsewhere and when unfused") {
   Table t = batch();
-  CHECK_THROWS_WITH_AS(test::build_model(model(", fused: false, precision: bf16"), test::tables_of(t)),
+  CHECK_THROWS_WITH_AS(test::build_model(retrieval_model(", fused: false, precision: bf16"), test::tables_of(t)),
                        doctest::Contains("precision: bf16 runs in the fused softmax: it needs fused: true"), UserError);
-  CHECK_THROWS_WITH_AS(test::build_model(model(", precision: f16"), test::tables_of(t)), doctest::Contains("precision"),
+  CHECK_THROWS_WITH_AS(test::build_model(retrieval_model(", precision: f16"), test::tables_of(t)), doctest::Contains("precision"),
                        UserError);
   if (!tiles::has_bf16()) {
-    CHECK_THROWS_WITH_AS(test::build_model(model(", precision: bf16"), test::tables_of(t)),
+    CHECK_THROWS_WITH_AS(test::build_model(retrieval_model(", precision: bf16"), test::tables_of(t)),
                          doctest::Contains("needs a CPU with AVX512-BF16"), UserError);
     return;
   }
-  auto m = test::build_model(model(", precision: bf16"), test::tables_of(t));
+  auto m = test::build_model(retrieval_model(", precision: bf16"), test::tables_of(t));
   CHECK(m->task().describe() == "Retrieval (in-batch softmax, sum loss, bf16 products)");
   // These inputs are exact in bf16, so the loss is the f32 one up to the accumulation order.
   CHECK(test::task_loss(*m, t, kBoth) == doctest::Approx(1.00640887).epsilon(1e-6));
@@ -423,7 +423,7 @@ TEST_CASE("Retrieval's evaluation loss is computed batch by batch when candidate
   eval.add("c1", FloatColumn{0, 5, -1});
   eval.add("item", IntColumn{1, 1, 3});
   data.interactions = eval;
-  auto m = test::build_model(model(", candidate_id: item, metrics: {top_k: [1, 2, 3]}"), data);
+  auto m = test::build_model(retrieval_model(", candidate_id: item, metrics: {top_k: [1, 2, 3]}"), data);
   Metrics r = m->task().evaluate(*m, eval, data, 3);
   CHECK(r[0].second == doctest::Approx(6.56979368));
   CHECK(r[1].second == doctest::Approx(1.0 / 3));
