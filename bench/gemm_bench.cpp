@@ -102,6 +102,7 @@ int run(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
+  dagrad::prefer_passive_omp_wait(argv);  // first: it may execute the program again
   try {
     return run(argc, argv);
   } catch (const UserError& e) {

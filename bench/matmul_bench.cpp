@@ -372,6 +372,7 @@ int run(int argc, char** argv) {
 }  // namespace dagrad::bench
 
 int main(int argc, char** argv) {
+  dagrad::prefer_passive_omp_wait(argv);  // first: it may execute the program again
   try {
     return dagrad::bench::run(argc, argv);
   } catch (const dagrad::UserError& e) {

@@ -180,6 +180,7 @@ int parent(const cli::Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  dagrad::prefer_passive_omp_wait(argv);  // first: it may execute the program again
   try {
     cli::Args a(argc, argv,
                 {"configs", "threads", "epochs", "warmup", "data", "json", "reference", "python", "scaling",

@@ -1,6 +1,7 @@
 #include "graph/dnnl_context.hpp"
 
 #include <omp.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -42,6 +43,14 @@ int init_threads_from_env() {
     set_num_threads(n, "DAGRAD_THREADS");
   }
   return num_threads();
+}
+
+void prefer_passive_omp_wait(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT")) return;
+  if (setenv("OMP_WAIT_POLICY", "PASSIVE", 1) != 0) return;
+  execv("/proc/self/exe", argv);
+  // Not executed again (no /proc, say): go on as before, with the policy the program loaded with.
+  unsetenv("OMP_WAIT_POLICY");
 }
 
 }  // namespace dagrad

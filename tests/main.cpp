@@ -28,6 +28,7 @@ void sanitizer_exit_code() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  dagrad::prefer_passive_omp_wait(argv);  // first: it may execute the program again
   sanitizer_exit_code();
   dagrad::check_registrations();  // a name registered twice stops here, naming it
   dagrad::init_threads_from_env();

@@ -180,6 +180,7 @@ int train_or_report(const cli::Args& a, bool train) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  dagrad::prefer_passive_omp_wait(argv);  // first: it may execute the program again
   std::signal(SIGXFSZ, SIG_IGN);  // past ulimit -f a write fails with EFBIG and is reported
   try {
     check_registrations();

@@ -157,6 +157,7 @@ int run_or_report(const cli::Args& a, const std::string& file, bool train) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  dagrad::prefer_passive_omp_wait(argv);  // first: it may execute the program again
   std::signal(SIGXFSZ, SIG_IGN);  // past ulimit -f a write fails with EFBIG and is reported
   try {
     check_registrations();
