@@ -1,7 +1,10 @@
 #include "models/metrics/in_batch_loss.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <limits>
 #include <string>
 
@@ -84,7 +87,7 @@ InBatchSoftmaxLoss::InBatchSoftmaxLoss(const Rows& rows, int64_t batch_size, flo
 
 std::span<const int32_t> InBatchSoftmaxLoss::candidates(int64_t b) const {
   if (b < 0 || b >= batches()) throw UserError("InBatchSoftmaxLoss: no batch " + std::to_string(b));
-  return {cand_rows_.data() + cand_begin_[b], static_cast<size_t>(cand_begin_[b + 1] - cand_begin_[b])};
+  return candidates_of(b);
 }
 
 void InBatchSoftmaxLoss::tile(int64_t row0, int64_t rows, int64_t col0, int64_t cols, const float* s) {
@@ -160,6 +163,62 @@ void InBatchSoftmaxLoss::tile(int64_t row0, int64_t rows, int64_t col0, int64_t 
       sum_[r] += static_cast<double>(part) * std::exp(double{m} - old);
     }
   }
+}
+
+void InBatchSoftmaxLoss::score(const Tensor& queries, const Tensor& candidates, const Tensor& ids, FactorizedTopK& top) {
+  const int64_t nc = candidates.dim(0), d = candidates.dim(1);
+  if (queries.dim(0) != n_)
+    throw UserError("InBatchSoftmaxLoss::score: " + std::to_string(queries.dim(0)) + " queries for " + std::to_string(n_) +
+                    " rows");
+  const bool id_based = ids.defined();
+  const int64_t b_count = batches();
+  std::vector<FactorizedTopK> parts(static_cast<size_t>(b_count), FactorizedTopK(top.ks()));
+  auto score_batch = [&](int64_t b) {
+    const int64_t b0 = b * batch_, b1 = std::min(n_, b0 + batch_);
+    // The table reordered: the batch's candidates first, then the others in their order.
+    std::vector<int32_t> order(static_cast<size_t>(nc)), position(static_cast<size_t>(nc));
+    std::vector<uint8_t> first(static_cast<size_t>(nc), 0);
+    int64_t k = 0;
+    for (int32_t c : candidates_of(b)) {
+      if (c >= nc)
+        throw UserError("InBatchSoftmaxLoss::score: candidate row " + std::to_string(c) + " outside the " +
+                        std::to_string(nc) + " candidates");
+      order[k++] = c;
+      first[c] = 1;
+    }
+    for (int32_t c = 0; c < nc; ++c)
+      if (!first[c]) order[k++] = c;
+    Tensor reordered({nc, d}), reordered_ids = id_based ? Tensor({nc}, DType::i32) : Tensor();
+    for (int64_t j = 0; j < nc; ++j) {
+      position[order[j]] = static_cast<int32_t>(j);
+      std::copy_n(candidates.f32() + int64_t{order[j]} * d, d, reordered.f32() + j * d);
+      if (id_based) reordered_ids.i32()[j] = ids.i32()[order[j]];
+    }
+    Tensor truth_b({b1 - b0}, DType::i32);
+    for (int64_t r = b0; r < b1; ++r) truth_b.i32()[r - b0] = position[truth_[r]];
+    ScoreTileFn visit = [&](int64_t row0, int64_t rows, int64_t col0, int64_t cols, const float* s) {
+      tile(b0 + row0, rows, col0, cols, s);
+    };
+    FactorizedTopK& part = parts[static_cast<size_t>(b)];
+    if (id_based) part.update(queries.rows(b0, b1), reordered, reordered_ids, truth_b, &visit, order);
+    else part.update(queries.rows(b0, b1), reordered, truth_b, &visit);
+  };
+  if (b_count >= 2 * omp_get_max_threads()) {
+    std::exception_ptr failure;
+#pragma omp parallel for schedule(dynamic)
+    for (int64_t b = 0; b < b_count; ++b) {
+      try {
+        score_batch(b);
+      } catch (...) {
+#pragma omp critical(dagrad_in_batch_loss_failure)
+        if (!failure) failure = std::current_exception();
+      }
+    }
+    if (failure) std::rethrow_exception(failure);
+  } else {
+    for (int64_t b = 0; b < b_count; ++b) score_batch(b);
+  }
+  for (const auto& part : parts) top.merge(part);
 }
 
 double InBatchSoftmaxLoss::result() const {

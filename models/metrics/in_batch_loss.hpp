@@ -48,11 +48,25 @@ class InBatchSoftmaxLoss {
   // different threads at once; each row's tiles must come from one thread.
   void tile(int64_t row0, int64_t rows, int64_t col0, int64_t cols, const float* s);
 
+  // Scores every evaluated row's query (queries: [n, d], row i the query of row i) against the
+  // candidate table (candidates: [c, d], the rows truth indexes) into `top`, and takes this loss's
+  // tiles from the same scores: each batch's queries against the table reordered with
+  // candidates(b) first. ids: the candidates' ids for id-based top-k ([c] i32), or empty for
+  // score-based. `top` counts as if the table were scored in its own order: score-based top-k counts
+  // ties as hits, and id-based orders them by their row in the table. Batches run side by side, a
+  // thread each, when there are at least twice as many as threads; else one at a time, each with
+  // every thread.
+  void score(const Tensor& queries, const Tensor& candidates, const Tensor& ids, FactorizedTopK& top);
+
   // The mean over batches of their summed losses, weighted by their rows. RuntimeFailure when a
   // row's own candidate was never in a tile.
   double result() const;
 
  private:
+  std::span<const int32_t> candidates_of(int64_t b) const {
+    return {cand_rows_.data() + cand_begin_[b], static_cast<size_t>(cand_begin_[b + 1] - cand_begin_[b])};
+  }
+
   int64_t n_, batch_;
   float scale_;
   std::vector<int32_t> truth_, ids_;

@@ -8,12 +8,9 @@
 // memory); fused: false builds it from MatMul, Scale and SoftmaxCrossEntropy instead. Evaluation
 // takes the loss from the top-k's scores when the evaluated rows' candidates are the candidate
 // table's (metrics::InBatchSoftmaxLoss; metrics.loss_from_scores: false turns that off).
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <exception>
 #include <optional>
 #include <unordered_map>
 
@@ -334,54 +331,10 @@ class Retrieval : public RetrievalTask {
       // The loss from the same scores: each batch's queries against the candidates reordered with
       // the batch's own first (metrics::InBatchSoftmaxLoss); the accuracy does not depend on the
       // order (ties go by the candidate's row in the table).
-      metrics::InBatchSoftmaxLoss in_batch(loss_rows(eval, truth), loss_batch, static_cast<float>(1.0 / temperature_));
-      const int64_t nc = cand.dim(0), d = cand.dim(1), n = static_cast<int64_t>(eval.rows());
-      const int64_t batches = in_batch.batches();
-      std::vector<metrics::FactorizedTopK> parts(static_cast<size_t>(batches), metrics::FactorizedTopK(ks_));
-      auto score_batch = [&](int64_t b) {
-        const int64_t b0 = b * loss_batch, b1 = std::min(n, b0 + loss_batch);
-        std::vector<int32_t> order(static_cast<size_t>(nc)), position(static_cast<size_t>(nc));
-        std::vector<uint8_t> first(static_cast<size_t>(nc), 0);
-        int64_t k = 0;
-        for (int32_t c : in_batch.candidates(b)) {
-          order[k++] = c;
-          first[c] = 1;
-        }
-        for (int32_t c = 0; c < nc; ++c)
-          if (!first[c]) order[k++] = c;
-        Tensor reordered({nc, d}), reordered_ids = id_based_ ? Tensor({nc}, DType::i32) : Tensor();
-        for (int64_t j = 0; j < nc; ++j) {
-          position[order[j]] = static_cast<int32_t>(j);
-          std::copy_n(cand.f32() + int64_t{order[j]} * d, d, reordered.f32() + j * d);
-          if (id_based_) reordered_ids.i32()[j] = ids.i32()[order[j]];
-        }
-        Tensor truth_b({b1 - b0}, DType::i32);
-        for (int64_t r = b0; r < b1; ++r) truth_b.i32()[r - b0] = position[truth.i32()[r]];
-        metrics::ScoreTileFn visit = [&](int64_t row0, int64_t rows, int64_t col0, int64_t cols, const float* s) {
-          in_batch.tile(b0 + row0, rows, col0, cols, s);
-        };
-        metrics::FactorizedTopK& part = parts[static_cast<size_t>(b)];
-        if (id_based_) part.update(queries.rows(b0, b1), reordered, reordered_ids, truth_b, &visit, order);
-        else part.update(queries.rows(b0, b1), reordered, truth_b, &visit);
-      };
-      // Batches side by side, one thread each, when there are enough to share; else one at a
-      // time, each with every thread.
-      if (batches >= 2 * omp_get_max_threads()) {
-        std::exception_ptr failure;
-#pragma omp parallel for schedule(dynamic)
-        for (int64_t b = 0; b < batches; ++b) {
-          try {
-            score_batch(b);
-          } catch (...) {
-#pragma omp critical(dagrad_retrieval_failure)
-            if (!failure) failure = std::current_exception();
-          }
-        }
-        if (failure) std::rethrow_exception(failure);
-      } else {
-        for (int64_t b = 0; b < batches; ++b) score_batch(b);
-      }
-      for (const auto& part : parts) top.merge(part);
+      LossColumns columns;
+      metrics::InBatchSoftmaxLoss in_batch(loss_rows(eval, truth, columns), loss_batch,
+                                           static_cast<float>(1.0 / temperature_));
+      in_batch.score(queries, cand, ids, top);
       *loss = in_batch.result();
     } else if (id_based_) {
       top.update(queries, cand, ids, truth);
@@ -427,35 +380,36 @@ class Retrieval : public RetrievalTask {
   }
 
   // The evaluated rows' truth, correction, weights and ids, as prepare_batch gives them to the
-  // loss in evaluation.
-  metrics::InBatchSoftmaxLoss::Rows loss_rows(const Table& eval, const Tensor& truth) {
+  // loss in evaluation (the columns held in `c`).
+  struct LossColumns {
+    std::vector<float> corr, weights;
+    std::vector<int32_t> ids;
+  };
+  metrics::InBatchSoftmaxLoss::Rows loss_rows(const Table& eval, const Tensor& truth, LossColumns& c) const {
     const int64_t n = static_cast<int64_t>(eval.rows());
     std::vector<int64_t> all(static_cast<size_t>(n));
     for (int64_t r = 0; r < n; ++r) all[r] = r;
-    eval_corr_.clear();
-    eval_weights_.clear();
-    eval_ids_.clear();
     if (!weight_col_.empty()) {
-      eval_weights_.resize(static_cast<size_t>(n));
-      gather_float(eval, weight_col_, all, eval_weights_.data());
+      c.weights.resize(static_cast<size_t>(n));
+      gather_float(eval, weight_col_, all, c.weights.data());
     }
     if (estimator_ || !probability_col_.empty()) {
-      eval_corr_.resize(static_cast<size_t>(n));
+      c.corr.resize(static_cast<size_t>(n));
       if (estimator_) {
         const IntColumn& ids = eval.ints(candidate_id_);
-        for (int64_t r = 0; r < n; ++r) eval_corr_[r] = estimator_->probability(ids[r]);
+        for (int64_t r = 0; r < n; ++r) c.corr[r] = estimator_->probability(ids[r]);
       } else {
-        gather_float(eval, probability_col_, all, eval_corr_.data());
-        for (float& p : eval_corr_) p = std::clamp(p, 1e-6f, 1.0f);  // as TFRS clips
+        gather_float(eval, probability_col_, all, c.corr.data());
+        for (float& p : c.corr) p = std::clamp(p, 1e-6f, 1.0f);  // as TFRS clips
       }
-      for (float& p : eval_corr_) p = -std::log(p);
+      for (float& p : c.corr) p = -std::log(p);
     }
     if (remove_hits_) {
       const IntColumn& ids = eval.ints(candidate_id_);
-      eval_ids_.resize(static_cast<size_t>(n));
-      for (int64_t r = 0; r < n; ++r) eval_ids_[r] = static_cast<int32_t>(ids[r]);
+      c.ids.resize(static_cast<size_t>(n));
+      for (int64_t r = 0; r < n; ++r) c.ids[r] = static_cast<int32_t>(ids[r]);
     }
-    return {std::span<const int32_t>(truth.i32(), static_cast<size_t>(n)), eval_corr_, eval_weights_, eval_ids_};
+    return {std::span<const int32_t>(truth.i32(), static_cast<size_t>(n)), c.corr, c.weights, c.ids};
   }
 
  public:
@@ -566,8 +520,6 @@ class Retrieval : public RetrievalTask {
   double temperature_ = 1.0;
   bool normalize_ = false, remove_hits_ = false, id_based_ = false, fused_ = false, bf16_ = false;
   bool loss_from_scores_ = true;
-  std::vector<float> eval_corr_, eval_weights_;  // loss_rows()'s buffers
-  std::vector<int32_t> eval_ids_;
   std::vector<int64_t> ks_;
   std::unique_ptr<FrequencyEstimator> estimator_;
   Tensor labels_buf_, weights_buf_, correction_buf_, ids_buf_, owners_buf_, local_buf_, local_ids_buf_;
