@@ -31,14 +31,15 @@ namespace {
 const char* kHelp =
     "usage: movielens_bench [--configs 32,64_32,128_64_32] [--threads 2] [--epochs 7] [--warmup 1]\n"
     "                       [--data DIR] [--json FILE] [--reference auto|off] [--python PATH]\n"
-    "                       [--scaling on|off] [--scaling-epochs 3] [--set key=value ...]\n\n"
+    "                       [--scaling on|off] [--scaling-epochs 3] [--eval-repeats 7] [--set key=value ...]\n\n"
     "Trains each two-tower configuration (experiments/movielens/towers_<c>.yaml with train.yaml) for\n"
     "warmup + epochs epochs in its own process and reports the median epoch, the compute floor, the\n"
     "evaluation time and the peak memory; runs the PyTorch reference (bench/reference/two_tower.py)\n"
     "with the same threads when `python -c 'import torch'` works; then the synthetic scaling runs.\n"
     "Writes the JSON to --json (default movielens_bench.json). Data: --data, else $DAGRAD_DATA.\n"
     "--set applies to every dagrad run as in `dagrad fit` (model.task.precision=bf16 times the bf16\n"
-    "products; model.task.fused=false the unfused softmax).\n";
+    "products; model.task.fused=false the unfused softmax). --eval-repeats: the timed top-k evaluations\n"
+    "and full evaluations, alternating, of each configuration (their medians are reported).\n";
 
 std::string shell_quote(const std::string& s) {
   std::string q = "'";
@@ -90,6 +91,7 @@ int child(const cli::Args& a) {
   r.out_dir = a.get("out");
   r.export_dir = a.get("export");
   r.sets = a.all("set");
+  r.eval_repeats = static_cast<int>(a.get_int("eval-repeats", 7, 1));
   if (a.has("synthetic")) {
     auto parts = split(a.get("synthetic"), ',');
     if (parts.size() != 2) throw UserError("--synthetic: expected EXAMPLE_SCALE,CANDIDATE_SCALE");
@@ -119,7 +121,8 @@ int parent(const cli::Args& a) {
   // Spinning OpenMP threads stall on a loaded 2-core machine (docs/onednn-notes); children inherit this.
   setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
 
-  std::string common = " --threads " + std::to_string(threads) + " --warmup " + warmup;
+  std::string common = " --threads " + std::to_string(threads) + " --warmup " + warmup + " --eval-repeats " +
+                       std::to_string(a.get_int("eval-repeats", 7, 1));
   if (a.has("data")) common += " --data " + shell_quote(a.get("data"));
   for (const auto& o : a.all("set")) common += " --set " + shell_quote(o);
   const std::string ref_data = scratch + "/reference_data";
@@ -184,7 +187,7 @@ int main(int argc, char** argv) {
   try {
     cli::Args a(argc, argv,
                 {"configs", "threads", "epochs", "warmup", "data", "json", "reference", "python", "scaling",
-                 "scaling-epochs", "config", "out", "export", "synthetic", "set"},
+                 "scaling-epochs", "config", "out", "export", "synthetic", "set", "eval-repeats"},
                 {"child"});
     if (a.help()) {
       std::fputs(kHelp, stdout);
