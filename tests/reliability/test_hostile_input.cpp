@@ -411,7 +411,7 @@ TEST_CASE("resuming another model's checkpoint, or with no checkpoint, is refuse
   CHECK(test::snapshot(d.file("out")) == before);
   // --resume where there is nothing to resume: an empty folder, a folder that does not exist.
   std::filesystem::create_directories(d.file("empty"));
-  for (const std::string out : {d.file("empty"), d.file("absent")}) {
+  for (const std::string& out : {d.file("empty"), d.file("absent")}) {
     CAPTURE(out);
     check_error(bounded(dagrad_cmd("fit " + test::sh(d.file("model.yaml")) + " --train " + test::sh(d.file("train.yaml")) +
                                    " --out " + test::sh(out) + " --resume")),
@@ -454,7 +454,7 @@ TEST_CASE("--out or --results through a symbolic link is refused naming the link
   std::filesystem::create_directory_symlink(d.file("target"), d.file("link"));
   const auto before = test::snapshot(d.file("target"));
   const std::string fit = dagrad_cmd("fit " + test::sh(d.file("model.yaml")) + " --train " + test::sh(d.file("train.yaml")));
-  for (const std::string out : {d.file("link"), d.file("link") + "/"}) {
+  for (const std::string& out : {d.file("link"), d.file("link") + "/"}) {
     CAPTURE(out);
     check_error(bounded(fit + " --out " + test::sh(out)), 2,
                 {"output directory " + out + ": is a symbolic link (to " + d.file("target") + "); give the folder itself"});
