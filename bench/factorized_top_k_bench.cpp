@@ -1,8 +1,7 @@
 // Times FactorizedTopK at the MovieLens evaluation size: 20,000 queries x 1,682 candidates (or the
 // CANDIDATES given: the time should grow linearly with them) x D = 32, ks 1..100, both variants.
 // A benchmark, not a test: it prints milliseconds (median of repeats).
-// Usage: factorized_top_k_bench [repeats] [block_rows] [candidates]; threads from DAGRAD_THREADS. On a shared
-// machine run with OMP_WAIT_POLICY=PASSIVE (bench/README.md: spinning threads stall).
+// Usage: factorized_top_k_bench [repeats] [block_rows] [candidates]; threads from DAGRAD_THREADS.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>

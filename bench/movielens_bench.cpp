@@ -118,8 +118,6 @@ int parent(const cli::Args& a) {
   const std::string python = a.get("python", "/usr/bin/python3");
   const std::string scratch = (std::filesystem::temp_directory_path() / ("dagrad_bench_" + std::to_string(getpid()))).string();
   std::filesystem::create_directories(scratch);
-  // Spinning OpenMP threads stall on a loaded 2-core machine (bench/README.md); children inherit this.
-  setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
 
   std::string common = " --threads " + std::to_string(threads) + " --warmup " + warmup + " --eval-repeats " +
                        std::to_string(a.get_int("eval-repeats", 7, 1));

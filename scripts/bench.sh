@@ -13,8 +13,6 @@ BUILD_DIR=${BUILD_DIR:-build}
 JSON=${BENCH_JSON:-out/bench/movielens_bench.json}
 THREADS=${THREADS:-2}
 export DAGRAD_DATA=${DAGRAD_DATA:-$(cd .. && pwd)/shared/data/ml-100k}
-# Spinning OpenMP threads stall in 8 ms steps on a shared 2-core machine (docs/onednn-notes.md).
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 
 scripts/setup.sh "$BUILD_DIR"
 if [ "${BENCH_NO_INSTALL:-0}" != 1 ]; then

@@ -22,5 +22,4 @@ if [ -z "$data" ] && [ -z "${DAGRAD_DATA:-}" ] && [ ! -f data/ml-100k/u.data ]; 
   scripts/install_packages.sh curl  # a fresh Debian machine may have neither curl nor wget
   scripts/get_movielens.sh data/ml-100k
 fi
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 exec build/experiments/movielens_two_tower train --out out/movielens --results docs/results "${jobs[@]}" "$@"

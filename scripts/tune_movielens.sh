@@ -8,7 +8,6 @@ cd "$(dirname "$0")/.."
 OUT=${1:-out/tuning}
 TEMPERATURES=${TEMPERATURES:-"0.05 0.1 0.2"}
 ALPHAS=${ALPHAS:-"0.01 0.1"}
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 for t in $TEMPERATURES; do
   for a in $ALPHAS; do
     build/experiments/movielens_two_tower train --configs corrected_64_32 --seeds 1 \

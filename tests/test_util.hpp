@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,15 @@ inline bool contains(const std::string& s, const std::string& part) { return s.f
 inline std::string read_text(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+// A run's history.csv (in folder `dir`) without its last column, the seconds: what two runs of the
+// same seeds and threads must agree on to the bit.
+inline std::string history_but_seconds(const std::string& dir) {
+  std::istringstream in(read_text(dir + "/history.csv"));
+  std::string out;
+  for (std::string line; std::getline(in, line);) out += line.substr(0, line.rfind(',')) + "\n";
+  return out;
 }
 
 struct Proc {

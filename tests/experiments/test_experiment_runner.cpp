@@ -191,13 +191,8 @@ TEST_CASE("experiment run --jobs 2: each run its own one-thread process, the sam
     CAPTURE(run);
     // One thread each way, same seeds and overrides (--set after the run's own: 6 epochs each): the
     // same history to the bit, but for the seconds.
-    auto rows = [&](const std::string& dir) {
-      std::string h = test::read_text(d.file(dir + "/toy/" + run + "/history.csv")), out;
-      std::istringstream in(h);
-      for (std::string line; std::getline(in, line);) out += line.substr(0, line.rfind(',')) + "\n";
-      return out;
-    };
-    CHECK(rows("par") == rows("seq"));
+    CHECK(test::history_but_seconds(d.file(std::string("par/toy/") + run)) ==
+          test::history_but_seconds(d.file(std::string("seq/toy/") + run)));
     CHECK(test::contains(test::read_text(d.file(std::string("par/toy/") + run + ".log")), "== toy: "));
   }
   CHECK(test::read_text(d.file("par_res/toy/results.md")) != "");

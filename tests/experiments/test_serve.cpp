@@ -368,13 +368,8 @@ TEST_CASE("movielens_two_tower train --jobs 2: each run its own one-thread proce
   for (const char* run : {"a/seed_1", "a/seed_2", "b/seed_1", "b/seed_2"}) {
     CAPTURE(run);
     // One thread each way, same seeds: the same history to the bit, but for the seconds.
-    auto losses = [&](const std::string& dir) {
-      std::string h = test::read_text(d.file(dir + "/" + run + "/history.csv")), out;
-      std::istringstream in(h);
-      for (std::string line; std::getline(in, line);) out += line.substr(0, line.rfind(',')) + "\n";
-      return out;
-    };
-    CHECK(losses("par") == losses("seq"));
+    CHECK(test::history_but_seconds(d.file(std::string("par/") + run)) ==
+          test::history_but_seconds(d.file(std::string("seq/") + run)));
     CHECK(test::contains(test::read_text(d.file(std::string("par/") + run + ".log")), "epoch 3/3"));
   }
   CHECK(std::filesystem::exists(d.file("par_res/results.md")));
