@@ -4,12 +4,12 @@
 namespace dagrad {
 namespace {
 
-Schema keys() { return {Key::values("inputs", "the values to join, in order").required()}; }
+Schema concat_keys() { return {Key::values("inputs", "the values to join, in order").required()}; }
 
 int concat(LayerContext& ctx) { return ctx.add("Concat", ctx.inputs(), {}, ""); }
 
 }  // namespace
 
-DAGRAD_REGISTER_LAYER(concat, "Concat", "joins values along the last axis", keys);
+DAGRAD_REGISTER_LAYER(concat, "Concat", "joins values along the last axis", concat_keys);
 
 }  // namespace dagrad

@@ -11,7 +11,7 @@
 namespace dagrad {
 namespace {
 
-Schema keys() {
+Schema cross_keys() {
   return {Key::value("input", "x0, a [batch, features] value").required(),
           Key::integer("num_layers", "cross layers stacked over the same x0").in(Range::at_least(1)).otherwise(1),
           Key::integer("projection_dim", "0: full-rank kernels [d, d]; r > 0: low-rank kernels [d, r]·[r, d] (DCN-Mix's "
@@ -62,6 +62,6 @@ int cross(LayerContext& ctx) {
 
 }  // namespace
 
-DAGRAD_REGISTER_LAYER(cross, "Cross", "DCN-v2 cross layers x0 ⊙ (W·x + b) + x, full or low rank (TFRS dcn.Cross)", keys);
+DAGRAD_REGISTER_LAYER(cross, "Cross", "DCN-v2 cross layers x0 ⊙ (W·x + b) + x, full or low rank (TFRS dcn.Cross)", cross_keys);
 
 }  // namespace dagrad

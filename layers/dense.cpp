@@ -22,7 +22,7 @@ int build_dense_layer(const LayerContext& ctx, int x, int64_t units, const std::
 
 namespace {
 
-Schema keys() {
+Schema dense_keys() {
   return {Key::value("input", "a [batch, features] value").required(),
           Key::integer("units", "output width").in(Range::greater_than(0)).required(),
           activation_key("linear", "applied to x·kernel + bias"),
@@ -36,6 +36,6 @@ int dense(LayerContext& ctx) {
 
 }  // namespace
 
-DAGRAD_REGISTER_LAYER(dense, "Dense", "x·kernel + bias, then an activation (Keras Dense, glorot_uniform kernel)", keys);
+DAGRAD_REGISTER_LAYER(dense, "Dense", "x·kernel + bias, then an activation (Keras Dense, glorot_uniform kernel)", dense_keys);
 
 }  // namespace dagrad

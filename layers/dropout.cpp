@@ -6,7 +6,7 @@
 namespace dagrad {
 namespace {
 
-Schema keys() {
+Schema dropout_keys() {
   return {Key::value("input", "any f32 value").required(),
           Key::number("rate", "the fraction of elements zeroed in training").in(Range::at_least(0) & Range::less_than(1)).required(),
           Key::integer("seed", "the masks' seed").otherwise_text("drawn from the run's seed")};
@@ -22,6 +22,6 @@ int dropout(LayerContext& ctx) {
 
 }  // namespace
 
-DAGRAD_REGISTER_LAYER(dropout, "Dropout", "zeroes a fraction of the elements in training, scaling the rest (Keras Dropout)", keys);
+DAGRAD_REGISTER_LAYER(dropout, "Dropout", "zeroes a fraction of the elements in training, scaling the rest (Keras Dropout)", dropout_keys);
 
 }  // namespace dagrad

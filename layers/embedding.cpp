@@ -6,7 +6,7 @@
 namespace dagrad {
 namespace {
 
-Schema keys() {
+Schema embedding_keys() {
   return {Key::value("input", "integer ids of any shape").required(),
           Key::integer("output_dim", "the vectors' width").in(Range::greater_than(0)).required(),
           Key::integer("input_dim", "rows of the table").in(Range::greater_than(0))
@@ -33,6 +33,6 @@ int embedding(LayerContext& ctx) {
 
 }  // namespace
 
-DAGRAD_REGISTER_LAYER(embedding, "Embedding", "vectors looked up by integer ids (Keras Embedding, uniform in [-0.05, 0.05])", keys);
+DAGRAD_REGISTER_LAYER(embedding, "Embedding", "vectors looked up by integer ids (Keras Embedding, uniform in [-0.05, 0.05])", embedding_keys);
 
 }  // namespace dagrad

@@ -9,7 +9,7 @@
 namespace dagrad {
 namespace {
 
-Schema keys() {
+Schema embedding_bag_keys() {
   return {Key::value("input", "integer ids [batch, tokens]; id 0 is padding").required(),
           Key::integer("output_dim", "the vectors' width").in(Range::greater_than(0)).required(),
           Key::integer("input_dim", "rows of the table").in(Range::greater_than(0))
@@ -42,6 +42,6 @@ int embedding_bag(LayerContext& ctx) {
 DAGRAD_REGISTER_LAYER(embedding_bag, "EmbeddingBag",
                       "the sum or mean of the vectors of each row's ids, padding left out, without the padded "
                       "[batch, tokens, d] vectors (a multi-valued feature; PyTorch EmbeddingBag)",
-                      keys);
+                      embedding_bag_keys);
 
 }  // namespace dagrad

@@ -8,7 +8,7 @@
 namespace dagrad {
 namespace {
 
-Schema keys() {
+Schema masked_mean_keys() {
   return {Key::value("input", "token vectors [batch, tokens, d]").required(),
           Key::value("mask", "the token ids [batch, tokens]; id 0 is padding").required()};
 }
@@ -28,6 +28,6 @@ int masked_mean(LayerContext& ctx) {
 
 }  // namespace
 
-DAGRAD_REGISTER_LAYER(masked_mean, "MaskedMean", "mean over the token axis, tokens of id 0 left out (an empty row gives zeros)", keys);
+DAGRAD_REGISTER_LAYER(masked_mean, "MaskedMean", "mean over the token axis, tokens of id 0 left out (an empty row gives zeros)", masked_mean_keys);
 
 }  // namespace dagrad

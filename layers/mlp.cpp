@@ -5,7 +5,7 @@
 namespace dagrad {
 namespace {
 
-Schema keys() {
+Schema mlp_keys() {
   return {Key::value("input", "a [batch, features] value").required(),
           Key::integers("units", "the Dense layers' widths, first to last").in(Range::greater_than(0)).required(),
           activation_key("relu", "between the layers (the last is linear)"),
@@ -26,6 +26,6 @@ int mlp(LayerContext& ctx) {
 
 }  // namespace
 
-DAGRAD_REGISTER_LAYER(mlp, "MLP", "Dense layers of the given widths, the activation between them, the last linear", keys);
+DAGRAD_REGISTER_LAYER(mlp, "MLP", "Dense layers of the given widths, the activation between them, the last linear", mlp_keys);
 
 }  // namespace dagrad

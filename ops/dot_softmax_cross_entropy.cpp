@@ -43,17 +43,16 @@ int64_t default_block_rows(int64_t n) {
   return rows;
 }
 
-float* reuse(Tensor& buf, int64_t n) { return grown_view(buf, {std::max<int64_t>(n, 1)}).f32(); }
-
 namespace si = softmax_inputs;
-// Input positions.
-constexpr int kQ = 0, kC = 1, kLabels = 2, kWeights = kLabels + si::kWeights, kCorr = kLabels + si::kCorrection,
-              kCand = kLabels + si::kCandidateIds;
 
 }  // namespace
 
 class DotSoftmaxCrossEntropy : public Op {
  public:
+  // Input positions (class members: SoftmaxCrossEntropy's file names its own in the same unity build).
+  static constexpr int kQ = 0, kC = 1, kLabels = 2, kWeights = kLabels + si::kWeights,
+                       kCorr = kLabels + si::kCorrection, kCand = kLabels + si::kCandidateIds;
+
   explicit DotSoftmaxCrossEntropy(const Attrs& a)
       : scale_(static_cast<float>(a.get_double("scale"))), block_rows_(a.get_int("block_rows")), bf16_(a.get_bool("bf16")) {
     tiles::isa();  // chooses the loops now (a bad DAGRAD_ISA is refused here, not inside a parallel region)
@@ -154,6 +153,9 @@ class DotSoftmaxCrossEntropy : public Op {
   }
 
  private:
+  // A buffer that grows but never shrinks (at least one float), so a smaller last batch reuses it.
+  static float* reuse(Tensor& buf, int64_t n) { return grown_view(buf, {std::max<int64_t>(n, 1)}).f32(); }
+
   struct Problem {
     const float *q, *c;
     const int32_t* labels;

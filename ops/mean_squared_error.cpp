@@ -4,7 +4,9 @@
 #include "ops/row_loss_op.hpp"
 
 namespace dagrad {
-namespace {
+// A named namespace (not an anonymous one): the op class, whose base names this type, has external
+// linkage, and GCC warns (-Wsubobject-linkage) when such a file is compiled inside a unity file.
+namespace row_losses {
 
 struct SquaredError {
   static constexpr const char* kPred = "pred";
@@ -23,9 +25,9 @@ struct SquaredError {
   static double flops(int) { return 3.0; }
 };
 
-}  // namespace
+}  // namespace row_losses
 
-class MeanSquaredError : public RowLossOp<SquaredError> {
+class MeanSquaredError : public RowLossOp<row_losses::SquaredError> {
  public:
   explicit MeanSquaredError(const Attrs&) {}
 

@@ -8,7 +8,9 @@
 #include "ops/row_loss_op.hpp"
 
 namespace dagrad {
-namespace {
+// A named namespace (not an anonymous one): the op class, whose base names this type, has external
+// linkage, and GCC warns (-Wsubobject-linkage) when such a file is compiled inside a unity file.
+namespace row_losses {
 
 struct BinaryCrossEntropy {
   static constexpr const char* kPred = "logits";
@@ -28,9 +30,9 @@ struct BinaryCrossEntropy {
   static double flops(int input) { return input < 0 ? 7.0 : input == 0 ? 6.0 : 2.0; }
 };
 
-}  // namespace
+}  // namespace row_losses
 
-class SigmoidCrossEntropy : public RowLossOp<BinaryCrossEntropy> {
+class SigmoidCrossEntropy : public RowLossOp<row_losses::BinaryCrossEntropy> {
  public:
   explicit SigmoidCrossEntropy(const Attrs&) {}
 

@@ -14,9 +14,10 @@ scripts/install_packages.sh g++ meson ninja-build pkg-config cmake libdnnl-dev o
   clang-14 libclang-rt-14-dev libomp-14-dev || exit 1
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   # -O1 with debug info: reports name lines, and the build takes minutes. b_lundef=false: the
-  # sanitizers' runtimes are linked by the compiler driver.
+  # sanitizers' runtimes are linked by the compiler driver. A unity build, as the sanitizer build
+  # (scripts/sanitizer_build.sh says why).
   CXX=clang++-14 meson setup "$BUILD_DIR" --buildtype=debugoptimized -Doptimization=1 -Dfuzz=true \
-    -Db_sanitize=address,undefined -Db_lundef=false >/dev/null || exit 1
+    -Db_sanitize=address,undefined -Db_lundef=false -Dunity=on -Dunity_size=1000 >/dev/null || exit 1
 fi
 meson configure "$BUILD_DIR" -Dfuzz_seconds="$FUZZ_SECONDS" || exit 1
 echo "fuzz: building the fuzzers in $BUILD_DIR"

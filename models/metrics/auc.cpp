@@ -10,7 +10,7 @@
 namespace dagrad::metrics {
 namespace {
 
-std::string describe(const Tensor& t) {
+std::string auc_input(const Tensor& t) {
   if (!t.defined()) return "undefined";
   return std::string(dtype_name(t.dtype())) + " " + shape_str(t.shape());
 }
@@ -22,8 +22,8 @@ void Auc::reset() { pairs_.clear(); }
 void Auc::update(const Tensor& scores, const Tensor& labels) {
   if (!scores.defined() || !labels.defined() || scores.dtype() != DType::f32 ||
       scores.shape() != labels.shape())
-    throw UserError("Auc: scores must be f32 and labels of the same shape, got scores " + describe(scores) +
-                    " and labels " + describe(labels));
+    throw UserError("Auc: scores must be f32 and labels of the same shape, got scores " + auc_input(scores) +
+                    " and labels " + auc_input(labels));
   const int64_t n = scores.size();
   const float* s = scores.f32();
   const float* lf = labels.dtype() == DType::f32 ? labels.f32() : nullptr;

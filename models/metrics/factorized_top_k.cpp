@@ -14,7 +14,7 @@
 namespace dagrad::metrics {
 namespace {
 
-std::string describe(const Tensor& t) {
+std::string top_k_input(const Tensor& t) {
   if (!t.defined()) return "an undefined tensor";
   return std::string(dtype_name(t.dtype())) + " " + shape_str(t.shape());
 }
@@ -22,13 +22,13 @@ std::string describe(const Tensor& t) {
 void require_f32_matrix(const Tensor& t, const char* what) {
   if (!t.defined() || t.rank() != 2 || t.dtype() != DType::f32)
     throw UserError(std::string("FactorizedTopK: ") + what + " must be an f32 matrix [N, D], got " +
-                    describe(t));
+                    top_k_input(t));
 }
 
 void require_i32_vector(const Tensor& t, const char* what, int64_t n, const char* n_name) {
   if (!t.defined() || t.rank() != 1 || t.dtype() != DType::i32 || t.dim(0) != n)
     throw UserError(std::string("FactorizedTopK: ") + what + " must be i32 [" + std::to_string(n) +
-                    "] (one per " + n_name + "), got " + describe(t));
+                    "] (one per " + n_name + "), got " + top_k_input(t));
 }
 
 // A NaN or infinity in the embeddings would make the comparisons meaningless: fail loudly.

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
 #include <string>
 
 #include "models/data/preprocessing/common.hpp"
@@ -10,13 +9,6 @@
 namespace dagrad::preprocessing {
 
 namespace {
-
-std::string num_str(double v) {
-  std::ostringstream os;
-  os.precision(10);
-  os << v;
-  return os.str();
-}
 
 // Index of the first boundary that is NaN or not greater than its predecessor; size() if none.
 size_t first_unordered(const std::vector<float>& b) {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
 #include <string>
 
 #include "models/data/preprocessing/common.hpp"
@@ -10,13 +9,6 @@
 namespace dagrad::preprocessing {
 
 namespace {
-
-std::string num_str(double v) {
-  std::ostringstream os;
-  os.precision(10);
-  os << v;
-  return os.str();
-}
 
 std::vector<float> stddev_of(const std::vector<float>& variance) {
   std::vector<float> s(variance.size());
