@@ -136,7 +136,10 @@ void InBatchSoftmaxLoss::tile(int64_t row0, int64_t rows, int64_t col0, int64_t 
     for (int64_t j = 0; j < span; ++j) top = run[j] > top ? run[j] : top;
     float m = scale * top + corr_max_[b];
     float part = 0;
-    if (contiguous && !hits) {
+    if (contiguous && !hits && corr_.empty()) {  // the common case: one multiply-add to a logit
+#pragma omp simd reduction(+ : part)
+      for (int64_t g = 0; g < k; ++g) part += gn[g] * exp_nonpositive(std::min(scale * run[g] - m, 0.0f));
+    } else if (contiguous && !hits) {
 #pragma omp simd reduction(+ : part)
       for (int64_t g = 0; g < k; ++g) part += gn[g] * exp_nonpositive(std::min(scale * run[g] + gr[g] - m, 0.0f));
     } else if (contiguous) {

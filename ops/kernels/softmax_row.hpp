@@ -15,8 +15,9 @@ namespace dagrad {
 namespace {
 
 // exp(x) for x <= 0, written so that GCC vectorises it (no libm call): x = n·ln2 + r with
-// |r| <= ln2/2, exp(r) by Cephes' degree-7 polynomial (about 1 ulp), 2^n through the exponent
-// bits. Below -87 the result (< 1.7e-38) is flushed to 0, which keeps 2^n a normal number.
+// |r| <= ln2/2, exp(r) by Cephes' degree-7 polynomial (about 1 ulp), times 2^n by adding n to the
+// exponent bits. Below -87 the result (< 1.7e-38) is flushed to 0; above it p·2^n is a normal
+// number (n = -126 only for r > 0.34, where p > 1), so the addition is exactly the product p·2^n.
 inline float exp_nonpositive(float x) {
   constexpr float kMagic = 12582912.0f;  // 1.5·2^23: adding it rounds to an integer in the low bits
   const float t = x * 1.44269504088896341f + kMagic;
@@ -29,9 +30,10 @@ inline float exp_nonpositive(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  const int32_t k = __builtin_bit_cast(int32_t, t) - __builtin_bit_cast(int32_t, kMagic);
-  const float scale = __builtin_bit_cast(float, (k + 127) << 23);
-  return x < -87.0f ? 0.0f : p * scale;
+  // t's bits are kMagic's plus n, and kMagic's bits shifted left by 23 leave 0 in 32 bits: the
+  // shift alone is n·2^23 (two integer operations where 2^n and a product took four).
+  const uint32_t e = __builtin_bit_cast(uint32_t, t) << 23;
+  return x < -87.0f ? 0.0f : __builtin_bit_cast(float, __builtin_bit_cast(uint32_t, p) + e);
 }
 
 // Row x of c logits (plus corr[j] when kCorr; columns whose cand[j] equals the label column's
