@@ -55,7 +55,10 @@ class InBatchSoftmaxLoss {
   // score-based. `top` counts as if the table were scored in its own order: score-based top-k counts
   // ties as hits, and id-based orders them by their row in the table. Batches run side by side, a
   // thread each, when there are at least twice as many as threads; else one at a time, each with
-  // every thread.
+  // every thread. Each row's terms are taken against a bound on its logits from the norms
+  // (|scale|·|q|·the batch's largest candidate norm, plus its largest correction) instead of
+  // their maximum, which would cost a pass over every tile; a row whose terms underflow against
+  // the bound is taken against its maximum.
   void score(const Tensor& queries, const Tensor& candidates, const Tensor& ids, FactorizedTopK& top);
 
   // The mean over batches of their summed losses, weighted by their rows. RuntimeFailure when a
@@ -81,6 +84,7 @@ class InBatchSoftmaxLoss {
   std::vector<int32_t> group_col_, group_id_;
   std::vector<float> group_corr_, group_count_;
   std::vector<float> corr_max_;  // [batches] the largest correction in each batch
+  std::vector<float> bound_;     // [n] during score(): a bound on each row's logits; else empty
   // Per row, the running logsumexp over the tiles seen: its maximum and the sum of exp(z - max),
   // and the label's logit, once seen.
   std::vector<float> max_, label_;

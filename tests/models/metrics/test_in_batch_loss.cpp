@@ -157,3 +157,44 @@ TEST_CASE("InBatchSoftmaxLoss refuses mismatched inputs and a row never scored")
   loss.tile(0, 2, 0, 1, s.data());  // only the batch's first candidate: row 1's own never seen
   CHECK_THROWS_AS(loss.result(), RuntimeFailure);
 }
+
+TEST_CASE("InBatchSoftmaxLoss::score equals the reference, against its norm bound and past it") {
+  // score() takes each row's logits against a bound from the norms, |scale|·|q|·max|c| (no pass for
+  // the maximum); at scale 40 the terms underflow against that bound (the largest logit is tens
+  // below it) and the row falls back to its own maximum. Both must give the reference.
+  std::mt19937 rng(5);
+  std::normal_distribution<float> n01;
+  const int64_t n = 300, nc = 700, d = 6, batch = 64;
+  Tensor q({n, d}), c({nc, d});
+  for (int64_t i = 0; i < n * d; ++i) q.f32()[i] = n01(rng);
+  for (int64_t i = 0; i < nc * d; ++i) c.f32()[i] = n01(rng);
+  const std::vector<float> qv(q.f32(), q.f32() + n * d), cv(c.f32(), c.f32() + nc * d);
+  std::vector<int32_t> truth(n), ids(n);
+  std::uniform_int_distribution<int32_t> any(0, nc - 1), popular(0, 9);
+  std::bernoulli_distribution pick_popular(0.5);
+  for (int64_t i = 0; i < n; ++i) {
+    truth[i] = pick_popular(rng) ? popular(rng) * 70 : any(rng);
+    ids[i] = truth[i] / 2;
+  }
+  Tensor cand_ids({nc}, DType::i32);
+  for (int64_t j = 0; j < nc; ++j) cand_ids.i32()[j] = static_cast<int32_t>(j / 2);
+  std::vector<float> corr(n), w(n);
+  std::uniform_real_distribution<float> p(0.001f, 0.2f), weight(0.0f, 2.0f);
+  for (int64_t i = 0; i < n; ++i) {
+    corr[i] = -std::log(p(rng));
+    w[i] = weight(rng);
+  }
+  const std::vector<float> no_f;
+  const std::vector<int32_t> no_i;
+  for (double scale : {1.0, 40.0})
+    for (bool all : {false, true}) {
+      INFO("scale " << scale << (all ? ", correction, weights and hits" : ""));
+      const std::vector<float>& cr = all ? corr : no_f;
+      const std::vector<float>& wt = all ? w : no_f;
+      const std::vector<int32_t>& id = all ? ids : no_i;
+      InBatchSoftmaxLoss loss({truth, cr, wt, id}, batch, static_cast<float>(scale));
+      metrics::FactorizedTopK top({1, 10});
+      loss.score(q, c, all ? cand_ids : Tensor(), top);
+      CHECK(loss.result() == doctest::Approx(reference(qv, cv, d, truth, cr, wt, id, batch, scale)).epsilon(1e-5));
+    }
+}
