@@ -354,7 +354,18 @@ class Retrieval : public RetrievalTask {
 
   // Whether every row of `eval` feeds the candidate tower the same encoded values as its row
   // truth[r] of the candidate table (then the tower gives it the same vector).
+  // Remembered for the last pair of tables, as their encodings are (cached()): evaluating the same
+  // test table each epoch checks it once.
   bool candidates_match(Model& m, const Table& eval, const Table& candidates, const Tensor& truth) {
+    const auto key = std::make_pair(eval.contents_id(), candidates.contents_id());
+    if (match_key_ != key) {
+      match_ = compare_candidates(m, eval, candidates, truth);
+      match_key_ = key;
+    }
+    return match_;
+  }
+
+  bool compare_candidates(Model& m, const Table& eval, const Table& candidates, const Tensor& truth) {
     const EncodedTable& e = cached(m, eval, {candidate_});
     const EncodedTable& c = cached(m, candidates, {candidate_});
     for (const auto& [input, col] : e.inputs) {
@@ -520,6 +531,8 @@ class Retrieval : public RetrievalTask {
   double temperature_ = 1.0;
   bool normalize_ = false, remove_hits_ = false, id_based_ = false, fused_ = false, bf16_ = false;
   bool loss_from_scores_ = true;
+  std::pair<uint64_t, uint64_t> match_key_{0, 0};  // candidates_match's last tables (0: none yet)
+  bool match_ = false;
   std::vector<int64_t> ks_;
   std::unique_ptr<FrequencyEstimator> estimator_;
   Tensor labels_buf_, weights_buf_, correction_buf_, ids_buf_, owners_buf_, local_buf_, local_ids_buf_;
