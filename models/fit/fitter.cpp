@@ -11,6 +11,7 @@
 #include <numeric>
 #include <ostream>
 #include <random>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -352,20 +353,25 @@ FitResult fit(Model& m, const DataTables& data, const FitOptions& o, const std::
   }
 
   if (Collective* any = world(); any && any->rank() == 0 && steps > 0) {  // under mpirun: what docs/distributed.md reports
+    // One string, written at once: mpirun forwards each write of a rank's stderr as it comes, and
+    // the pieces of a line written one by one could come out with the rank's stdout between them.
+    std::ostringstream report;
+    report.copyfmt(log);
     double train_s = 0;
     for (double e : s.result.epoch_seconds) train_s += e;
-    log << "mpirun, " << any->size() << " rank" << (any->size() == 1 ? "" : "s") << ": " << steps << " steps of "
+    report << "mpirun, " << any->size() << " rank" << (any->size() == 1 ? "" : "s") << ": " << steps << " steps of "
         << s.global_batch << " examples in " << train_s << " s of training (" << static_cast<double>(train.rows()) *
                static_cast<double>(s.result.epoch_seconds.size()) / std::max(train_s, 1e-9)
         << " examples/s); rank 0 sent " << step_bytes / steps << " bytes per step (" << (any->bytes_sent - bytes_before) / steps
         << " with evaluations and checkpoints)\n";
     for (int r = 0; r < any->size(); ++r) {
       const auto k = static_cast<size_t>(r);
-      log << "rank " << r << ": peak RSS " << first_peak_kb[k] << " kB in the first epoch (training, evaluation), "
+      report << "rank " << r << ": peak RSS " << first_peak_kb[k] << " kB in the first epoch (training, evaluation), "
           << peak_kb[k] << " kB before the model was written (checkpoints included)";
-      if (table_bytes[k]) log << "; sharded tables " << table_bytes[k] << " bytes, their optimizer state " << state_bytes[k] << " bytes";
-      log << "\n";
+      if (table_bytes[k]) report << "; sharded tables " << table_bytes[k] << " bytes, their optimizer state " << state_bytes[k] << " bytes";
+      report << "\n";
     }
+    log << report.str() << std::flush;
   }
   s.result.epochs = std::min(s.epoch, o.epochs);
   s.result.seconds = s.seconds();
