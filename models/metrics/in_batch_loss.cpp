@@ -47,6 +47,9 @@ InBatchSoftmaxLoss::InBatchSoftmaxLoss(const Rows& rows, int64_t batch_size, flo
       corr_(rows.correction.begin(), rows.correction.end()),
       weights_(rows.weights.begin(), rows.weights.end()) {
   if (batch_ < 1) throw UserError("InBatchSoftmaxLoss: batch_size must be at least 1, got " + std::to_string(batch_));
+  // The bounds on the logits (tile(), score()) take the largest score as the largest logit.
+  if (!(std::isfinite(scale_) && scale_ > 0))
+    throw UserError("InBatchSoftmaxLoss: scale must be a finite number > 0 (1 / temperature), got " + std::to_string(scale_));
   auto check = [&](size_t size, const char* what) {
     if (size != 0 && static_cast<int64_t>(size) != n_)
       throw UserError(std::string("InBatchSoftmaxLoss: ") + what + " has " + std::to_string(size) + " values for " +

@@ -32,7 +32,8 @@ class InBatchSoftmaxLoss {
     std::span<const int32_t> ids;         // [n] each row's candidate id: given, accidental hits are
                                           // left out; empty, they stay in
   };
-  // UserError when the spans disagree in length, batch_size < 1 or a truth row is negative.
+  // UserError when the spans disagree in length, batch_size < 1, scale is not a finite number > 0
+  // or a truth row is negative.
   InBatchSoftmaxLoss(const Rows& rows, int64_t batch_size, float scale);
 
   int64_t batch_size() const { return batch_; }

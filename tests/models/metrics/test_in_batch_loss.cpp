@@ -152,6 +152,8 @@ TEST_CASE("InBatchSoftmaxLoss refuses mismatched inputs and a row never scored")
                        "correction has 1 values for 2 rows"));
   CHECK(test::contains(test::user_error([&] { InBatchSoftmaxLoss({truth, {}, {}, {}}, 0, 1.0f); }),
                        "batch_size must be at least 1"));
+  CHECK(test::contains(test::user_error([&] { InBatchSoftmaxLoss({truth, {}, {}, {}}, 2, -1.0f); }),
+                       "scale must be a finite number > 0"));
   InBatchSoftmaxLoss loss({truth, {}, {}, {}}, 2, 1.0f);
   const std::vector<float> s{1.0f, 2.0f};
   loss.tile(0, 2, 0, 1, s.data());  // only the batch's first candidate: row 1's own never seen
