@@ -27,6 +27,34 @@ const EncodedColumn& EncodedTable::column(int input) const {
   throw InternalError("encoded table '" + name + "' does not feed input " + std::to_string(input));
 }
 
+namespace {
+
+bool same_row(const EncodedColumn& a, int64_t ra, const EncodedColumn& b, int64_t rb) {
+  if (a.ragged) {
+    const int64_t na = a.offsets[ra + 1] - a.offsets[ra], nb = b.offsets[rb + 1] - b.offsets[rb];
+    return na == nb && std::equal(a.ids.begin() + a.offsets[ra], a.ids.begin() + a.offsets[ra + 1],
+                                  b.ids.begin() + b.offsets[rb]);
+  }
+  const int64_t w = a.width;
+  if (a.dtype == DType::i32)
+    return std::equal(a.ids.begin() + ra * w, a.ids.begin() + (ra + 1) * w, b.ids.begin() + rb * w);
+  return std::memcmp(a.values.data() + ra * w, b.values.data() + rb * w, static_cast<size_t>(w) * sizeof(float)) == 0;
+}
+
+}  // namespace
+
+bool same_encoded_rows(const EncodedTable& a, const EncodedTable& b, std::span<const int32_t> rows_in_b) {
+  DAGRAD_ASSERT(rows_in_b.size() == a.rows, "same_encoded_rows: " + std::to_string(rows_in_b.size()) +
+                                                " rows of '" + b.name + "' for the " + std::to_string(a.rows) + " of '" + a.name + "'");
+  for (const auto& [input, col] : a.inputs) {
+    const EncodedColumn& other = b.column(input);
+    if (col.dtype != other.dtype || col.width != other.width || col.ragged != other.ragged) return false;
+    for (size_t r = 0; r < a.rows; ++r)
+      if (!same_row(col, static_cast<int64_t>(r), other, rows_in_b[r])) return false;
+  }
+  return true;
+}
+
 void Feeder::feed(Graph& g, const EncodedTable& t, std::span<const int64_t> rows) {
   if (buffers_.size() < t.inputs.size()) buffers_.resize(t.inputs.size());
   const int64_t b = static_cast<int64_t>(rows.size());

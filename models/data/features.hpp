@@ -51,6 +51,11 @@ struct EncodedTable {
   const EncodedColumn& column(int input) const;
 };
 
+// Whether every row r of `a` has, for every input `a` feeds, the same encoded values as row
+// rows_in_b[r] of `b` (ids equal, floats bitwise equal, so a NaN feature equals itself); false when
+// an input's dtype, width or raggedness differs. `b` must feed every input `a` does.
+bool same_encoded_rows(const EncodedTable& a, const EncodedTable& b, std::span<const int32_t> rows_in_b);
+
 // Gathers rows of an EncodedTable into the graph's inputs. Buffers grow to the largest batch
 // seen and are reused (a partial last batch is a view of them).
 class Feeder {

@@ -4,39 +4,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdint>
 #include <exception>
 #include <limits>
 #include <string>
 
 #include "graph/error.hpp"
+#include "ops/kernels/softmax_row.hpp"
 
 namespace dagrad::metrics {
-namespace {
-
-// exp(x) of one term, x = logit - bound <= 0 (or above 0 by a rounding): ops/kernels/softmax_row.hpp's
-// exp_nonpositive with a degree-5 polynomial in place of Cephes' degree 7 (fitted for the least
-// largest relative error on [-ln2/2, ln2/2]; in f32, within 1.9e-7 = 3.1 ulp of exp(x) for every
-// float in [-87, 0], against exp_nonpositive's 1.4 ulp), and x clamped at -87 (exp(-87)
-// = 1.6e-38, still a normal float) in place of a flush to 0 below it. Vectorised, it is 12
-// operations a term where exp_nonpositive and the clamp of x to 0 took 16: the loss's exps are most
-// of what evaluate adds to the top-k.
-inline float exp_term(float x) {
-  x = std::max(x, -87.0f);
-  constexpr float kMagic = 12582912.0f;  // 1.5·2^23
-  const float t = x * 1.44269504088896341f + kMagic;
-  const float n = t - kMagic;
-  const float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
-  float p = 0.008312472142279148f;
-  p = p * r + 0.04189007356762886f;
-  p = p * r + 0.16667114198207855f;
-  p = p * r + 0.499992311000824f;
-  p = p * (r * r) + r + 1.0f;
-  // p·2^n through the exponent bits, as exp_nonpositive (n >= -126, and n = -126 only with p > 1).
-  return __builtin_bit_cast(float, __builtin_bit_cast(uint32_t, p) + (__builtin_bit_cast(uint32_t, t) << 23));
-}
-
-}  // namespace
 
 InBatchSoftmaxLoss::InBatchSoftmaxLoss(const Rows& rows, int64_t batch_size, float scale)
     : n_(static_cast<int64_t>(rows.truth.size())),
@@ -119,6 +94,11 @@ std::span<const int32_t> InBatchSoftmaxLoss::candidates(int64_t b) const {
 }
 
 void InBatchSoftmaxLoss::tile(int64_t row0, int64_t rows, int64_t col0, int64_t cols, const float* s) {
+  tile_with_bounds(row0, rows, col0, cols, s, nullptr);
+}
+
+void InBatchSoftmaxLoss::tile_with_bounds(int64_t row0, int64_t rows, int64_t col0, int64_t cols, const float* s,
+                                          const float* bound) {
   constexpr float kNegInf = -std::numeric_limits<float>::infinity();
   const bool hits = !ids_.empty();
   const float scale = scale_;
@@ -156,13 +136,13 @@ void InBatchSoftmaxLoss::tile(int64_t row0, int64_t rows, int64_t col0, int64_t 
       seen_[r] = 1;
     }
     // One pass: exp against a bound on the logits, unless the terms underflow against it; then
-    // against their own maximum. The bound: from score(), |scale|·|q|·(the batch's largest
+    // against their own maximum. The bound: from score(), scale·|q|·(the batch's largest
     // candidate norm) plus the batch's largest correction, the same for every tile of the row (no
     // pass over the tile for it); else scale times the largest score of the batch's columns in
     // this tile, plus the batch's largest correction.
     float m;
-    if (!bound_.empty()) {
-      m = bound_[r];
+    if (bound) {
+      m = bound[r];
     } else {
       float top = has_label ? sr[own] : kNegInf;
       const int64_t span = k ? gc[k - 1] - gc[0] + 1 : 0;
@@ -173,26 +153,26 @@ void InBatchSoftmaxLoss::tile(int64_t row0, int64_t rows, int64_t col0, int64_t 
     float part = 0;
     if (contiguous && !hits && corr_.empty()) {  // the common case: one multiply-add to a logit
 #pragma omp simd reduction(+ : part)
-      for (int64_t g = 0; g < k; ++g) part += gn[g] * exp_term(scale * run[g] - m);
+      for (int64_t g = 0; g < k; ++g) part += gn[g] * exp_few_ulp(scale * run[g] - m);
     } else if (contiguous && !hits) {
 #pragma omp simd reduction(+ : part)
-      for (int64_t g = 0; g < k; ++g) part += gn[g] * exp_term(scale * run[g] + gr[g] - m);
+      for (int64_t g = 0; g < k; ++g) part += gn[g] * exp_few_ulp(scale * run[g] + gr[g] - m);
     } else if (contiguous) {
 #pragma omp simd reduction(+ : part)
-      for (int64_t g = 0; g < k; ++g) part += weight(g) * exp_term(scale * run[g] + gr[g] - m);
+      for (int64_t g = 0; g < k; ++g) part += weight(g) * exp_few_ulp(scale * run[g] + gr[g] - m);
     } else {
-      for (int64_t g = 0; g < k; ++g) part += weight(g) * exp_term(logit(g) - m);
+      for (int64_t g = 0; g < k; ++g) part += weight(g) * exp_few_ulp(logit(g) - m);
     }
-    if (has_label && hits) part += exp_term(zl - m);
-    // Terms below 1.6e-38 count as that (exp_term's clamp): far below a part above 1e-25.
+    if (has_label && hits) part += exp_few_ulp(zl - m);
+    // Terms below 1.6e-38 count as that (exp_few_ulp's clamp): far below a part above 1e-25.
     if (!(part > 1e-25f)) {
       m = has_label ? zl : kNegInf;
       for (int64_t g = 0; g < k; ++g)
         if (weight(g) > 0.0f) m = std::max(m, logit(g));
       if (m == kNegInf) continue;  // nothing kept in this tile
       part = 0;
-      for (int64_t g = 0; g < k; ++g) part += weight(g) * exp_term(logit(g) - m);
-      if (has_label && hits) part += exp_term(zl - m);
+      for (int64_t g = 0; g < k; ++g) part += weight(g) * exp_few_ulp(logit(g) - m);
+      if (has_label && hits) part += exp_few_ulp(zl - m);
     }
     const float old = max_[r];
     if (m == old) {
@@ -213,13 +193,13 @@ void InBatchSoftmaxLoss::score(const Tensor& queries, const Tensor& candidates, 
                     " rows");
   const bool id_based = ids.defined();
   const int64_t b_count = batches();
-  // Each row's bound on its logits (tile()): |scale|·|q|·(the largest norm among the batch's
+  // Each row's bound on its logits (tile()): scale·|q|·(the largest norm among the batch's
   // candidates), raised by more than the f32 products' rounding (every summation order of d
   // products is within (d + 1)·2^-24·|q|·|c| of the exact score), plus the batch's largest correction.
   // (Queries of another width or type: no bounds; FactorizedTopK refuses them below.)
-  bound_.clear();
+  std::vector<float> bound;
   if (queries.rank() == 2 && queries.dim(1) == d && queries.dtype() == DType::f32 && candidates.dtype() == DType::f32) {
-    bound_.assign(static_cast<size_t>(n_), 0.0f);
+    bound.assign(static_cast<size_t>(n_), 0.0f);
     const double margin = 1.0 + 2.0 * static_cast<double>(d + 2) * std::ldexp(1.0, -24);
     const float* qp = queries.f32();
     const float* cp = candidates.f32();
@@ -235,16 +215,11 @@ void InBatchSoftmaxLoss::score(const Tensor& queries, const Tensor& candidates, 
         if (c < nc) c_max = std::max(c_max, norm(cp + int64_t{c} * d));
       const int64_t b0 = b * batch_, b1 = std::min(n_, b0 + batch_);
       for (int64_t r = b0; r < b1; ++r) {
-        const double bound = std::abs(double{scale_}) * norm(qp + r * d) * c_max * margin + corr_max_[b];
-        bound_[r] = std::nextafter(static_cast<float>(bound), std::numeric_limits<float>::infinity());
+        const double above = double{scale_} * norm(qp + r * d) * c_max * margin + corr_max_[b];
+        bound[r] = std::nextafter(static_cast<float>(above), std::numeric_limits<float>::infinity());
       }
     }
   }
-  // The bounds hold for these scores only: a later tile() of other scores takes its own maximum.
-  struct ClearBounds {
-    std::vector<float>& bounds;
-    ~ClearBounds() { bounds.clear(); }
-  } clear_bounds{bound_};
   std::vector<FactorizedTopK> parts(static_cast<size_t>(b_count), FactorizedTopK(top.ks()));
   auto score_batch = [&](int64_t b) {
     const int64_t b0 = b * batch_, b1 = std::min(n_, b0 + batch_);
@@ -270,7 +245,7 @@ void InBatchSoftmaxLoss::score(const Tensor& queries, const Tensor& candidates, 
     Tensor truth_b({b1 - b0}, DType::i32);
     for (int64_t r = b0; r < b1; ++r) truth_b.i32()[r - b0] = position[truth_[r]];
     ScoreTileFn visit = [&](int64_t row0, int64_t rows, int64_t col0, int64_t cols, const float* s) {
-      tile(b0 + row0, rows, col0, cols, s);
+      tile_with_bounds(b0 + row0, rows, col0, cols, s, bound.empty() ? nullptr : bound.data());
     };
     FactorizedTopK& part = parts[static_cast<size_t>(b)];
     if (id_based) part.update(queries.rows(b0, b1), reordered, reordered_ids, truth_b, &visit, order);

@@ -57,7 +57,7 @@ class InBatchSoftmaxLoss {
   // ties as hits, and id-based orders them by their row in the table. Batches run side by side, a
   // thread each, when there are at least twice as many as threads; else one at a time, each with
   // every thread. Each row's terms are taken against a bound on its logits from the norms
-  // (|scale|·|q|·the batch's largest candidate norm, plus its largest correction) instead of
+  // (scale·|q|·the batch's largest candidate norm, plus its largest correction) instead of
   // their maximum, which would cost a pass over every tile; a row whose terms underflow against
   // the bound is taken against its maximum.
   void score(const Tensor& queries, const Tensor& candidates, const Tensor& ids, FactorizedTopK& top);
@@ -67,6 +67,9 @@ class InBatchSoftmaxLoss {
   double result() const;
 
  private:
+  // tile(), with each row r's terms taken against bound[r] (>= its logits) when bound is given,
+  // else against the largest logit of the tile.
+  void tile_with_bounds(int64_t row0, int64_t rows, int64_t col0, int64_t cols, const float* s, const float* bound);
   std::span<const int32_t> candidates_of(int64_t b) const {
     return {cand_rows_.data() + cand_begin_[b], static_cast<size_t>(cand_begin_[b + 1] - cand_begin_[b])};
   }
@@ -85,7 +88,6 @@ class InBatchSoftmaxLoss {
   std::vector<int32_t> group_col_, group_id_;
   std::vector<float> group_corr_, group_count_;
   std::vector<float> corr_max_;  // [batches] the largest correction in each batch
-  std::vector<float> bound_;     // [n] during score(): a bound on each row's logits; else empty
   // Per row, the running logsumexp over the tiles seen: its maximum and the sum of exp(z - max),
   // and the label's logit, once seen.
   std::vector<float> max_, label_;

@@ -10,7 +10,6 @@
 // table's (metrics::InBatchSoftmaxLoss; metrics.loss_from_scores: false turns that off).
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <optional>
 #include <unordered_map>
 
@@ -359,35 +358,12 @@ class Retrieval : public RetrievalTask {
   bool candidates_match(Model& m, const Table& eval, const Table& candidates, const Tensor& truth) {
     const auto key = std::make_pair(eval.contents_id(), candidates.contents_id());
     if (match_key_ != key) {
-      match_ = compare_candidates(m, eval, candidates, truth);
+      const int64_t n = truth.dim(0);
+      match_ = same_encoded_rows(cached(m, eval, {candidate_}), cached(m, candidates, {candidate_}),
+                                 std::span<const int32_t>(truth.i32(), static_cast<size_t>(n)));
       match_key_ = key;
     }
     return match_;
-  }
-
-  bool compare_candidates(Model& m, const Table& eval, const Table& candidates, const Tensor& truth) {
-    const EncodedTable& e = cached(m, eval, {candidate_});
-    const EncodedTable& c = cached(m, candidates, {candidate_});
-    for (const auto& [input, col] : e.inputs) {
-      const EncodedColumn& other = c.column(input);
-      if (col.dtype != other.dtype || col.width != other.width || col.ragged != other.ragged) return false;
-      for (size_t r = 0; r < e.rows; ++r)
-        if (!same_row(col, static_cast<int64_t>(r), other, truth.i32()[r])) return false;
-    }
-    return true;
-  }
-
-  static bool same_row(const EncodedColumn& a, int64_t ra, const EncodedColumn& b, int64_t rb) {
-    if (a.ragged) {
-      const int64_t na = a.offsets[ra + 1] - a.offsets[ra], nb = b.offsets[rb + 1] - b.offsets[rb];
-      return na == nb && std::equal(a.ids.begin() + a.offsets[ra], a.ids.begin() + a.offsets[ra + 1],
-                                    b.ids.begin() + b.offsets[rb]);
-    }
-    const int64_t w = a.width;
-    if (a.dtype == DType::i32)
-      return std::equal(a.ids.begin() + ra * w, a.ids.begin() + (ra + 1) * w, b.ids.begin() + rb * w);
-    // Bitwise, so that equal features are equal whatever their value (a NaN feature included).
-    return std::memcmp(a.values.data() + ra * w, b.values.data() + rb * w, static_cast<size_t>(w) * sizeof(float)) == 0;
   }
 
   // The evaluated rows' truth, correction, weights and ids, as prepare_batch gives them to the
