@@ -1,8 +1,12 @@
 #include "autodiff/backward.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <bit>
 #include <chrono>
+
+#include "graph/dnnl_context.hpp"
 
 namespace dagrad {
 namespace {
@@ -68,6 +72,10 @@ void Gradients::prepare(const Graph& g, int loss) {
     }
   }
   live_ = live_nodes(g, loss);
+  order_.clear();
+  for (int i = loss; i >= 0; --i)
+    if (live_[static_cast<size_t>(i)] && g.node(i).kind == NodeKind::Op) order_.push_back(i);
+  schedule_.clear();
   graph_ = &g;
   version_ = g.version();
   loss_ = loss;
@@ -85,6 +93,95 @@ double backward_flops(const Graph& g, int loss) {
       if (n.slots[k] >= 0 && live[n.inputs[n.slots[k]]]) total += n.op->flops(in, g.value(i), static_cast<int>(k));
   }
   return total;
+}
+
+void Gradients::schedule(const Graph& g, int threads) {
+  const size_t m = order_.size();
+  std::vector<int> last_writer(static_cast<size_t>(g.size()), -1);  // by node: position in order_
+  std::vector<std::vector<int>> deps(m);
+  std::vector<double> cost(m);
+  std::vector<char> wide(m);
+  for (size_t k = 0; k < m; ++k) {
+    const int i = order_[k];
+    const Node& n = g.node(i);
+    auto& d = deps[k];
+    if (last_writer[static_cast<size_t>(i)] >= 0) d.push_back(last_writer[static_cast<size_t>(i)]);
+    for (size_t s = 0; s < n.slots.size(); ++s) {
+      if (n.slots[s] < 0) continue;
+      const int j = n.inputs[static_cast<size_t>(n.slots[s])];
+      if (!live_[static_cast<size_t>(j)]) continue;
+      const int w = last_writer[static_cast<size_t>(j)];
+      if (w >= 0 && w != static_cast<int>(k)) d.push_back(w);  // (not itself: a value read twice)
+      last_writer[static_cast<size_t>(j)] = static_cast<int>(k);
+    }
+    std::sort(d.begin(), d.end());
+    d.erase(std::unique(d.begin(), d.end()), d.end());
+    cost[k] = g.node_cost(i);
+    wide[k] = g.node_wide(i);
+  }
+  schedule_.build(order_, deps, cost, wide, g.schedule_limits(), threads);
+  costs_version_ = g.costs_version();
+}
+
+void Gradients::run_node(Graph& g, int i, Scratch& s) {
+  using Clock = std::chrono::steady_clock;
+  Profile* prof = g.profile();
+  const Node& n = g.node(i);
+  auto t0 = prof ? Clock::now() : Clock::time_point{};
+  const size_t slots = n.slots.size();
+  g.op_inputs(i, s.in);
+  s.dense.assign(slots, nullptr);
+  s.row_lists.assign(slots, nullptr);
+  s.pending_slots.assign(slots, nullptr);
+  s.lend_slots.assign(slots, nullptr);
+  // A value the op reads twice gets both gradients added: it may not take a lent one.
+  bool repeated = false;
+  for (size_t a = 0; a < n.inputs.size() && !repeated; ++a)
+    for (size_t b = a + 1; b < n.inputs.size() && !repeated; ++b) repeated = n.inputs[a] == n.inputs[b];
+  for (size_t k = 0; k < slots; ++k) {
+    if (n.slots[k] < 0) continue;
+    const int j = n.inputs[n.slots[k]];
+    if (!live_[j]) continue;
+    s.dense[k] = &grads_[j];
+    if (sparse_[j]) {
+      s.row_lists[k] = &rows_[j];
+      continue;
+    }
+    if (is_lent_[j]) {  // about to be added to: copy the lent gradient into the own buffer
+      grads_[j].copy_from(lent_[j]);
+      is_lent_[j] = 0;
+    }
+    s.pending_slots[k] = &pending_[j];
+  }
+  if (pending_[i]) {  // no consumer touched this node's gradient: it is zero
+    grads_[i].zero();
+    pending_[i] = 0;
+  }
+  const Tensor& dout = is_lent_[i] ? lent_[i] : grads_[i];
+  if (prof) {
+    const auto t1 = Clock::now();
+    s.clear_s += std::chrono::duration<double>(t1 - t0).count();
+    t0 = t1;
+  }
+  g.op(i).backward(s.in, g.value(i), dout,
+                   Grads(s.dense, s.row_lists, s.pending_slots,
+                         repeated ? std::span<const Tensor*>() : std::span<const Tensor*>(s.lend_slots)));
+  if (prof) {
+    prof->backward_s[i] += std::chrono::duration<double>(Clock::now() - t0).count();
+    prof->backward_calls[i]++;
+  }
+  for (size_t k = 0; k < slots; ++k) {
+    if (!s.dense[k]) continue;
+    const int j = n.inputs[n.slots[k]];
+    written_[j] = 1;
+    if (const Tensor* t = s.lend_slots[k]) {  // the op lent its own tensor as this gradient
+      DAGRAD_ASSERT(t->shape() == g.value(j).shape(),
+                    "op '" + n.name + "' lent a gradient of shape " + shape_str(t->shape()) + " for " +
+                        shape_str(g.value(j).shape()));
+      lent_[j] = *t;
+      is_lent_[j] = 1;
+    }
+  }
 }
 
 void backward(Graph& g, int loss, Gradients& gr, const Tensor* seed) {
@@ -138,62 +235,20 @@ void backward(Graph& g, int loss, Gradients& gr, const Tensor* seed) {
   gr.written_[loss] = 1;
   if (prof) clear_s += std::chrono::duration<double>(Clock::now() - t0).count();
 
-  for (int i = loss; i >= 0; --i) {
-    const Node& n = g.node(i);
-    if (!live[i] || n.kind != NodeKind::Op) continue;
-    if (prof) t0 = Clock::now();
-    const size_t slots = n.slots.size();
-    g.op_inputs(i, gr.in_);
-    gr.dense_.assign(slots, nullptr);
-    gr.row_lists_.assign(slots, nullptr);
-    gr.pending_slots_.assign(slots, nullptr);
-    gr.lend_slots_.assign(slots, nullptr);
-    // A value the op reads twice gets both gradients added: it may not take a lent one.
-    bool repeated = false;
-    for (size_t a = 0; a < n.inputs.size() && !repeated; ++a)
-      for (size_t b = a + 1; b < n.inputs.size() && !repeated; ++b) repeated = n.inputs[a] == n.inputs[b];
-    for (size_t k = 0; k < slots; ++k) {
-      if (n.slots[k] < 0) continue;
-      const int j = n.inputs[n.slots[k]];
-      if (!live[j]) continue;
-      gr.dense_[k] = &gr.grads_[j];
-      if (gr.sparse_[j]) {
-        gr.row_lists_[k] = &gr.rows_[j];
-        continue;
-      }
-      if (gr.is_lent_[j]) {  // about to be added to: copy the lent gradient into the own buffer
-        gr.grads_[j].copy_from(gr.lent_[j]);
-        gr.is_lent_[j] = 0;
-      }
-      gr.pending_slots_[k] = &gr.pending_[j];
-    }
-    if (gr.pending_[i]) {  // no consumer touched this node's gradient: it is zero
-      gr.grads_[i].zero();
-      gr.pending_[i] = 0;
-    }
-    const Tensor& dout = gr.is_lent_[i] ? gr.lent_[i] : gr.grads_[i];
-    if (prof) clear_s += std::chrono::duration<double>(Clock::now() - t0).count();
-    if (prof) t0 = Clock::now();
-    g.op(i).backward(gr.in_, g.value(i), dout,
-                     Grads(gr.dense_, gr.row_lists_, gr.pending_slots_,
-                           repeated ? std::span<const Tensor*>() : std::span<const Tensor*>(gr.lend_slots_)));
-    if (prof) {
-      prof->backward_s[i] += std::chrono::duration<double>(Clock::now() - t0).count();
-      prof->backward_calls[i]++;
-    }
-    for (size_t k = 0; k < slots; ++k) {
-      if (!gr.dense_[k]) continue;
-      const int j = n.inputs[n.slots[k]];
-      gr.written_[j] = 1;
-      if (const Tensor* t = gr.lend_slots_[k]) {  // the op lent its own tensor as this gradient
-        DAGRAD_ASSERT(t->shape() == g.value(j).shape(),
-                      "op '" + n.name + "' lent a gradient of shape " + shape_str(t->shape()) + " for " +
-                          shape_str(g.value(j).shape()));
-        gr.lent_[j] = *t;
-        gr.is_lent_[j] = 1;
-      }
-    }
+  // Side by side only from the outermost parallel level (as Graph::forward), and only once the
+  // graph has costed its nodes (a forward with more than one thread).
+  const int threads = g.inter_op() && !omp_in_parallel() && g.costs_version() != 0 ? num_threads() : 1;
+  for (auto& s : gr.scratch_) s.clear_s = 0;
+  if (threads > 1) {
+    if (!gr.schedule_.built() || gr.schedule_.threads() != threads || gr.costs_version_ != g.costs_version())
+      gr.schedule(g, threads);
+    if (gr.scratch_.size() < static_cast<size_t>(gr.schedule_.slots()))
+      gr.scratch_.resize(static_cast<size_t>(gr.schedule_.slots()));
+    gr.schedule_.run([&](int i, int slot) { gr.run_node(g, i, gr.scratch_[static_cast<size_t>(slot)]); });
+  } else {
+    for (int i : gr.order_) gr.run_node(g, i, gr.scratch_[0]);
   }
+  for (const auto& s : gr.scratch_) clear_s += s.clear_s;
   if (prof) t0 = Clock::now();
   for (int i = 0; i <= loss; ++i) {
     if (!live[i]) continue;

@@ -1,6 +1,7 @@
 // Reverse-mode differentiation over a Graph whose forward() has run, through the graph's public
 // interface: Gradients holds what backward() computes, one slot per node, and what it derives
-// from the graph's structure, kept between calls so that a training step does not allocate.
+// from the graph's structure, kept between calls so that a training step does not allocate. With
+// more than one thread, small independent nodes run side by side as in Graph::forward.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -25,6 +26,20 @@ class Gradients {
  private:
   friend void backward(Graph& g, int loss, Gradients& grads, const Tensor* seed);
   void prepare(const Graph& g, int loss);  // re-derives the structure's flags when it changed
+  // One op's arguments, reused: one per thread that runs nodes.
+  struct Scratch {
+    Inputs in;
+    std::vector<Tensor*> dense;
+    std::vector<std::vector<int32_t>*> row_lists;
+    std::vector<char*> pending_slots;
+    std::vector<const Tensor*> lend_slots;
+    double clear_s = 0;  // profiling: time spent zeroing and copying gradients
+  };
+  void run_node(Graph& g, int i, Scratch& s);
+  // Node i's backward waits for the last node before it that wrote its gradient, and for the last
+  // that wrote each of its inputs' (so two nodes never write one gradient at once, and they write
+  // it in the order of one node at a time): the graph's costs decide the phases.
+  void schedule(const Graph& g, int threads);
 
   std::vector<Tensor> grads_;
   std::vector<char> sparse_;
@@ -38,12 +53,12 @@ class Gradients {
   const Graph* graph_ = nullptr;
   int loss_ = -1;
   std::vector<char> live_;        // by node: backward computes its gradient
-  // One op's arguments, reused.
-  Inputs in_;
-  std::vector<Tensor*> dense_;
-  std::vector<std::vector<int32_t>*> row_lists_;
-  std::vector<char*> pending_slots_;
-  std::vector<const Tensor*> lend_slots_;
+  std::vector<int> order_;        // the live op nodes, in the order backward runs them alone
+  // Inter-op parallelism (Graph::set_inter_op): the pass's schedule, for the graph's costs and a
+  // thread count.
+  Schedule schedule_;
+  uint64_t costs_version_ = 0;
+  std::vector<Scratch> scratch_{1};
   std::vector<uint64_t> row_bits_;  // deduplication of a sparse gradient's rows
 };
 

@@ -1,11 +1,16 @@
 #include "graph/graph.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
+
+#include "graph/dnnl_context.hpp"
 
 namespace dagrad {
 
@@ -33,6 +38,8 @@ int Graph::append(Node n) {
   values_.emplace_back();
   computed_.push_back(0);
   inferred_.emplace_back();
+  cost_.push_back(0);
+  wide_.push_back(0);
   plans_.clear();
   version_ = next_version();
   return nodes_.back().id;
@@ -288,13 +295,18 @@ void Graph::forward() {
   forward(all);
 }
 
-const std::vector<char>& Graph::plan(std::span<const int> targets) {
-  for (const auto& p : plans_)
-    if (std::equal(p.targets.begin(), p.targets.end(), targets.begin(), targets.end())) return p.need;
+Graph::Plan& Graph::plan(std::span<const int> targets) {
+  for (auto& p : plans_)
+    if (std::equal(p.targets.begin(), p.targets.end(), targets.begin(), targets.end())) return p;
   constexpr size_t kMaxPlans = 8;  // more distinct target lists than this are rare: start over
   if (plans_.size() == kMaxPlans) plans_.clear();
-  plans_.push_back({std::vector<int>(targets.begin(), targets.end()), ancestors(targets)});
-  return plans_.back().need;
+  Plan p;
+  p.targets.assign(targets.begin(), targets.end());
+  p.need = ancestors(targets);
+  for (const auto& n : nodes_)
+    if (p.need[n.id] && n.kind == NodeKind::Op) p.ops.push_back(n.id);
+  plans_.push_back(std::move(p));
+  return plans_.back();
 }
 
 bool Graph::inferred_matches(const Node& n) const {
@@ -307,60 +319,131 @@ bool Graph::inferred_matches(const Node& n) const {
   return true;
 }
 
+int Graph::inter_op_from_env() {
+  static const int mode = [] {
+    const char* e = std::getenv("DAGRAD_INTER_OP");
+    if (!e || !*e) return 1;
+    const std::string v = e;
+    if (v == "0") return 0;
+    if (v == "1") return 1;
+    if (v == "always") return 2;
+    throw UserError("DAGRAD_INTER_OP: expected 0, 1 or always, got '" + v + "'");
+  }();
+  return mode;
+}
+
+void Graph::set_inter_op(bool on) {
+  inter_op_ = on;
+  for (auto& p : plans_) p.schedule.clear();
+}
+
+void Graph::set_schedule_limits(const ScheduleLimits& limits) {
+  limits_ = limits;
+  for (auto& p : plans_) p.schedule.clear();
+}
+
+const Schedule* Graph::forward_schedule(std::span<const int> targets) const {
+  for (const auto& p : plans_)
+    if (std::equal(p.targets.begin(), p.targets.end(), targets.begin(), targets.end()))
+      return p.schedule.built() ? &p.schedule : nullptr;
+  return nullptr;
+}
+
 void Graph::forward(std::span<const int> targets) {
-  const std::vector<char>& need = plan(targets);
-  Inputs& in = in_scratch_;
-  for (auto& n : nodes_) {
-    if (!need[n.id]) continue;
-    if (n.kind == NodeKind::Input) {
-      if (!values_[n.id].defined()) throw UserError("input '" + n.name + "' was not set before forward");
-      continue;
-    }
-    if (n.kind == NodeKind::Param) continue;
-    op_inputs(n.id, in);
-    if (!inferred_matches(n)) {  // a new shape: infer (this allocates; a repeated shape does not)
-      types_scratch_.clear();
-      for (const Tensor* t : in) {
-        TensorType ty;
-        if (t) ty = {t->shape(), t->dtype()};
-        else ty.absent = true;
-        types_scratch_.push_back(ty);
-      }
-      Inferred& c = inferred_[n.id];
-      c.valid = false;
-      try {
-        c.out = n.op->infer(types_scratch_);
-      } catch (const UserError& e) {
-        std::string shapes;
-        for (const auto& ty : types_scratch_)
-          if (!ty.absent) shapes += (shapes.empty() ? "" : ", ") + shape_str(ty.shape);
-        throw UserError("node '" + n.name + "' (" + n.op_name + ") at run time: " + e.what() +
-                        "; input shapes: " + shapes);
-      }
-      c.in.clear();
-      c.dtypes.clear();
-      for (const auto& ty : types_scratch_) {
-        if (ty.absent) continue;  // c.in and c.dtypes follow n.inputs, the inputs given
-        c.in.push_back(ty.shape);
-        c.dtypes.push_back(ty.dtype);
-      }
-      c.valid = true;
-    }
-    const TensorType& t = inferred_[n.id].out;
-    Tensor& v = values_[n.id];
-    if (!(v.defined() && v.dtype() == t.dtype && v.shape() == t.shape)) v = grown_view(v, t.shape, t.dtype);
-    const auto t0 = profile_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    try {
-      n.op->forward(in, values_[n.id]);
-    } catch (const UserError& e) {
-      throw UserError("node '" + n.name + "' (" + n.op_name + "): " + e.what());
-    }
-    if (profile_) {
-      profile_->forward_s[n.id] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      profile_->forward_calls[n.id]++;
-    }
-    computed_[n.id] = 1;
+  Plan& p = plan(targets);
+  for (const auto& n : nodes_)
+    if (p.need[n.id] && n.kind == NodeKind::Input && !values_[n.id].defined())
+      throw UserError("input '" + n.name + "' was not set before forward");
+  // Side by side only from the outermost parallel level: inside a parallel region every op runs on
+  // its calling thread anyway.
+  const int threads = inter_op_ && !omp_in_parallel() ? num_threads() : 1;
+  for (auto& s : scratch_) s.inferred = false;
+  const bool scheduled = p.schedule.built() && p.schedule.threads() == threads;
+  if (scheduled) {
+    if (scratch_.size() < static_cast<size_t>(p.schedule.slots())) scratch_.resize(static_cast<size_t>(p.schedule.slots()));
+    p.schedule.run([this](int id, int slot) { run_node(nodes_[id], scratch_[static_cast<size_t>(slot)]); });
+  } else {
+    for (int id : p.ops) run_node(nodes_[id], scratch_[0]);
   }
+  bool inferred = false;
+  for (const auto& s : scratch_) inferred = inferred || s.inferred;
+  // The schedule follows the shapes (a node's cost decides whether it runs alone): built after a
+  // pass over new ones, for the next pass.
+  if (threads > 1 && (!scheduled || inferred)) schedule_plan(p, threads);
+}
+
+void Graph::schedule_plan(Plan& p, int threads) {
+  const size_t m = p.ops.size();
+  std::vector<int> pos(nodes_.size(), -1);
+  for (size_t k = 0; k < m; ++k) pos[static_cast<size_t>(p.ops[k])] = static_cast<int>(k);
+  std::vector<std::vector<int>> deps(m);
+  std::vector<double> cost(m);
+  std::vector<char> wide(m);
+  Inputs in;
+  for (size_t k = 0; k < m; ++k) {
+    const Node& n = nodes_[static_cast<size_t>(p.ops[k])];
+    for (int i : n.inputs)
+      if (pos[static_cast<size_t>(i)] >= 0) deps[k].push_back(pos[static_cast<size_t>(i)]);
+    std::sort(deps[k].begin(), deps[k].end());
+    deps[k].erase(std::unique(deps[k].begin(), deps[k].end()), deps[k].end());
+    op_inputs(n.id, in);
+    const double elements = static_cast<double>(values_[n.id].size());
+    cost[k] = n.op->flops(in, values_[n.id], -1) + ScheduleLimits::kElementCost * elements;
+    wide[k] = limits_.wide(cost[k], elements);
+    cost_[static_cast<size_t>(n.id)] = cost[k];
+    wide_[static_cast<size_t>(n.id)] = wide[k];
+  }
+  costs_version_ = next_version();
+  p.schedule.build(p.ops, deps, cost, wide, limits_, threads);
+}
+
+void Graph::run_node(Node& n, Scratch& s) {
+  Inputs& in = s.in;
+  op_inputs(n.id, in);
+  if (!inferred_matches(n)) {  // a new shape: infer (this allocates; a repeated shape does not)
+    s.inferred = true;
+    std::vector<TensorType>& types = s.types;
+    types.clear();
+    for (const Tensor* t : in) {
+      TensorType ty;
+      if (t) ty = {t->shape(), t->dtype()};
+      else ty.absent = true;
+      types.push_back(ty);
+    }
+    Inferred& c = inferred_[n.id];
+    c.valid = false;
+    try {
+      c.out = n.op->infer(types);
+    } catch (const UserError& e) {
+      std::string shapes;
+      for (const auto& ty : types)
+        if (!ty.absent) shapes += (shapes.empty() ? "" : ", ") + shape_str(ty.shape);
+      throw UserError("node '" + n.name + "' (" + n.op_name + ") at run time: " + e.what() +
+                      "; input shapes: " + shapes);
+    }
+    c.in.clear();
+    c.dtypes.clear();
+    for (const auto& ty : types) {
+      if (ty.absent) continue;  // c.in and c.dtypes follow n.inputs, the inputs given
+      c.in.push_back(ty.shape);
+      c.dtypes.push_back(ty.dtype);
+    }
+    c.valid = true;
+  }
+  const TensorType& t = inferred_[n.id].out;
+  Tensor& v = values_[n.id];
+  if (!(v.defined() && v.dtype() == t.dtype && v.shape() == t.shape)) v = grown_view(v, t.shape, t.dtype);
+  const auto t0 = profile_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+  try {
+    n.op->forward(in, values_[n.id]);
+  } catch (const UserError& e) {
+    throw UserError("node '" + n.name + "' (" + n.op_name + "): " + e.what());
+  }
+  if (profile_) {
+    profile_->forward_s[n.id] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    profile_->forward_calls[n.id]++;
+  }
+  computed_[n.id] = 1;
 }
 
 double Graph::forward_flops(std::span<const int> targets) const {

@@ -13,6 +13,7 @@
 
 #include "graph/op.hpp"
 #include "graph/profile.hpp"
+#include "graph/schedule.hpp"
 
 namespace dagrad {
 
@@ -102,6 +103,25 @@ class Graph {
   // Op::flops); the values it needs must have been computed.
   double forward_flops(std::span<const int> targets) const;
 
+  // Inter-op parallelism (graph/schedule.hpp): with more than one thread, forward() and autodiff's
+  // backward() run small nodes that do not depend on each other side by side, each on one thread
+  // (a model's two towers), and large ones alone with every thread. On by default; the environment
+  // variable DAGRAD_INTER_OP=0 turns it off for a process, set_inter_op() for a graph, and
+  // DAGRAD_INTER_OP=always runs every graph's independent nodes side by side whatever their cost
+  // (ScheduleLimits::always(): how the test suite checks tiny graphs that way). Results are
+  // deterministic either way for a fixed thread count, but differ in rounding between the two.
+  void set_inter_op(bool on);
+  bool inter_op() const { return inter_op_; }
+  void set_schedule_limits(const ScheduleLimits& limits);
+  const ScheduleLimits& schedule_limits() const { return limits_; }
+  // What the last schedule built (after a forward over new shapes) found for op node `id`: its cost
+  // and whether it runs alone (ScheduleLimits); costs_version() changes with every rebuild.
+  double node_cost(int id) const { return cost_.at(static_cast<size_t>(id)); }
+  bool node_wide(int id) const { return wide_.at(static_cast<size_t>(id)) != 0; }
+  uint64_t costs_version() const { return costs_version_; }
+  // The schedule forward(targets) used last (null when it ran one node at a time): for tests.
+  const Schedule* forward_schedule(std::span<const int> targets) const;
+
   // Times every op call into `p` (resized to the graph) until detached with nullptr.
   void attach_profile(Profile* p);
   Profile* profile() const { return profile_; }
@@ -129,6 +149,8 @@ class Graph {
   struct Plan {
     std::vector<int> targets;
     std::vector<char> need;
+    std::vector<int> ops;  // the op nodes needed, in id order
+    Schedule schedule;     // built after a forward over new shapes, when more than one thread runs
   };
   struct Inferred {
     std::vector<Shape> in;
@@ -136,12 +158,25 @@ class Graph {
     TensorType out;
     bool valid = false;
   };
-  const std::vector<char>& plan(std::span<const int> targets);
+  // One calling thread's scratch for run_node.
+  struct Scratch {
+    Inputs in;
+    std::vector<TensorType> types;
+    bool inferred = false;  // run_node inferred a new shape since the pass began
+  };
+  Plan& plan(std::span<const int> targets);
   bool inferred_matches(const Node& n) const;
+  void run_node(Node& n, Scratch& s);
+  void schedule_plan(Plan& p, int threads);
   std::vector<Plan> plans_;
   std::vector<Inferred> inferred_;
-  Inputs in_scratch_;
-  std::vector<TensorType> types_scratch_;
+  std::vector<Scratch> scratch_{1};
+  static int inter_op_from_env();  // DAGRAD_INTER_OP: 0 off, 1 on (the default), 2 "always"
+  bool inter_op_ = inter_op_from_env() != 0;
+  ScheduleLimits limits_ = inter_op_from_env() == 2 ? ScheduleLimits::always() : ScheduleLimits{};
+  std::vector<double> cost_;
+  std::vector<char> wide_;
+  uint64_t costs_version_ = 0;
 };
 
 // Shape with kBatch replaced by `batch` and kTokens by 1 (memory estimates per token).

@@ -1,5 +1,7 @@
 #include "ops/kernels/kernels.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <map>
 #include <mutex>
@@ -74,7 +76,10 @@ void gemm(const Tensor& a, bool ta, const Tensor& b, bool tb, Tensor& c, bool ac
   // logits q·cᵀ 2048x32x2048 261 / 322, dC = Gᵀ·Q 265 / 306, dense dY·Wᵀ 185 / 214, dW = Xᵀ·dY
   // 176 / 249; without transposes they tie (dQ = G·C 374 / 369, x·W 264 / 258). Interleaved
   // training runs agreed: [64, 32] 0.282 against 0.307 s per epoch when q·cᵀ moved to sgemm.
-  if (ta || tb) {
+  // Inside a parallel region (nodes run side by side, graph/schedule.hpp) every product goes to
+  // dnnl_sgemm, which keeps its buffers per call: primitives execute one at a time process-wide
+  // (execute_serialised), which would make the two towers take turns.
+  if (ta || tb || omp_in_parallel()) {
     const dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.0f, a.f32(), a.dim(1), b.f32(), b.dim(1),
                                         accumulate ? 1.0f : 0.0f, c.f32(), c.dim(1));
     if (st != dnnl_success) throw RuntimeFailure("dnnl_sgemm failed with status " + std::to_string(st));
