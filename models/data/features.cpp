@@ -55,6 +55,22 @@ bool same_encoded_rows(const EncodedTable& a, const EncodedTable& b, std::span<c
   return true;
 }
 
+namespace {
+
+// out[i] = row rows[i] of src (rows of `width` values). One value a row (ids, a bucket) is a plain
+// gather: a memcpy call per 4 bytes took several times as long.
+template <class T>
+void gather_rows(const T* src, int64_t width, std::span<const int64_t> rows, T* out) {
+  const int64_t b = static_cast<int64_t>(rows.size());
+  if (width == 1) {
+    for (int64_t i = 0; i < b; ++i) out[i] = src[rows[i]];
+    return;
+  }
+  for (int64_t i = 0; i < b; ++i) std::memcpy(out + i * width, src + rows[i] * width, static_cast<size_t>(width) * sizeof(T));
+}
+
+}  // namespace
+
 void Feeder::feed(Graph& g, const EncodedTable& t, std::span<const int64_t> rows) {
   if (buffers_.size() < t.inputs.size()) buffers_.resize(t.inputs.size());
   const int64_t b = static_cast<int64_t>(rows.size());
@@ -76,13 +92,9 @@ void Feeder::feed(Graph& g, const EncodedTable& t, std::span<const int64_t> rows
         std::copy(col.ids.begin() + s, col.ids.begin() + e, out + i * width);
       }
     } else if (col.dtype == DType::i32) {
-      int32_t* out = view.i32();
-      for (int64_t i = 0; i < b; ++i)
-        std::memcpy(out + i * width, col.ids.data() + rows[i] * width, width * 4);
+      gather_rows(col.ids.data(), width, rows, view.i32());
     } else {
-      float* out = view.f32();
-      for (int64_t i = 0; i < b; ++i)
-        std::memcpy(out + i * width, col.values.data() + rows[i] * width, width * 4);
+      gather_rows(col.values.data(), width, rows, view.f32());
     }
     g.set_input(id, view);
   }
