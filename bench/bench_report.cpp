@@ -39,7 +39,8 @@ void profile_table(std::ostringstream& os, const JsonReader& run) {
       static_cast<int64_t>(run.num("batch_size")));
   const double step_ms = 1e3 * run.num("epoch_s") / steps_per_epoch;
   os << "\nPer-step profile, towers " << label(run.str("config")) << " (ms per training step, mean over "
-     << fmt("%.0f", steps) << " steps; a step of the median epoch " << fmt("%.2f", step_ms) << " ms):\n\n";
+     << fmt("%.0f", steps) << " steps; a step of the median epoch " << fmt("%.2f", step_ms)
+     << " ms; nodes that run side by side, graph/schedule.hpp, overlap, so the sum exceeds the step):\n\n";
   os << "| node | op | forward | backward |\n|---|---|---:|---:|\n";
   // The node list is an array of flat objects: split it at "}, {".
   std::string nodes = p.raw("nodes");

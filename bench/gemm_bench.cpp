@@ -65,6 +65,9 @@ int run(int argc, char** argv) {
       {"dense dW = Xᵀ·dY", 65, 2048, 64, true, false, false},
       {"dense dW += Xᵀ·dY", 65, 2048, 64, true, false, true},
       {"dense 2048x64x32", 2048, 64, 32, false, false, false},
+      {"dense dW 64x2048x32 (Xᵀ·dY)", 64, 2048, 32, true, false, false},
+      {"dense dW 65x2048x32 (Xᵀ·dY)", 65, 2048, 32, true, false, false},
+      {"dense dX 2048x32x64 (dY·Wᵀ)", 2048, 32, 64, false, true, false},
       {"eval 4096x32x1682 (Bᵀ)", 4096, 32, 1682, false, true, false},
       {"square 1024", 1024, 1024, 1024, false, false, false},
   };

@@ -66,8 +66,9 @@ void Schedule::build(std::span<const int> order, const std::vector<std::vector<i
     Phase ph;
     const int n = static_cast<int>(phase.size());
     for (int k : phase) ph.nodes.push_back(order[static_cast<size_t>(k)]);
-    // Side by side when the work off the phase's longest path is worth a wake-up: the longest path
-    // to the phase's end from each node, over in-phase successors (positions ascend in `phase`).
+    // Side by side when the work off the phase's longest path is worth it (ScheduleLimits): the
+    // longest path to the phase's end from each node, over in-phase successors (positions ascend
+    // in `phase`).
     if (n >= 2 && threads_ > 1) {
       std::vector<int> local(static_cast<size_t>(m), -1);
       for (int p = 0; p < n; ++p) local[static_cast<size_t>(phase[static_cast<size_t>(p)])] = p;
@@ -101,7 +102,7 @@ void Schedule::build(std::span<const int> order, const std::vector<std::vector<i
           level[static_cast<size_t>(s)] = std::max(level[static_cast<size_t>(s)], level[static_cast<size_t>(p)] + 1);
         widest = std::max(widest, ++per_level[static_cast<size_t>(level[static_cast<size_t>(p)])]);
       }
-      ph.concurrent = widest >= 2 && total - longest >= limits.min_gain;
+      ph.concurrent = widest >= 2 && total - longest >= std::max(limits.min_gain, limits.min_share * total);
       ph.threads = ph.concurrent ? std::min(threads_, widest) : 1;
       if (!ph.concurrent) {
         ph.indegree.clear();

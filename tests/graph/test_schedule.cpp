@@ -68,6 +68,12 @@ TEST_CASE("schedule: small nodes before a wide one form a phase that runs side b
     Schedule cheap = sched_of(deps, std::vector<double>(7, 1e4), wide, ScheduleLimits{}, 2);
     CHECK_FALSE(cheap.phases()[0].concurrent);
   }
+  SUBCASE("a long chain with a small side branch: one node at a time") {
+    // 0 -> 1 -> 2 -> 3 costly, 4 beside them: the work off the longest path is under a quarter.
+    Schedule chain = sched_of({{}, {0}, {1}, {2}, {}}, {1e7, 1e7, 1e7, 1e7, 2e6}, {0, 0, 0, 0, 0}, ScheduleLimits{}, 2);
+    REQUIRE(chain.phases().size() == 1);
+    CHECK_FALSE(chain.phases()[0].concurrent);
+  }
   SUBCASE("a chain has nothing to run side by side") {
     Schedule chain = sched_of({{}, {0}, {1}}, std::vector<double>(3, 1e9), {0, 0, 0}, ScheduleLimits::always(), 2);
     REQUIRE(chain.phases().size() == 1);
