@@ -44,9 +44,9 @@ void Schedule::build(std::span<const int> order, const std::vector<std::vector<i
   for (int k = 0; k < m; ++k)
     if (indegree[static_cast<size_t>(k)] == 0) (wide[static_cast<size_t>(k)] ? big : small).push(k);
   std::vector<int> phase;
-  auto release = [&](int k, auto& small_queue) {
+  auto release = [&](int k) {
     for (int s : next[static_cast<size_t>(k)])
-      if (--indegree[static_cast<size_t>(s)] == 0) (wide[static_cast<size_t>(s)] ? big : small_queue).push(s);
+      if (--indegree[static_cast<size_t>(s)] == 0) (wide[static_cast<size_t>(s)] ? big : small).push(s);
   };
   while (!small.empty() || !big.empty()) {
     phase.clear();
@@ -55,20 +55,19 @@ void Schedule::build(std::span<const int> order, const std::vector<std::vector<i
         const int k = small.top();
         small.pop();
         phase.push_back(k);
-        release(k, small);
+        release(k);
       }
     } else {
       const int k = big.top();
       big.pop();
       phase.push_back(k);
-      release(k, small);
+      release(k);
     }
     Phase ph;
     const int n = static_cast<int>(phase.size());
     for (int k : phase) ph.nodes.push_back(order[static_cast<size_t>(k)]);
     // Side by side when the work off the phase's longest path is worth it (ScheduleLimits): the
-    // longest path to the phase's end from each node, over in-phase successors (positions ascend
-    // in `phase`).
+    // longest path to the phase's end from each node, over in-phase successors.
     if (n >= 2 && threads_ > 1) {
       std::vector<int> local(static_cast<size_t>(m), -1);
       for (int p = 0; p < n; ++p) local[static_cast<size_t>(phase[static_cast<size_t>(p)])] = p;
