@@ -101,11 +101,16 @@ void Gradients::schedule(const Graph& g, int threads) {
   std::vector<std::vector<int>> deps(m);
   std::vector<double> cost(m);
   std::vector<char> wide(m);
+  int last_collective = -1;  // Op::communicates: alone (the graph marks it wide), in this order
   for (size_t k = 0; k < m; ++k) {
     const int i = order_[k];
     const Node& n = g.node(i);
     auto& d = deps[k];
     if (last_writer[static_cast<size_t>(i)] >= 0) d.push_back(last_writer[static_cast<size_t>(i)]);
+    if (n.op->communicates()) {
+      if (last_collective >= 0) d.push_back(last_collective);
+      last_collective = static_cast<int>(k);
+    }
     for (size_t s = 0; s < n.slots.size(); ++s) {
       if (n.slots[s] < 0) continue;
       const int j = n.inputs[static_cast<size_t>(n.slots[s])];
@@ -117,7 +122,7 @@ void Gradients::schedule(const Graph& g, int threads) {
     std::sort(d.begin(), d.end());
     d.erase(std::unique(d.begin(), d.end()), d.end());
     cost[k] = g.node_cost(i);
-    wide[k] = g.node_wide(i);
+    wide[k] = g.node_wide(i) || n.op->communicates();
   }
   schedule_.build(order_, deps, cost, wide, g.schedule_limits(), threads);
   costs_version_ = g.costs_version();

@@ -380,16 +380,22 @@ void Graph::schedule_plan(Plan& p, int threads) {
   std::vector<double> cost(m);
   std::vector<char> wide(m);
   Inputs in;
+  int last_collective = -1;  // Op::communicates: alone, in graph order
   for (size_t k = 0; k < m; ++k) {
     const Node& n = nodes_[static_cast<size_t>(p.ops[k])];
     for (int i : n.inputs)
       if (pos[static_cast<size_t>(i)] >= 0) deps[k].push_back(pos[static_cast<size_t>(i)]);
+    const bool collective = n.op->communicates();
+    if (collective) {
+      if (last_collective >= 0) deps[k].push_back(last_collective);
+      last_collective = static_cast<int>(k);
+    }
     std::sort(deps[k].begin(), deps[k].end());
     deps[k].erase(std::unique(deps[k].begin(), deps[k].end()), deps[k].end());
     op_inputs(n.id, in);
     const double elements = static_cast<double>(values_[n.id].size());
     cost[k] = n.op->flops(in, values_[n.id], -1) + ScheduleLimits::kElementCost * elements;
-    wide[k] = limits_.wide(cost[k], elements);
+    wide[k] = collective || limits_.wide(cost[k], elements);
     cost_[static_cast<size_t>(n.id)] = cost[k];
     wide_[static_cast<size_t>(n.id)] = wide[k];
   }

@@ -187,6 +187,11 @@ class Op {
   // pure function of (seed, step, element) makes runs reproducible, a resumed run identical to an
   // uninterrupted one, and the gradient checker's repeated forwards (one step) one function.
   virtual void set_step(int64_t step) { (void)step; }
+  // True for an op whose forward or backward takes part in a collective with the other processes
+  // of a data-parallel run (graph/collective.hpp): every rank must run such ops in the same order.
+  // With inter-op parallelism the graph runs them alone, on the calling thread, one after another
+  // in graph order (forward) or its reverse (backward), whatever the other nodes' costs.
+  virtual bool communicates() const { return false; }
   // For lookups: true for an input whose gradient touches only some rows (an embedding table).
   // The differentiator then keeps that gradient sparse by rows when the input is a parameter, and
   // backward() records the rows it added into with din.add_rows().

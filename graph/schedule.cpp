@@ -35,9 +35,11 @@ void Schedule::build(std::span<const int> order, const std::vector<std::vector<i
       next[static_cast<size_t>(d)].push_back(k);
       ++indegree[static_cast<size_t>(k)];
     }
-  // Kahn's order, by position among the ready: all small nodes that can run go into one phase
-  // (together with the small nodes they make ready); when none can, the first ready wide node runs
-  // alone. Every node's predecessors are then in an earlier phase or in its own.
+  // Kahn's order, by position among the ready: a ready wide node runs first, alone (the first in
+  // order); when none is ready, all small nodes that can run go into one phase, together with the
+  // small nodes they make ready. Wide nodes first let the small ones gather into as wide a phase as
+  // can be (a tower's small nodes waiting on a wide one join the other tower's). Every node's
+  // predecessors are then in an earlier phase or in its own.
   std::vector<char> wide(static_cast<size_t>(m));
   for (int k = 0; k < m; ++k) wide[static_cast<size_t>(k)] = threads_ > 1 && wide_in[static_cast<size_t>(k)];
   std::priority_queue<int, std::vector<int>, std::greater<int>> small, big;
@@ -50,18 +52,18 @@ void Schedule::build(std::span<const int> order, const std::vector<std::vector<i
   };
   while (!small.empty() || !big.empty()) {
     phase.clear();
-    if (!small.empty()) {
+    if (!big.empty()) {
+      const int k = big.top();
+      big.pop();
+      phase.push_back(k);
+      release(k);
+    } else {
       while (!small.empty()) {
         const int k = small.top();
         small.pop();
         phase.push_back(k);
         release(k);
       }
-    } else {
-      const int k = big.top();
-      big.pop();
-      phase.push_back(k);
-      release(k);
     }
     Phase ph;
     const int n = static_cast<int>(phase.size());

@@ -19,6 +19,7 @@ class AllGatherRows : public Op {
  public:
   explicit AllGatherRows(const Attrs&) {}
 
+  bool communicates() const override { return true; }
   std::pair<int, int> arity() const override { return {2, 2}; }
   std::vector<std::string> input_names() const override { return {"x", "owners"}; }
 

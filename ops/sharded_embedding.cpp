@@ -45,6 +45,7 @@ class ShardedEmbedding : public Op {
                         "EmbeddingSum)").otherwise("lookup")};
   }
 
+  bool communicates() const override { return true; }
   std::pair<int, int> arity() const override { return {2, 2}; }
 
   TensorType infer(const std::vector<TensorType>& in) const override {

@@ -228,3 +228,42 @@ TEST_CASE("a graph's forward and backward side by side give what one node at a t
     CHECK(t.g.forward_schedule(std::span<const int>(&t.loss, 1)) == nullptr);
   }
 }
+
+TEST_CASE("ops that take part in collectives run alone, in graph order, whatever the costs") {
+  // Two towers, each with a sharded lookup (Op::communicates): every rank must run them in the same
+  // order, so neither runs side by side with anything, and the first in the graph comes first.
+  SchedThreads threads(2);
+  Graph g;
+  int ta = g.param("ta", Tensor::zeros({10, 4}));
+  int tb = g.param("tb", Tensor::zeros({10, 4}));
+  int ids = g.input("ids", {{kBatch}, DType::i32});
+  int x = g.input("x", {{kBatch, 4}});
+  int a = g.add("ShardedEmbedding", {ta, ids}, {{"rows", int64_t{10}}}, "a");
+  int b = g.add("ShardedEmbedding", {tb, ids}, {{"rows", int64_t{10}}}, "b");
+  int left = g.add("Add", {g.add("Mul", {a, x}), x});
+  int right = g.add("Add", {g.add("Mul", {b, x}), x});
+  int loss = g.add("ReduceSum", {g.add("Add", {left, right})});
+  g.set_schedule_limits(ScheduleLimits::always());
+  g.set_input(ids, Tensor::from_ids({3}, std::vector<int32_t>{1, 2, 9}));
+  g.set_input(x, Tensor::zeros({3, 4}));
+  Gradients grads;
+  for (int step = 0; step < 2; ++step) {
+    g.forward(std::span<const int>(&loss, 1));
+    backward(g, loss, grads);
+  }
+  const Schedule* s = g.forward_schedule(std::span<const int>(&loss, 1));
+  REQUIRE(s != nullptr);
+  std::vector<int> alone;
+  bool concurrent = false;
+  for (const auto& ph : s->phases()) {
+    concurrent = concurrent || ph.concurrent;
+    for (int id : ph.nodes)
+      if (id == a || id == b) {
+        CHECK_FALSE(ph.concurrent);
+        CHECK(ph.nodes.size() == 1);
+        alone.push_back(id);
+      }
+  }
+  CHECK(concurrent);  // the rest still runs side by side
+  CHECK(alone == std::vector<int>{a, b});
+}

@@ -23,9 +23,10 @@ using test::FastTempDir;
 
 namespace {
 
-// `mpirun -np N dagrad ARGS` on one thread per rank, as a shell command line. --oversubscribe: CI
-// machines have 2 cores; --allow-run-as-root: CI runs as root.
-std::string mpirun(int np, const std::string& args) {
+// `mpirun -np N dagrad ARGS` on one thread per rank (or `threads`, with `exports` passed to the
+// ranks as -x options), as a shell command line. --oversubscribe: CI machines have 2 cores;
+// --allow-run-as-root: CI runs as root.
+std::string mpirun(int np, const std::string& args, int threads = 1, const std::string& exports = "") {
   std::string env;
 #if defined(__SANITIZE_ADDRESS__)
   // LeakSanitizer's reports of Open MPI's own allocations are suppressed by library
@@ -33,8 +34,9 @@ std::string mpirun(int np, const std::string& args) {
   const char* asan = std::getenv("ASAN_OPTIONS");
   env = "ASAN_OPTIONS=" + test::sh(std::string(asan ? asan : "") + ":fast_unwind_on_malloc=0") + " ";
 #endif
-  return env + "mpirun --oversubscribe --allow-run-as-root -np " + std::to_string(np) + " -x OMP_NUM_THREADS=1 " +
-         test::dagrad_exe() + " " + args + " --threads 1";
+  const std::string t = std::to_string(threads);
+  return env + "mpirun --oversubscribe --allow-run-as-root -np " + std::to_string(np) + " -x OMP_NUM_THREADS=" + t + " " +
+         exports + test::dagrad_exe() + " " + args + " --threads " + t;
 }
 
 std::string fit_args(const FastTempDir& d, const std::string& out, const std::string& extra) {
@@ -228,6 +230,19 @@ TEST_CASE("Ranking (a mean loss) on 2 ranks at batch B equals 1 process at batch
   REQUIRE(p3.status == 0);
   check_identical_history(d.file("two"), d.file("sharded"));
   CHECK(max_parameter_difference(d.file("two/model.dagrad"), d.file("sharded/model.dagrad")) == 0.0);
+  // Two threads a rank with every independent node side by side (graph/schedule.hpp): the two
+  // sharded lookups exchange rows with the other rank, so they must still run in the same order on
+  // both ranks (Op::communicates); the run ends, and agrees with the one-thread run but for rounding.
+  test::Proc p4 = test::run(mpirun(2,
+                                   "fit " + test::sh(d.file("ranking.yaml")) + " --train " +
+                                       test::sh(d.file("ranking_train.yaml")) + " --out " + test::sh(d.file("side")) +
+                                       " --set fit.batch_size=32 --set model.layers.user_vec.sharded=true "
+                                       "--set model.layers.item_vec.sharded=true",
+                                   2, "-x DAGRAD_INTER_OP=always "));
+  INFO(p4.output);
+  REQUIRE(p4.status == 0);
+  check_same_history(d.file("sharded"), d.file("side"), 2e-5);
+  CHECK(max_parameter_difference(d.file("sharded/model.dagrad"), d.file("side/model.dagrad")) <= 2e-5);
 }
 
 TEST_CASE("a 2-rank checkpoint resumes on 2 ranks, and is refused on 1") {
