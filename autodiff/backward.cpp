@@ -101,7 +101,7 @@ void Gradients::schedule(const Graph& g, int threads) {
   std::vector<std::vector<int>> deps(m);
   std::vector<double> cost(m);
   std::vector<char> wide(m);
-  int last_collective = -1;  // Op::communicates: alone (the graph marks it wide), in this order
+  int last_collective = -1;  // Op::communicates: alone, in this order
   for (size_t k = 0; k < m; ++k) {
     const int i = order_[k];
     const Node& n = g.node(i);
@@ -119,10 +119,8 @@ void Gradients::schedule(const Graph& g, int threads) {
       if (w >= 0 && w != static_cast<int>(k)) d.push_back(w);  // (not itself: a value read twice)
       last_writer[static_cast<size_t>(j)] = static_cast<int>(k);
     }
-    std::sort(d.begin(), d.end());
-    d.erase(std::unique(d.begin(), d.end()), d.end());
     cost[k] = g.node_cost(i);
-    wide[k] = g.node_wide(i) || n.op->communicates();
+    wide[k] = g.node_wide(i) || n.op->communicates();  // (also when no forward has costed it)
   }
   schedule_.build(order_, deps, cost, wide, g.schedule_limits(), threads);
   costs_version_ = g.costs_version();

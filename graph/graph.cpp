@@ -7,7 +7,6 @@
 #include <cctype>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <sstream>
 
 #include "graph/dnnl_context.hpp"
@@ -319,19 +318,6 @@ bool Graph::inferred_matches(const Node& n) const {
   return true;
 }
 
-int Graph::inter_op_from_env() {
-  static const int mode = [] {
-    const char* e = std::getenv("DAGRAD_INTER_OP");
-    if (!e || !*e) return 1;
-    const std::string v = e;
-    if (v == "0") return 0;
-    if (v == "1") return 1;
-    if (v == "always") return 2;
-    throw UserError("DAGRAD_INTER_OP: expected 0, 1 or always, got '" + v + "'");
-  }();
-  return mode;
-}
-
 void Graph::set_inter_op(bool on) {
   inter_op_ = on;
   for (auto& p : plans_) p.schedule.clear();
@@ -390,8 +376,6 @@ void Graph::schedule_plan(Plan& p, int threads) {
       if (last_collective >= 0) deps[k].push_back(last_collective);
       last_collective = static_cast<int>(k);
     }
-    std::sort(deps[k].begin(), deps[k].end());
-    deps[k].erase(std::unique(deps[k].begin(), deps[k].end()), deps[k].end());
     op_inputs(n.id, in);
     const double elements = static_cast<double>(values_[n.id].size());
     cost[k] = n.op->flops(in, values_[n.id], -1) + ScheduleLimits::kElementCost * elements;

@@ -171,9 +171,8 @@ class Graph {
   std::vector<Plan> plans_;
   std::vector<Inferred> inferred_;
   std::vector<Scratch> scratch_{1};
-  static int inter_op_from_env();  // DAGRAD_INTER_OP: 0 off, 1 on (the default), 2 "always"
-  bool inter_op_ = inter_op_from_env() != 0;
-  ScheduleLimits limits_ = inter_op_from_env() == 2 ? ScheduleLimits::always() : ScheduleLimits{};
+  bool inter_op_ = inter_op_mode_from_env() != InterOpMode::off;
+  ScheduleLimits limits_ = inter_op_mode_from_env() == InterOpMode::always ? ScheduleLimits::always() : ScheduleLimits{};
   std::vector<double> cost_;
   std::vector<char> wide_;
   uint64_t costs_version_ = 0;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <functional>
 #include <queue>
 #include <string>
@@ -20,6 +21,18 @@ void pause() {
 }
 
 }  // namespace
+
+InterOpMode inter_op_mode_from_env() {
+  static const InterOpMode mode = [] {
+    const char* e = std::getenv("DAGRAD_INTER_OP");
+    const std::string v = e ? e : "";
+    if (v.empty() || v == "1") return InterOpMode::on;
+    if (v == "0") return InterOpMode::off;
+    if (v == "always") return InterOpMode::always;
+    throw UserError("DAGRAD_INTER_OP: expected 0, 1 or always, got '" + v + "'");
+  }();
+  return mode;
+}
 
 void Schedule::build(std::span<const int> order, const std::vector<std::vector<int>>& deps,
                      std::span<const double> cost, std::span<const char> wide_in, const ScheduleLimits& limits,

@@ -42,6 +42,11 @@ struct ScheduleLimits {
   }
 };
 
+// DAGRAD_INTER_OP, read once: 0 off, 1 on (the default, also when unset), always (every node small
+// and every phase worth it: ScheduleLimits::always()). Anything else is a UserError.
+enum class InterOpMode { off, on, always };
+InterOpMode inter_op_mode_from_env();
+
 class Schedule {
  public:
   struct Phase {
@@ -57,7 +62,7 @@ class Schedule {
   };
 
   // `order`: the pass's node ids in an order valid to run one by one; deps[k]: the positions in
-  // `order` (each < k) of the nodes order[k] waits for; cost[k] its cost, wide[k] whether it runs
+  // `order` (each < k, repeats allowed) of the nodes order[k] waits for; cost[k] its cost, wide[k] whether it runs
   // alone with every thread (ScheduleLimits::wide); `threads` the most a phase may use (1: every
   // phase serial).
   void build(std::span<const int> order, const std::vector<std::vector<int>>& deps, std::span<const double> cost,
