@@ -93,7 +93,7 @@ class DotSoftmaxCrossEntropy : public Op {
   void forward(const Inputs& in, Tensor& out) override {
     const Problem p = problem(in);
     // In training, also the unit-dout gradients: dq0 [B, d] and dc0 [N, d], and the column sums of
-    // D·w (dcorrection).
+    // D·w (dcorrection, when there is a correction).
     if (training_) run<true, true>(p, nullptr, reuse(dq0_, p.b * p.d), reuse(dc0_, p.n * p.d), reuse(dcorr0_, p.n), reuse(loss_, p.b));
     else run<true, false>(p, nullptr, nullptr, nullptr, nullptr, reuse(loss_, p.b));
     unit_grads_ = training_;
@@ -246,7 +246,10 @@ class DotSoftmaxCrossEntropy : public Op {
     float* s_all = reuse(scratch_, int64_t{nt} * kBlockRows * ls);
     float* dq_all = kGrads ? (padded ? reuse(dqp_, p.b * dp) : dq) : nullptr;
     float* dc_part = kGrads ? reuse(dc_part_, int64_t{nt} * ndp) : nullptr;
-    float* col_part = kGrads ? reuse(col_part_, int64_t{nt} * p.n) : nullptr;
+    // The correction's gradient (the column sums of G) only when there is a correction.
+    const bool col_sums = kGrads && p.corr;
+    float* col_part = col_sums ? reuse(col_part_, int64_t{nt} * p.n) : nullptr;
+    float* work_all = bf16_ ? nullptr : reuse(work_, int64_t{nt} * kBlockRows * tiles::work_per_row(dp));
     // One parallel region for the whole op: cᵀ's panels and the threads' partial sums are prepared,
     // and the partial sums added, by the threads too (serial, they took 0.1-0.2 ms of a 2.7 ms op).
 #pragma omp parallel num_threads(nt) if (nt > 1)
@@ -264,7 +267,7 @@ class DotSoftmaxCrossEntropy : public Op {
       }
       if (kGrads) {
         std::fill_n(dc_part + int64_t{t} * ndp, ndp, 0.0f);
-        std::fill_n(col_part + int64_t{t} * p.n, p.n, 0.0f);
+        if (col_sums) std::fill_n(col_part + int64_t{t} * p.n, p.n, 0.0f);
       }
       tiles::SoftmaxBlock blk;
       tiles::Bf16Operands ops16;
@@ -284,9 +287,10 @@ class DotSoftmaxCrossEntropy : public Op {
       blk.cand = p.cand;
       blk.ls = ls;
       blk.s = s_all + int64_t{t} * kBlockRows * ls;
+      if (work_all) blk.work = work_all + int64_t{t} * kBlockRows * tiles::work_per_row(dp);
       if (kGrads) {
         blk.dc = dc_part + int64_t{t} * ndp;
-        blk.dcorr = col_part + int64_t{t} * p.n;
+        if (col_sums) blk.dcorr = col_part + int64_t{t} * p.n;
       }
 #pragma omp for schedule(static)
       for (int64_t bi = 0; bi < blocks; ++bi) {
@@ -317,9 +321,11 @@ class DotSoftmaxCrossEntropy : public Op {
 #pragma omp simd
             for (int64_t k = 0; k < d; ++k) out[k] += part[k];
           }
-          float v = col_part[j];
-          for (int u = 1; u < used; ++u) v += col_part[int64_t{u} * p.n + j];
-          dcorr[j] = v;
+          if (col_sums) {
+            float v = col_part[j];
+            for (int u = 1; u < used; ++u) v += col_part[int64_t{u} * p.n + j];
+            dcorr[j] = v;
+          }
         }
         if (padded) {
 #pragma omp for schedule(static) nowait
@@ -359,7 +365,7 @@ class DotSoftmaxCrossEntropy : public Op {
   // forward, gradients for another dout, per-thread logits blocks and partial sums.
   // The padded copies of q and c (when d is not a multiple of 16), the candidates transposed, and the
   // padded dq.
-  Tensor dq0_, dc0_, dcorr0_, loss_, dq1_, dc1_, dcorr1_, scratch_, dc_part_, col_part_, qp_, cp_, ct_, dqp_;
+  Tensor dq0_, dc0_, dcorr0_, loss_, dq1_, dc1_, dcorr1_, scratch_, dc_part_, col_part_, qp_, cp_, ct_, dqp_, work_;
   Tensor q2_, qi_, ct16_, cj_, g16_;  // bf16 operands and G (i32 storage)
   struct Seen {
     const float *q = nullptr, *c = nullptr;

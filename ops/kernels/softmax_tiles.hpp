@@ -16,6 +16,8 @@ namespace dagrad::tiles {
 // kColumnMultiple, whatever the instruction set (the widest vector holds 16 floats, and the
 // logits loops take two vectors of columns at a time).
 inline constexpr int64_t kWidthMultiple = 16, kColumnMultiple = 32;
+// SoftmaxBlock::work holds this many floats per row of the block, for a padded width dp.
+inline constexpr int64_t work_per_row(int64_t dp) { return dp + 2; }
 
 // The bf16 operands (softmax_tiles_bf16.cpp), bf16 values as their 16 bits, each product's two
 // operands in pairs along the index it sums over, so that one 32-bit lane holds a pair.
@@ -45,7 +47,8 @@ struct SoftmaxBlock {
   const int32_t* cand = nullptr;    // [n] candidate ids: columns with the label's id left out, or null
   const float* w = nullptr;         // [rows] row weights, or null
   const float* dout = nullptr;      // [rows] incoming gradient, or null for all ones
-  float* s = nullptr;               // [rows, ls] scratch: the logits, then G
+  float* s = nullptr;               // [rows, ls] scratch: the logits, then G (or its exps)
+  float* work = nullptr;            // [rows·(dp + 2)] scratch of the f32 loops (work_per_row)
   float* loss = nullptr;            // [rows] unweighted row losses, or null
   // The gradients; when dq is null only the logits and losses are computed (inference).
   float* dq = nullptr;              // [rows, dp] written: scale·G·c

@@ -66,9 +66,9 @@ inline void logits_tile(const float* q, int64_t dp, const float* ct, int64_t ls,
   }
 }
 
-// dq[0..kR, v..v+kN·W) = scale·G[0..kR, 0..n)·c[0..n, v..v+kN·W)
+// dq[0..kR, v..v+kN·W) = rs[r]·E[0..kR, 0..n)·c[0..n, v..v+kN·W), a scale per row
 template <int kR, int kN>
-inline void dq_tile(const float* g, int64_t ls, const float* c, int64_t n, int64_t dp, int64_t v, float scale, float* dq) {
+inline void dq_tile(const float* g, int64_t ls, const float* c, int64_t n, int64_t dp, int64_t v, const float* rs, float* dq) {
   V a[kR][kN];
 #pragma GCC unroll 8
   for (int r = 0; r < kR; ++r)
@@ -84,10 +84,10 @@ inline void dq_tile(const float* g, int64_t ls, const float* c, int64_t n, int64
   }
 #pragma GCC unroll 8
   for (int r = 0; r < kR; ++r)
-    for (int u = 0; u < kN; ++u) store(dq + r * dp + v + u * W, a[r][u] * scale);
+    for (int u = 0; u < kN; ++u) store(dq + r * dp + v + u * W, a[r][u] * rs[r]);
 }
 
-// dc[j..j+kR, v..v+kN·W) += scale·G[0..rows, j..j+kR)ᵀ·q[0..rows, v..v+kN·W)
+// dc[j..j+kR, v..v+kN·W) += scale·E[0..rows, j..j+kR)ᵀ·q[0..rows, v..v+kN·W)
 template <int kR, int kN>
 inline void dc_tile(const float* g, int64_t ls, int64_t rows, const float* q, int64_t dp, int64_t j, int64_t v, float scale,
                     float* dc) {
@@ -130,10 +130,15 @@ void logits(const SoftmaxBlock& b) {
   }
 }
 
-void grad_q(const SoftmaxBlock& b) {
+// G = f·E - k·onehot (softmax_block_exps), E the exps in b.s: dq = scale·G·c takes f per row in
+// the products' last multiplication, and the onehot's part after them; dc = scale·Gᵀ·q reads the
+// block's q rows scaled by f (fq, [rows, dp]) and takes the onehot's part after. Either way no pass
+// over the block's logits divides them by their sums.
+void grad_q(const SoftmaxBlock& b, const float* f, float* rs) {
+  for (int64_t i = 0; i < b.rows; ++i) rs[i] = b.scale * f[i];
   auto run = [&]<int kR>(int64_t i) {
     over_width<kR>(b.dp, [&]<int kR2, int kN>(int64_t v) {
-      dq_tile<kR2, kN>(b.s + i * b.ls, b.ls, b.c, b.n, b.dp, v, b.scale, b.dq + i * b.dp);
+      dq_tile<kR2, kN>(b.s + i * b.ls, b.ls, b.c, b.n, b.dp, v, rs + i, b.dq + i * b.dp);
     });
   };
   int64_t i = 0;
@@ -141,10 +146,17 @@ void grad_q(const SoftmaxBlock& b) {
   for (; i < b.rows; ++i) run.template operator()<1>(i);
 }
 
-void grad_c(const SoftmaxBlock& b) {
+void grad_c(const SoftmaxBlock& b, const float* f, float* fq) {
+  for (int64_t i = 0; i < b.rows; ++i) {
+    const float fi = f[i];
+    const float* qi = b.q + i * b.dp;
+    float* o = fq + i * b.dp;
+#pragma omp simd
+    for (int64_t v = 0; v < b.dp; ++v) o[v] = fi * qi[v];
+  }
   auto run = [&]<int kR>(int64_t j) {
     over_width<kR>(b.dp, [&]<int kR2, int kN>(int64_t v) {
-      dc_tile<kR2, kN>(b.s, b.ls, b.rows, b.q, b.dp, j, v, b.scale, b.dc);
+      dc_tile<kR2, kN>(b.s, b.ls, b.rows, fq, b.dp, j, v, b.scale, b.dc);
     });
   };
   int64_t j = 0;
@@ -152,14 +164,33 @@ void grad_c(const SoftmaxBlock& b) {
   for (; j < b.n; ++j) run.template operator()<1>(j);
 }
 
+// The onehot's part of both products: dq_i -= scale·k_i·c[label_i], dc[label_i] -= scale·k_i·q_i.
+void onehot_part(const SoftmaxBlock& b) {
+  for (int64_t i = 0; i < b.rows; ++i) {
+    const float k = b.scale * row_weight(b, i);
+    const float* cl = b.c + int64_t{b.labels[i]} * b.dp;
+    const float* qi = b.q + i * b.dp;
+    float* dqi = b.dq + i * b.dp;
+    float* dcl = b.dc + int64_t{b.labels[i]} * b.dp;
+#pragma omp simd
+    for (int64_t v = 0; v < b.dp; ++v) {
+      dqi[v] -= k * cl[v];
+      dcl[v] -= k * qi[v];
+    }
+  }
+}
+
 }  // namespace
 
 void DAGRAD_TILE_CAT(softmax_block_, DAGRAD_TILE_ISA)(const SoftmaxBlock& b) {
   logits(b);
-  softmax_block_rows(b, false);
+  // b.work: f [rows], then the row scales of dq [rows], then fq [rows, dp].
+  float* f = b.work;
+  softmax_block_exps(b, f);
   if (!b.dq) return;
-  grad_q(b);
-  grad_c(b);
+  grad_q(b, f, f + b.rows);
+  grad_c(b, f, f + 2 * b.rows);
+  onehot_part(b);
 }
 
 }  // namespace dagrad::tiles
