@@ -97,6 +97,12 @@ void InBatchSoftmaxLoss::tile(int64_t row0, int64_t rows, int64_t col0, int64_t 
   tile_with_bounds(row0, rows, col0, cols, s, nullptr);
 }
 
+// The evaluation loss's hot loop (the exps of every tile of scores). A portable build (meson
+// -Dnative=false, x86-64-v3) compiles it twice, for AVX2 and for AVX-512, and the loader picks the
+// clone the CPU can run (GCC's target_clones); a native build compiles it once, for its CPU.
+#if defined(__GNUC__) && !defined(__clang__) && !defined(__AVX512F__) && defined(__AVX2__)
+__attribute__((target_clones("arch=x86-64-v4", "default")))
+#endif
 void InBatchSoftmaxLoss::tile_with_bounds(int64_t row0, int64_t rows, int64_t col0, int64_t cols, const float* s,
                                           const float* bound) {
   constexpr float kNegInf = -std::numeric_limits<float>::infinity();
