@@ -180,11 +180,13 @@ class DotSoftmaxCrossEntropy : public Op {
   }
 
   // Over row blocks, each thread on its own blocks (tiles::softmax_block, on the calling thread):
-  // the block's logits S = scale·q_blk·cᵀ (+ correction), its softmax rows (D in place of S, and
-  // the row losses when `loss` is given), G = k_r·D with k_r = w_r (kUnit: dout = 1) or
-  // dout_r·w_r, then dq_blk = scale·G·c, this thread's dc += scale·Gᵀ·q_blk and its column sums of
-  // G. The threads' dc and column sums are added in thread order: the result depends only on the
-  // thread count. Without kGrads, only the logits and the row losses (inference).
+  // the block's logits S = scale·q_blk·cᵀ (+ correction), its softmax rows (and the row losses
+  // when `loss` is given), G = k_r·D with D = softmax - onehot and k_r = w_r (kUnit: dout = 1) or
+  // dout_r·w_r, then dq_blk = scale·G·c, this thread's dc += scale·Gᵀ·q_blk and, when there is a
+  // correction, its column sums of G (softmax_tiles_isa.cpp: G is never formed as such; the
+  // products apply its row factors). The threads' dc and column sums are added in thread order:
+  // the result depends only on the thread count. Without kGrads, only the logits and the row
+  // losses (inference).
   template <bool kUnit, bool kGrads>
   void run(const Problem& p, const float* dout, float* dq, float* dc, float* dcorr, float* loss) {
     const int64_t kBlockRows = block_rows_ > 0 ? block_rows_ : default_block_rows(p.n);

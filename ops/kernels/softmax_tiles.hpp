@@ -53,7 +53,7 @@ struct SoftmaxBlock {
   // The gradients; when dq is null only the logits and losses are computed (inference).
   float* dq = nullptr;              // [rows, dp] written: scale·G·c
   float* dc = nullptr;              // [n, dp] added to: scale·Gᵀ·q
-  float* dcorr = nullptr;           // [n] added to: the column sums of G
+  float* dcorr = nullptr;           // [n] added to: the column sums of G, or null for none
   // Set: the three products in bf16 with f32 accumulation (ct above unused; q and c serve the
   // onehot part of the gradients, in f32); the CPU must
   // have AVX512-BF16 (has_bf16()).

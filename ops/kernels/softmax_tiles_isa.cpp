@@ -5,10 +5,12 @@
 // compiled for a wider instruction set can be merged by the linker into callers built for a
 // narrower one (scripts/check_tile_symbols.sh, the suite's "tile symbols" test, checks the symbols).
 //
-// The products are register tiles over GCC vector types (one zmm, ymm or xmm each):
-//   logits  S[i, j]  = scale·Σ_k q[i, k]·ct[k, j]   R rows x 2 vectors of columns, k innermost
-//   dq      dq[i, :] = scale·Σ_j G[i, j]·c[j, :]    R rows x up to 2 vectors of the width
-//   dc      dc[j, :] += scale·Σ_i G[i, j]·q[i, :]   R candidates x up to 2 vectors of the width
+// The products are register tiles over GCC vector types (one zmm, ymm or xmm each), with G =
+// f·E - k·onehot, E the rows' exps and f_i = k_i / Σ_j E_ij (softmax_block_exps):
+//   logits  S[i, j]  = scale·Σ_k q[i, k]·ct[k, j]          R rows x 2 vectors of columns, k innermost
+//   dq      dq[i, :] = scale·f_i·Σ_j E[i, j]·c[j, :]        R rows x up to 2 vectors of the width
+//   dc      dc[j, :] += scale·Σ_i E[i, j]·(f_i·q[i, :])     R candidates x up to 2 vectors of the width
+// and the onehot's part, -scale·k_i·c[label_i] and -scale·k_i·q_i, added after them.
 // R = 8 with 32 vector registers (AVX-512), 6 with 16 (AVX2: 12 accumulators, two loaded operands
 // and a broadcast; 5% faster than 4 on the block of softmax_tiles.hpp), 4 with SSE2 (no FMA: its
 // products need registers of their own): the accumulators, the loaded operands and a broadcast
