@@ -235,7 +235,8 @@ bool register_op(const char* name, const char* description) {
 // Registers an op class: `static Schema schema()` declares its attributes (none when absent),
 // `static std::vector<Sample> samples()` its gradient-check samples.
 #define DAGRAD_REGISTER_OP(Class, Name, Description) \
-  [[maybe_unused]] static const bool dagrad_registered_##Class = ::dagrad::register_op<Class>(Name, Description)
+  [[maybe_unused]] static const bool dagrad_registered_##Class =  \
+      ::dagrad::abi_matches(DAGRAD_ABI_VERSION, "op", Name) && ::dagrad::register_op<Class>(Name, Description)
 
 // Shape-inference helpers: each throws UserError with a short reason.
 void expect_rank(const TensorType& t, int rank, const char* what);

@@ -20,6 +20,21 @@
 
 namespace dagrad {
 
+// The version of the interfaces that registered code compiles against: Op's and the other
+// registered base classes' virtual functions, and the registries' entries. Raised whenever one of
+// them changes incompatibly (adding a virtual function to Op changes every plugin op's vtable).
+// Each DAGRAD_REGISTER_... macro passes the version its code was compiled with, so a plugin built
+// against other headers registers nothing and is refused when loaded (graph/plugins.hpp), where
+// it would otherwise call through a vtable of another shape.
+#define DAGRAD_ABI_VERSION 1
+
+// DAGRAD_ABI_VERSION as this library was compiled.
+int abi_version();
+
+// Whether code compiled with `built_with` may register with this library; if not, records a
+// registration error naming the kind, the name and both versions (check_registrations throws it).
+bool abi_matches(int built_with, const char* kind, const char* name);
+
 // Duplicate registrations seen so far, as messages; check_registrations() throws the first batch
 // as one UserError and forgets them.
 std::vector<std::string>& registration_errors();

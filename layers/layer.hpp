@@ -59,6 +59,7 @@ class LayerRegistry : public Registry<LayerInfo> {
 
 #define DAGRAD_REGISTER_LAYER(Function, Name, Description, SchemaFunction)                           \
   [[maybe_unused]] static const bool dagrad_layer_##Function =                                      \
+      ::dagrad::abi_matches(DAGRAD_ABI_VERSION, "layer", Name) &&                                   \
       ::dagrad::LayerRegistry::instance().add({Name, Description, SchemaFunction(), Function})
 
 // Initialisers (Keras semantics).

@@ -83,6 +83,7 @@ class TaskRegistry : public Registry<TaskInfo> {
 
 #define DAGRAD_REGISTER_TASK(Function, Name, Description, SchemaFunction) \
   [[maybe_unused]] static const bool dagrad_task_##Function =             \
+      ::dagrad::abi_matches(DAGRAD_ABI_VERSION, "task", Name) &&           \
       ::dagrad::TaskRegistry::instance().add({Name, Description, SchemaFunction(), Function})
 
 }  // namespace dagrad

@@ -89,4 +89,21 @@ set -e
 [[ $rc -eq 2 && "$err" == *"softplus.yaml:"*"Softplus"* ]] || fail "without the plugin: rc $rc: $err"
 [[ $rc2 -eq 2 && "$err2" == *"plugin ./missing.so: no such file"* ]] || fail "missing plugin: rc $rc2: $err2"
 echo "plugin in a model file: ok"
+
+# A plugin compiled against headers of another ABI version (a copy of the installed headers with
+# DAGRAD_ABI_VERSION raised) is refused when loaded, naming it, before any of its code is called.
+includedir=$($PC --variable=includedir dagrad)
+cp -r "$includedir/dagrad" stale_headers
+sed -i 's/^#define DAGRAD_ABI_VERSION \([0-9]*\)$/#define DAGRAD_ABI_VERSION 9\1/' stale_headers/graph/registry.hpp
+grep -q '^#define DAGRAD_ABI_VERSION 9' stale_headers/graph/registry.hpp || fail "sed did not raise DAGRAD_ABI_VERSION"
+mkdir -p stale_include && mv stale_headers stale_include/dagrad
+c++ -std=c++20 -O2 -fPIC -shared "$src/docs/examples/plugin/softplus.cpp" \
+  $($PC --cflags dagrad | sed "s|-I$includedir/dagrad|-I$work/stale_include/dagrad|g; s|-I$includedir |-I$work/stale_include |g") \
+  -o libsoftplus_stale.so
+set +e
+err=$("$dagrad" gradcheck Softplus --plugin ./libsoftplus_stale.so 2>&1); rc=$?
+set -e
+[[ $rc -eq 2 && "$err" == *"plugin ./libsoftplus_stale.so"*"op 'Softplus' was compiled against dagrad's headers of ABI version 9"* ]] ||
+  fail "a plugin of another ABI version: rc $rc: $err"
+echo "plugin of another ABI version refused: ok"
 echo "installed library: ok"

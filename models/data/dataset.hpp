@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/keys.hpp"
+#include "graph/registry.hpp"
 #include "models/data/table.hpp"
 
 namespace dagrad {
@@ -43,6 +44,7 @@ class DataSourceRegistry : public Registry<DataSourceInfo> {
 
 #define DAGRAD_REGISTER_DATA_SOURCE(Function, Name, Description, SchemaFunction) \
   [[maybe_unused]] static const bool dagrad_source_##Function =                  \
+      ::dagrad::abi_matches(DAGRAD_ABI_VERSION, "data source", Name) &&          \
       ::dagrad::DataSourceRegistry::instance().add({Name, Description, SchemaFunction(), Function})
 
 // Reads `data` (source, split) and fills every table: the interactions are shuffled with

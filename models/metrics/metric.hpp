@@ -50,7 +50,8 @@ class MetricOf : public Metric {
 };
 
 #define DAGRAD_REGISTER_METRIC(Class, Name, Description)                                                  \
-  [[maybe_unused]] static const bool dagrad_metric_##Class = ::dagrad::MetricRegistry::instance().add( \
+  [[maybe_unused]] static const bool dagrad_metric_##Class =                                           \
+      ::dagrad::abi_matches(DAGRAD_ABI_VERSION, "metric", Name) && ::dagrad::MetricRegistry::instance().add( \
       {Name, Description, {}, [] { return std::unique_ptr<::dagrad::Metric>(new ::dagrad::MetricOf<Class>()); }})
 
 }  // namespace dagrad

@@ -107,7 +107,7 @@ bool register_optimizer(const char* name, const char* description) {
 
 #define DAGRAD_REGISTER_OPTIMIZER(Class, Name, Description)                     \
   [[maybe_unused]] static const bool dagrad_registered_optimizer_##Class = \
-      ::dagrad::register_optimizer<Class>(Name, Description)
+      ::dagrad::abi_matches(DAGRAD_ABI_VERSION, "optimizer", Name) && ::dagrad::register_optimizer<Class>(Name, Description)
 
 // ---- For optimizer implementations: elementwise sweeps over a parameter, on both cores. ----
 // `touched(begin, count)` updates elements [begin, begin + count) from the gradient at the same

@@ -97,3 +97,19 @@ TEST_CASE("a registry: exact names, a duplicate is an error at start-up, a miss 
                        UserError);
   CHECK_NOTHROW(check_registrations());  // reported once
 }
+
+TEST_CASE("code compiled against another ABI version registers nothing, and the check names it") {
+  CHECK(abi_version() == DAGRAD_ABI_VERSION);
+  CHECK(abi_matches(DAGRAD_ABI_VERSION, "op", "Fine"));
+  CHECK_NOTHROW(check_registrations());
+  // What DAGRAD_REGISTER_OP expands to in a plugin built against older headers.
+  [[maybe_unused]] const bool registered =
+      abi_matches(DAGRAD_ABI_VERSION - 1, "op", "Stale") && OpRegistry::instance().add({"Stale", "", {}, nullptr, nullptr});
+  CHECK_FALSE(registered);
+  CHECK_FALSE(OpRegistry::instance().contains("Stale"));
+  const std::string expected = "op 'Stale' was compiled against dagrad's headers of ABI version " +
+                               std::to_string(DAGRAD_ABI_VERSION - 1) + ", and this program's dagrad has ABI version " +
+                               std::to_string(DAGRAD_ABI_VERSION) + ": rebuild it against the installed headers";
+  CHECK_THROWS_WITH_AS(check_registrations(), doctest::Contains(expected.c_str()), UserError);
+  CHECK_NOTHROW(check_registrations());
+}

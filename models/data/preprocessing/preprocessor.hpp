@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/keys.hpp"
+#include "graph/registry.hpp"
 #include "graph/tensor.hpp"
 #include "models/data/features.hpp"
 #include "models/data/table.hpp"
@@ -61,6 +62,7 @@ bool register_preprocessor(const char* name, const char* description) {
 
 // Registers a Preprocessor class with `static Schema keys()` and a constructor from `const Keys&`.
 #define DAGRAD_REGISTER_PREPROCESSOR(Class, Name, Description) \
-  [[maybe_unused]] static const bool dagrad_pre_##Class = ::dagrad::register_preprocessor<Class>(Name, Description)
+  [[maybe_unused]] static const bool dagrad_pre_##Class =      \
+      ::dagrad::abi_matches(DAGRAD_ABI_VERSION, "preprocessing layer", Name) && ::dagrad::register_preprocessor<Class>(Name, Description)
 
 }  // namespace dagrad
