@@ -242,6 +242,11 @@ bool stop_here(const std::string& path, const char* stage, bool count) {
 }  // namespace
 
 void write_file_atomic(const std::string& path, const std::string& content) {
+  const std::string_view whole(content);
+  write_file_atomic(path, std::span<const std::string_view>(&whole, 1));
+}
+
+void write_file_atomic(const std::string& path, std::span<const std::string_view> pieces) {
   check_output_file(path);
   const bool hooked = stop_in_write() != nullptr;
   if (hooked) stop_here(path, "", true);  // counts this write of the file
@@ -264,19 +269,25 @@ void write_file_atomic(const std::string& path, const std::string& content) {
       throw UserError(path + ": cannot write (" + std::strerror(err) + ")");
     fail("", err, -1);
   }
-  size_t done = 0;
-  size_t half = hooked && stop_here(path, "partial", false) ? content.size() / 2 : content.size() + 1;
-  while (done < content.size()) {
-    if (done >= half) {
-      ::raise(SIGSTOP);  // the test hook: stopped mid-write, to be killed here
-      half = content.size() + 1;
+  size_t total = 0;
+  for (std::string_view p : pieces) total += p.size();
+  size_t done = 0;  // bytes of the whole content written
+  size_t half = hooked && stop_here(path, "partial", false) ? total / 2 : total + 1;
+  for (std::string_view p : pieces) {
+    size_t at = 0;  // bytes of this piece written
+    while (at < p.size()) {
+      if (done >= half) {
+        ::raise(SIGSTOP);  // the test hook: stopped mid-write, to be killed here
+        half = total + 1;
+      }
+      const size_t chunk = std::min(p.size() - at, done < half ? half - done : p.size() - at);
+      ssize_t w = ::write(fd, p.data() + at, chunk);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) fail("", errno, fd);
+      if (w == 0) fail("", ENOSPC, fd);
+      at += static_cast<size_t>(w);
+      done += static_cast<size_t>(w);
     }
-    const size_t chunk = std::min(content.size() - done, done < half ? half - done : content.size() - done);
-    ssize_t w = ::write(fd, content.data() + done, chunk);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) fail("", errno, fd);
-    if (w == 0) fail("", ENOSPC, fd);
-    done += static_cast<size_t>(w);
   }
   if (::fsync(fd) != 0) fail("", errno, fd);
   if (::close(fd) != 0) fail("", errno, -1);

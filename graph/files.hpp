@@ -5,7 +5,9 @@
 // output folder is held by one run at a time (DirectoryLock).
 #pragma once
 #include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
 
 namespace dagrad {
 
@@ -56,6 +58,9 @@ std::string read_input_file(const std::string& path, int64_t max_bytes, const st
 // 'partial' (half of the content in the temporary) or 'rename' (the temporary complete, not yet
 // renamed), so that a test can kill it exactly mid-write (tests/reliability/test_kill.cpp).
 void write_file_atomic(const std::string& path, const std::string& content);
+// The same with the content given as consecutive pieces, written in order without being joined
+// (a model file streamed from its tensors: models/io/archive.hpp).
+void write_file_atomic(const std::string& path, std::span<const std::string_view> pieces);
 
 // The checks write_file_atomic makes on `path` before writing, without writing: for failing
 // before the work rather than after it.

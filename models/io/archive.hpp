@@ -18,20 +18,32 @@ inline constexpr uint32_t kArchiveVersion = 1;
 
 class ArchiveWriter {
  public:
+  // A tensor's values are not copied here: they are read when the archive is written (save() or
+  // bytes()), so that writing a model takes no second copy of its parameters. The tensor must not
+  // change in between (the writer keeps a reference to its storage alive).
   void put_tensor(const std::string& name, const Tensor& t);
   void put_strings(const std::string& name, const std::vector<std::string>& v);
   void put_text(const std::string& name, const std::string& text);
   void put_int(const std::string& name, int64_t v);
   void put_double(const std::string& name, double v);
-  // Writes `path` atomically (temporary file in the same folder, fsync, rename).
-  // Throws RuntimeFailure naming the path when the disk refuses.
+  // Writes `path` atomically (temporary file in the same folder, fsync, rename), streaming the
+  // entries to it: no buffer of the whole file is made. Throws RuntimeFailure naming the path when
+  // the disk refuses.
   void save(const std::string& path) const;
   // The file's bytes, as save() writes them.
   std::string bytes() const;
 
  private:
+  // An entry as written: its header and small payloads, then (tensors) the tensor's values.
+  struct Piece {
+    std::string bytes;
+    Tensor values;
+  };
   void begin(const std::string& name, uint8_t kind);
-  std::string buf_;
+  std::string& cur() { return pieces_.back().bytes; }
+  // The whole file as consecutive spans: header, the pieces, and `crc` (4 bytes, filled here).
+  std::vector<std::string_view> spans(std::string& head, std::string& crc) const;
+  std::vector<Piece> pieces_;
   std::map<std::string, int> names_;
 };
 

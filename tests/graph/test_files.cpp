@@ -10,6 +10,9 @@
 
 #include <filesystem>
 #include <functional>
+#include <span>
+#include <string_view>
+#include <vector>
 
 #include "config/config.hpp"
 #include "graph/error.hpp"
@@ -184,4 +187,14 @@ TEST_CASE("a tensor whose size overflows or passes the memory limit is a LimitEr
   CHECK(Tensor({0, 5}).size() == 0);
   CHECK(limits::bytes_text(1536) == "1.5 KiB");
   CHECK(limits::bytes_text(256 * limits::kMiB) == "256 MiB");
+}
+
+TEST_CASE("write_file_atomic writes pieces in order, empty ones included") {
+  test::TempDir d("pieces");
+  const std::string a = "first ", c = "third";
+  const std::vector<std::string_view> pieces{a, "", std::string_view("second "), c, ""};
+  write_file_atomic(d.file("f"), pieces);
+  CHECK(test::read_text(d.file("f")) == "first second third");
+  write_file_atomic(d.file("g"), std::span<const std::string_view>());
+  CHECK(test::read_text(d.file("g")).empty());
 }

@@ -250,7 +250,9 @@ TEST_CASE("a second run into an output folder in use is refused naming the holde
 
 TEST_CASE("two fits started together into one folder: one trains, the other is refused") {
   FastTempDir d("race");
-  test::write_retrieval_problem(d, 6, 6, 4, 20);  // long enough that the second starts while the first runs
+  // 400 epochs, about 1 s: the second starts while the first runs. (At 20 epochs, 56 ms, a loaded
+  // machine once started the second after the first had finished, and both trained.)
+  test::write_retrieval_problem(d, 6, 6, 4, 400);
   std::filesystem::create_directories(d.file("out"));
   test::Child a({"/bin/sh", "-c", fit_cmd(d)}, d.file("a.log"));
   test::Child b({"/bin/sh", "-c", fit_cmd(d)}, d.file("b.log"));

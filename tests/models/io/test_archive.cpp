@@ -188,3 +188,24 @@ TEST_CASE("archive from bytes reads what the writer wrote, and the fuzzer's seed
   CHECK(tensors.tensor("scalar", {}).f32()[0] == 0.5f);
   CHECK(tensors.tensor("none", {0, 4}).size() == 0);
 }
+
+TEST_CASE("save streams the entries: the file is bytes(), a tensor's values are read when written, empty tensors too") {
+  test::TempDir d("archive_stream");
+  ArchiveWriter w;
+  Tensor t = Tensor::from({3}, std::vector<float>{1, 2, 3});
+  w.put_tensor("t", t);
+  w.put_tensor("empty", Tensor({0, 4}, DType::f32));
+  w.put_text("after", "x");
+  t.f32()[1] = 20;  // not copied at put_tensor: the archive holds the value at save()
+  const std::string p = d.file("s.dagrad");
+  w.save(p);
+  CHECK(test::read_text(p) == w.bytes());
+  ArchiveReader r(p);
+  CHECK(r.tensor("t", {3}).f32()[1] == 20.0f);
+  CHECK(r.tensor("empty", {0, 4}).size() == 0);
+  CHECK(r.text("after") == "x");
+  // An empty archive: header and CRC only.
+  ArchiveWriter none;
+  none.save(d.file("none.dagrad"));
+  CHECK(ArchiveReader(d.file("none.dagrad")).names().empty());
+}
