@@ -13,6 +13,14 @@ BUILD_DIR=${BUILD_DIR:-build}
 JSON=${BENCH_JSON:-out/bench/movielens_bench.json}
 THREADS=${THREADS:-2}
 export DAGRAD_DATA=${DAGRAD_DATA:-$(cd .. && pwd)/shared/data/ml-100k}
+# BENCH_ISA=avx2: the AVX2 code paths on a CPU that has more (docs/performance.md, "The AVX2 path,
+# emulated"): the fused softmax's AVX2 loops, oneDNN's AVX2 kernels (and the peak they measure),
+# and the PyTorch reference's AVX2 kernels; best with BUILD_DIR a portable build (-Dnative=false).
+case "${BENCH_ISA:-}" in
+  "") ;;
+  avx2) export DAGRAD_ISA=avx2 ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2 OPENBLAS_CORETYPE=Haswell ;;
+  *) echo "bench: BENCH_ISA=$BENCH_ISA: expected avx2 (or unset)" >&2; exit 2 ;;
+esac
 
 scripts/setup.sh "$BUILD_DIR"
 if [ "${BENCH_NO_INSTALL:-0}" != 1 ]; then
