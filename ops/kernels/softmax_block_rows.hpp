@@ -9,6 +9,8 @@
 // softmax_block_exps (the f32 loops): each row of logits becomes its exps e = exp(z - max) only
 // (softmax_exps), and f[i] = k_i / Σ_j e_ij is kept, so that G = f·e - k·onehot without a pass
 // over the row for the division: the products apply f per row instead.
+//
+// onehot_part (both): the -k·onehot part of G applied to dq and dc after the products.
 #pragma once
 
 #include <cstdint>
@@ -70,6 +72,23 @@ inline void softmax_block_exps(const SoftmaxBlock& b, float* f) {
 #pragma omp simd
       for (int64_t j = 0; j < b.n; ++j) b.dcorr[j] += fi * row[j];
       b.dcorr[lab] -= k;
+    }
+  }
+}
+
+// The onehot's part of both gradient products, in f32, for loops that leave it out of their
+// products: dq_i -= scale·k_i·c[label_i], dc[label_i] -= scale·k_i·q_i.
+inline void onehot_part(const SoftmaxBlock& b) {
+  for (int64_t i = 0; i < b.rows; ++i) {
+    const float k = b.scale * row_weight(b, i);
+    const float* cl = b.c + int64_t{b.labels[i]} * b.dp;
+    const float* qi = b.q + i * b.dp;
+    float* dqi = b.dq + i * b.dp;
+    float* dcl = b.dc + int64_t{b.labels[i]} * b.dp;
+#pragma omp simd
+    for (int64_t v = 0; v < b.dp; ++v) {
+      dqi[v] -= k * cl[v];
+      dcl[v] -= k * qi[v];
     }
   }
 }

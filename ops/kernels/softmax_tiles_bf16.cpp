@@ -172,19 +172,8 @@ void softmax_block_avx512bf16(const SoftmaxBlock& b) {
   int64_t j = 0;
   for (; j + R <= b.n; j += R) run_c.template operator()<R>(j);
   for (; j < b.n; ++j) run_c.template operator()<1>(j);
-  // The onehot's part, in f32: dq_i -= scale·k_i·c[label_i] and dc[label_i] -= scale·k_i·q_i.
-  for (int64_t r = 0; r < b.rows; ++r) {
-    const float k = b.scale * (b.w ? b.w[r] : 1.0f) * (b.dout ? b.dout[r] : 1.0f);
-    const float* cl = b.c + int64_t{b.labels[r]} * b.dp;
-    const float* qr = b.q + r * b.dp;
-    float* dqr = b.dq + r * b.dp;
-    float* dcl = b.dc + int64_t{b.labels[r]} * b.dp;
-#pragma omp simd
-    for (int64_t v = 0; v < b.dp; ++v) {
-      dqr[v] -= k * cl[v];
-      dcl[v] -= k * qr[v];
-    }
-  }
+  // The onehot's part, in f32.
+  onehot_part(b);
 }
 
 }  // namespace dagrad::tiles

@@ -166,22 +166,6 @@ void grad_c(const SoftmaxBlock& b, const float* f, float* fq) {
   for (; j < b.n; ++j) run.template operator()<1>(j);
 }
 
-// The onehot's part of both products: dq_i -= scale·k_i·c[label_i], dc[label_i] -= scale·k_i·q_i.
-void onehot_part(const SoftmaxBlock& b) {
-  for (int64_t i = 0; i < b.rows; ++i) {
-    const float k = b.scale * row_weight(b, i);
-    const float* cl = b.c + int64_t{b.labels[i]} * b.dp;
-    const float* qi = b.q + i * b.dp;
-    float* dqi = b.dq + i * b.dp;
-    float* dcl = b.dc + int64_t{b.labels[i]} * b.dp;
-#pragma omp simd
-    for (int64_t v = 0; v < b.dp; ++v) {
-      dqi[v] -= k * cl[v];
-      dcl[v] -= k * qi[v];
-    }
-  }
-}
-
 }  // namespace
 
 void DAGRAD_TILE_CAT(softmax_block_, DAGRAD_TILE_ISA)(const SoftmaxBlock& b) {
